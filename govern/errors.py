@@ -1,0 +1,76 @@
+"""The one error family of govern: each error carries its exit code and a hint for the user.
+
+Third-party exceptions are converted where they enter (a store, a loader); the CLI catches
+`GovernError` once at the top, prints `message` (and `hint`), and exits with `exit_code`.
+Messages never contain secret values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_INVALID = 2
+EXIT_UNAVAILABLE = 3
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, at a 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    hint: str | None = None
+
+    def render(self) -> str:
+        text = f"{self.path}:{self.line}:{self.column}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class GovernError(Exception):
+    """Base error. `exit_code` is the process exit status the CLI uses."""
+
+    exit_code: int = EXIT_INVALID
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def diagnostics(self) -> str:
+        """Human-readable text for the terminal; one or more lines."""
+        return self.message if not self.hint else f"{self.message}\nhint: {self.hint}"
+
+
+class UsageError(GovernError):
+    """Bad command-line usage or configuration (exit 2)."""
+
+
+class InputError(GovernError):
+    """An input file is invalid; carries every problem found in one run (exit 2)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line, p.column, p.message))
+        first = self.problems[0].render() if self.problems else "invalid input"
+        super().__init__(first)
+
+    def diagnostics(self) -> str:
+        lines = [p.render() for p in self.problems]
+        n = len(self.problems)
+        lines.append(f"{n} problem{'s' if n != 1 else ''} found; nothing was changed.")
+        return "\n".join(lines)
+
+
+class BackendUnavailable(GovernError):
+    """A backend (Vault, a platform API) could not be reached or refused us (exit 3)."""
+
+    exit_code = 3
+
+
+class StoreError(GovernError):
+    """A credential store operation failed for a reason the user must fix (exit 2)."""
