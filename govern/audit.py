@@ -1,0 +1,97 @@
+"""The audit engine: run the enabled rules over a loaded inventory and build the report.
+
+Rules yield violations; the engine stamps each with its rule id, configured severity, source
+location and waiver state, and sorts them. This is the single place findings are made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from govern.findings import Finding, Location, Report, RuleInfo, Severity, Violation
+from govern.inventory.load import LoadedInventory
+from govern.policy import PlacedWaiver, Policy
+from govern.rules import REGISTRY, Context, CustodyRecord, explanation, summary
+from govern.rules import waiver_invalid
+
+
+def rule_infos(policy: Policy) -> tuple[RuleInfo, ...]:
+    infos = []
+    for rule_id, rule in REGISTRY.items():
+        config = policy.rules.get(rule_id)
+        infos.append(
+            RuleInfo(
+                id=rule_id,
+                severity=(config.severity if config and config.severity else rule.SEVERITY),
+                summary=summary(rule),
+                explanation=explanation(rule),
+                enabled=config.enabled if config else True,
+            )
+        )
+    return tuple(infos)
+
+
+def audit(
+    loaded: LoadedInventory,
+    policy: Policy,
+    *,
+    today: dt.date | None = None,
+    custody: dict[str, CustodyRecord] | None = None,
+    only: Iterable[str] | None = None,
+) -> Report:
+    """Check `loaded` against `policy`. `custody` is store metadata (None: not consulted)."""
+    ctx = Context(
+        inventory=loaded.inventory,
+        catalog=policy.catalog,
+        today=today or dt.date.today(),
+        custody=custody,
+        waivers=policy.waivers,
+    )
+    infos = rule_infos(policy)
+    selected = set(only) if only is not None else None
+    active_waivers = [
+        w for w in policy.waivers if w.waiver.expires >= ctx.today and w.waiver.rule in REGISTRY
+    ]
+    findings: list[Finding] = []
+    for info in infos:
+        if not info.enabled or (selected is not None and info.id not in selected):
+            continue
+        rule = REGISTRY[info.id]
+        for violation in rule.check(ctx, policy.params[info.id]):
+            finding = _stamp(loaded, info, violation)
+            if info.id != waiver_invalid.ID:
+                reason = _waiver_for(finding, active_waivers)
+                if reason is not None:
+                    finding = finding.waive(reason)
+            findings.append(finding)
+    findings.sort(key=Finding.sort_key)
+    return Report(inventory=loaded.path, findings=tuple(findings), rules=infos)
+
+
+def _stamp(loaded: LoadedInventory, info: RuleInfo, violation: Violation) -> Finding:
+    location: Location = violation.location or loaded.locate(violation.pointer)
+    severity = violation.severity or info.severity
+    # A configured severity lower than the rule's default also caps its secondary level.
+    if violation.severity is not None and info.severity.rank < severity.rank:
+        severity = info.severity
+    return Finding(
+        rule=info.id,
+        severity=Severity(severity),
+        message=violation.message,
+        location=location,
+        account=violation.account,
+        person=violation.person,
+        entity=violation.entity,
+    )
+
+
+def _waiver_for(finding: Finding, waivers: list[PlacedWaiver]) -> str | None:
+    for placed in waivers:
+        waiver = placed.waiver
+        if waiver.rule != finding.rule or waiver.account != finding.account:
+            continue
+        if waiver.person is not None and waiver.person != finding.person:
+            continue
+        return f"{waiver.reason} (approved by {waiver.approved_by}, until {waiver.expires})"
+    return None

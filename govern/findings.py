@@ -1,0 +1,127 @@
+"""Findings: the one currency of every report (audit, drift, waivers)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+# A path into a YAML document: keys and sequence indexes from the root, e.g.
+# ("accounts", 3, "access", 0, "role"). Rules point at nodes this way; the loader
+# turns a pointer into a line and column only for the nodes that are reported.
+Pointer = tuple[str | int, ...]
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "column": self.column}
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.path
+        return f"{self.path}:{self.line}:{self.column or 1}"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule yields: the engine stamps rule id, severity, waiver and location on it."""
+
+    message: str
+    pointer: Pointer
+    account: str | None = None
+    person: str | None = None
+    entity: str | None = None
+    # Rare overrides: a rule with two levels (expired vs expiring soon) sets `severity`;
+    # a finding about a file other than the inventory (a waiver) sets `location`.
+    severity: Severity | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    message: str
+    location: Location
+    account: str | None = None
+    person: str | None = None
+    entity: str | None = None
+    waived: bool = False
+    waiver_reason: str | None = field(default=None, compare=False)
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            self.location.path,
+            self.location.line or 0,
+            self.location.column or 0,
+            self.rule,
+            self.person or "",
+            self.message,
+        )
+
+    def waive(self, reason: str) -> Finding:
+        return replace(self, waived=True, waiver_reason=reason)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "account": self.account,
+            "person": self.person,
+            "entity": self.entity,
+            "message": self.message,
+            "waived": self.waived,
+            "location": self.location.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """Rule metadata that reports carry (SARIF rule descriptors, `govern rules`)."""
+
+    id: str
+    severity: Severity
+    summary: str
+    explanation: str
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a formatter needs: findings in, a string out."""
+
+    inventory: str
+    findings: tuple[Finding, ...]
+    rules: tuple[RuleInfo, ...] = ()
+
+    def summary(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0, "waived": 0}
+        for finding in self.findings:
+            if finding.waived:
+                counts["waived"] += 1
+            else:
+                counts[finding.severity.value] += 1
+        return counts
+
+    def failing(self, threshold: Severity | None) -> list[Finding]:
+        """Unwaived findings at or above `threshold` (None: never fail)."""
+        if threshold is None:
+            return []
+        return [
+            f for f in self.findings if not f.waived and f.severity.rank >= threshold.rank
+        ]

@@ -1,0 +1,183 @@
+"""Load an inventory: parse, validate the schema, check references, all problems in one run."""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from govern.errors import InputError, Problem
+from govern.findings import Location, Pointer
+from govern.inventory.model import Account, Entity, Inventory, Person
+from govern.inventory.source import SourceMap, load_yaml, suggest, validation_problems
+from govern.platforms import Catalog
+
+
+@dataclass(frozen=True)
+class LoadedInventory:
+    """An inventory with where it came from: the thing every command works on."""
+
+    path: str
+    inventory: Inventory
+    source: SourceMap
+
+    def locate(self, pointer: Pointer, *, key: bool = False) -> Location:
+        return self.source.locate(pointer, key=key)
+
+
+def load_inventory(path: Path, catalog: Catalog, *, display: str | None = None) -> LoadedInventory:
+    """Load and fully validate `path`. Raises `InputError` listing every problem."""
+    shown = display or str(path)
+    data, source = load_yaml(path, display=shown)
+    return validate_data(data, source, catalog)
+
+
+def validate_data(data: Any, source: SourceMap, catalog: Catalog) -> LoadedInventory:
+    path = source.path
+    if data is None:
+        raise InputError([Problem(path, 1, 1, "the file is empty",
+                                  "an inventory starts with 'version: 1'; see `govern init`")])
+    if not isinstance(data, dict):
+        raise InputError([Problem(path, 1, 1, "expected a mapping with keys version, "
+                                  "organization, people, entities, accounts")])
+    problems: list[Problem] = []
+    try:
+        inventory = Inventory.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(validation_problems(exc, source, known_fields=_fields_at))
+        inventory = _salvage(data)
+    problems.extend(_reference_problems(inventory, source, catalog))
+    if problems:
+        raise InputError(problems)
+    return LoadedInventory(path, inventory, source)
+
+
+# --- schema errors --------------------------------------------------------------------------
+
+def _fields_at(loc: Sequence[str | int]) -> list[str]:
+    """Field names of the model found at `loc` in the inventory schema."""
+    model: Any = Inventory
+    for step in loc:
+        if isinstance(step, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        info = model.model_fields.get(step)
+        if info is None:
+            return []
+        model = _model_in(info.annotation)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    args = typing.get_args(annotation)
+    if isinstance(annotation, types.UnionType) or args:
+        for arg in args:
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _salvage(data: dict[str, Any]) -> Inventory:
+    """The valid parts of an invalid inventory, so reference checks still run in the same pass.
+    Invalid items are replaced by None-free placeholders that match nothing."""
+    def valid(kind: type[BaseModel], items: Any) -> tuple[Any, ...]:
+        if not isinstance(items, list):
+            return ()
+        adapter = TypeAdapter(kind)
+        out = []
+        for item in items:
+            try:
+                out.append(adapter.validate_python(item))
+            except ValidationError:
+                out.append(None)
+        return tuple(out)
+
+    return Inventory.model_construct(
+        version=1,
+        people=valid(Person, data.get("people")),
+        entities=valid(Entity, data.get("entities")),
+        accounts=valid(Account, data.get("accounts")),
+    )
+
+
+# --- reference errors -----------------------------------------------------------------------
+
+def _reference_problems(inv: Inventory, source: SourceMap, catalog: Catalog) -> Iterator[Problem]:
+    def at(pointer: Pointer, message: str, hint: str | None = None) -> Problem:
+        where = source.locate(pointer)
+        return Problem(where.path, where.line or 1, where.column or 1, message, hint)
+
+    people: dict[str, int] = {}
+    for i, person in enumerate(inv.people):
+        if person is None:
+            continue
+        if person.id in people:
+            first = source.locate(("people", people[person.id], "id"))
+            yield at(("people", i, "id"), f"duplicate person id '{person.id}'",
+                     f"first defined at line {first.line}")
+        else:
+            people[person.id] = i
+        if person.departed and person.left_on is None:
+            yield at(("people", i, "status"), f"person '{person.id}' is departed but has no "
+                     "'left_on' date", "add left_on: YYYY-MM-DD")
+
+    def person_ref(pointer: Pointer, person_id: str) -> Iterator[Problem]:
+        if person_id not in people:
+            yield at(pointer, f"unknown person '{person_id}'", suggest(person_id, people))
+
+    entities: dict[str, int] = {}
+    for i, entity in enumerate(inv.entities):
+        if entity is None:
+            continue
+        if entity.id in entities:
+            first = source.locate(("entities", entities[entity.id], "id"))
+            yield at(("entities", i, "id"), f"duplicate entity id '{entity.id}'",
+                     f"first defined at line {first.line}")
+        else:
+            entities[entity.id] = i
+        yield from person_ref(("entities", i, "head"), entity.head)
+        for j, it in enumerate(entity.it):
+            yield from person_ref(("entities", i, "it", j), it)
+
+    accounts: dict[str, int] = {}
+    for i, account in enumerate(inv.accounts):
+        if account is None:
+            continue
+        if account.id in accounts:
+            first = source.locate(("accounts", accounts[account.id], "id"))
+            yield at(("accounts", i, "id"), f"duplicate account id '{account.id}'",
+                     f"first defined at line {first.line}")
+        else:
+            accounts[account.id] = i
+        if account.entity not in entities:
+            yield at(("accounts", i, "entity"), f"unknown entity '{account.entity}'",
+                     suggest(account.entity, entities))
+        platform = catalog.get(account.platform)
+        if platform is None:
+            yield at(("accounts", i, "platform"), f"unknown platform '{account.platform}'",
+                     suggest(account.platform, catalog.platforms) or
+                     "known: " + ", ".join(sorted(catalog.platforms)))
+        holders: dict[str, int] = {}
+        for j, grant in enumerate(account.access):
+            yield from person_ref(("accounts", i, "access", j, "person"), grant.person)
+            if platform is not None and grant.role not in platform.roles:
+                yield at(("accounts", i, "access", j, "role"),
+                         f"role '{grant.role}' does not exist on {account.platform}",
+                         "roles there: " + ", ".join(
+                             f"{r} ({s.label})" for r, s in platform.roles.items()))
+            if grant.person in holders:
+                yield at(("accounts", i, "access", j, "person"),
+                         f"'{grant.person}' has two grants on account '{account.id}'",
+                         "keep one grant per person and account")
+            holders[grant.person] = j

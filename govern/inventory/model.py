@@ -1,0 +1,152 @@
+"""The inventory (format version 1) as strict, frozen pydantic models, with indexes built once.
+
+Field names are a public contract: later tools, external checks and the JSON Schema
+(`govern schema`) rely on them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from govern.platforms import Role
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=128),
+    Field(description="Lowercase identifier: letters, digits, '.', '_' and '-'.", examples=["st-mary"]),
+]
+Email = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320),
+    Field(examples=["jdoe@diocese.example"]),
+]
+Tags = Annotated[tuple[str, ...], Field(default=(), description="Free labels for filtering.")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Organization(_Model):
+    name: str = Field(description="The organization's name.", examples=["Diocese of Example"])
+    domains: tuple[str, ...] = Field(
+        default=(),
+        description="The organization's email domains (recovery emails must be on one of them).",
+        examples=[["diocese.example"]],
+    )
+
+
+class Person(_Model):
+    id: Slug
+    name: str
+    email: Email
+    level: str = Field(description="Personnel level, e.g. A, B or C.", examples=["C"])
+    status: Literal["active", "departed"] = "active"
+    left_on: dt.date | None = Field(default=None, description="Required when departed.")
+    trained_on: dt.date | None = Field(
+        default=None, description="Date of the last social media policy training."
+    )
+    tags: Tags = ()
+
+    @property
+    def departed(self) -> bool:
+        return self.status == "departed"
+
+
+class Entity(_Model):
+    id: Slug
+    name: str
+    head: Slug = Field(description="Person id of the entity's head (pastor, principal, director).")
+    it: tuple[Slug, ...] = Field(
+        default=(), description="Person ids of IT personnel who may act for the head."
+    )
+    tags: Tags = ()
+
+
+class Grant(_Model):
+    person: Slug
+    role: Role = Field(description="owner, admin, editor or analyst; must exist on the platform.")
+    expires: dt.date | None = Field(
+        default=None, description="Last day of time-bound access (e.g. a takeover)."
+    )
+    note: str | None = None
+
+
+class Credential(_Model):
+    ref: str | None = Field(
+        default=None, description="Key in the credential store; defaults to the account id."
+    )
+    mfa: bool = Field(default=False, description="Whether multi-factor authentication is on.")
+    recovery_email: Email | None = None
+
+
+class Account(_Model):
+    id: Slug
+    entity: Slug
+    platform: str = Field(description="A key of the platform catalog.", examples=["facebook"])
+    handle: str
+    url: str | None = None
+    access: tuple[Grant, ...] = ()
+    credential: Credential | None = Field(
+        default=None, description="Only for platforms whose login is shared (e.g. x)."
+    )
+    tags: Tags = ()
+
+    @property
+    def credential_ref(self) -> str:
+        if self.credential is not None and self.credential.ref:
+            return self.credential.ref
+        return self.id
+
+
+class Inventory(_Model):
+    """The whole declaration. Lists keep their order; indexes are computed once, on demand."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"title": "govern inventory (version 1)"},
+    )
+
+    version: Literal[1]
+    organization: Organization
+    people: tuple[Person, ...] = ()
+    entities: tuple[Entity, ...] = ()
+    accounts: tuple[Account, ...] = ()
+
+    @cached_property
+    def person_index(self) -> dict[str, int]:
+        return {p.id: i for i, p in enumerate(self.people)}
+
+    @cached_property
+    def entity_index(self) -> dict[str, int]:
+        return {e.id: i for i, e in enumerate(self.entities)}
+
+    @cached_property
+    def account_index(self) -> dict[str, int]:
+        return {a.id: i for i, a in enumerate(self.accounts)}
+
+    def person(self, person_id: str) -> Person | None:
+        i = self.person_index.get(person_id)
+        return None if i is None else self.people[i]
+
+    def entity(self, entity_id: str) -> Entity | None:
+        i = self.entity_index.get(entity_id)
+        return None if i is None else self.entities[i]
+
+    @cached_property
+    def grants_by_person(self) -> dict[str, list[tuple[int, int]]]:
+        """person id -> [(account index, grant index)]."""
+        index: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for ai, account in enumerate(self.accounts):
+            for gi, grant in enumerate(account.access):
+                index[grant.person].append((ai, gi))
+        return dict(index)
+
+    def accounts_of_entity(self, entity_id: str) -> list[Account]:
+        return [a for a in self.accounts if a.entity == entity_id]

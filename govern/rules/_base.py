@@ -1,0 +1,94 @@
+"""What every rule module provides, and the context rules read.
+
+A rule module defines `ID`, `SEVERITY`, `Params` (a frozen pydantic model, extra fields
+forbidden) and `check(ctx, params)`, a generator of `Violation`s. Its docstring is its
+documentation: the first line is the summary, the rest is what `govern explain` prints.
+The engine, not the rule, stamps id, severity, location and waiver state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from govern.findings import Severity, Violation
+from govern.inventory.model import Account, Entity, Grant, Inventory, Person
+from govern.platforms import ROLES, Catalog, Platform
+
+
+class RuleParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleModule(Protocol):
+    ID: str
+    SEVERITY: Severity
+    Params: type[RuleParams]
+    __doc__: str | None
+
+    def check(self, ctx: Context, params: Any) -> Iterable[Violation]: ...
+
+
+@dataclass(frozen=True)
+class CustodyRecord:
+    """What a credential store says about one credential, without the secret."""
+
+    ref: str
+    updated_at: dt.datetime | None
+    rotated_by: str | None = None
+
+
+@dataclass
+class Context:
+    """The inventory seen through the policy's eyes, with the lookups rules share."""
+
+    inventory: Inventory
+    catalog: Catalog
+    today: dt.date
+    # Store metadata by credential ref; None when the store was not consulted (--offline).
+    custody: dict[str, CustodyRecord] | None = None
+    waivers: tuple[Any, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def platform(self, account: Account) -> Platform:
+        platform = self.catalog.get(account.platform)
+        assert platform is not None, "validated inventories only reference known platforms"
+        return platform
+
+    def entity_of(self, account: Account) -> Entity | None:
+        return self.inventory.entity(account.entity)
+
+    def person(self, person_id: str) -> Person | None:
+        return self.inventory.person(person_id)
+
+    @cached_property
+    def _positions(self) -> dict[str, frozenset[str]]:
+        return {e.id: frozenset((e.head, *e.it)) for e in self.inventory.entities}
+
+    def head_and_it(self, entity_id: str) -> frozenset[str]:
+        return self._positions.get(entity_id, frozenset())
+
+    def designated_managers(self, account: Account) -> Iterator[tuple[int, Grant]]:
+        """Grants held by people other than the entity head and the entity's IT."""
+        positions = self.head_and_it(account.entity)
+        for index, grant in enumerate(account.access):
+            if grant.person not in positions:
+                yield index, grant
+
+
+def account_pointer(index: int, *rest: str | int) -> tuple[str | int, ...]:
+    return ("accounts", index, *rest)
+
+
+def role_list(roles: Iterable[str]) -> tuple[str, ...]:
+    """Validate a list of roles from the inventory vocabulary."""
+    roles = tuple(roles)
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ValueError(f"unknown role(s) {unknown}; roles are {', '.join(ROLES)}")
+    return roles

@@ -1,0 +1,108 @@
+"""Shared logins are declared for custody, and no secret is written in the inventory.
+
+Policy: login credentials must be secured against unauthorized access. Every account on a
+shared-login platform (e.g. X) must declare a `credential` block, so that its password is
+kept in the credential store (`govern creds set`). And the inventory, which is reviewed in
+pull requests and lives in git, must contain no secret: no value may look like a password,
+an access token (known prefixes such as `ghp_`, `xoxb-`, `EAA`, `AKIA`, `hvs.`), a private
+key, a URL with an embedded password, or a long high-entropy string. The finding never
+repeats the value.
+
+Passes: an X account with `credential: {mfa: true, recovery_email: comms@diocese.org}`.
+Fails: an X account without `credential`; a grant `note: "pw is Tr0ub4dor&3xK9q2LmZ7"`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from pydantic import Field
+
+from govern.findings import Pointer, Severity, Violation
+from govern.rules._base import Context, RuleParams, account_pointer
+
+ID = "credential-declared"
+SEVERITY = Severity.ERROR
+
+_TOKEN = re.compile(
+    r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|xox[abposr]-[\w-]{10,}|EAA[A-Za-z0-9]{30,}"
+    r"|AKIA[0-9A-Z]{16}|AIza[\w-]{30,}|hv[sbr]\.[\w-]{20,}|sk-[A-Za-z0-9_-]{20,}"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----|[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@)"
+)
+_PASSWORD_WORD = re.compile(r"(?i)\b(?:password|passwd|pwd|pw|passcode|pin)\b\s*(?:is|=|:)\s*\S")
+_CANDIDATE = re.compile(r"\S{20,}")
+
+
+class Params(RuleParams):
+    min_entropy: float = Field(
+        default=4.0, ge=0, description="Bits per character above which a word looks random."
+    )
+    min_length: int = Field(default=20, ge=8, description="Shortest word tested for entropy.")
+
+
+def _entropy(word: str) -> float:
+    counts = Counter(word)
+    n = len(word)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def looks_secret(text: str, params: Params) -> str | None:
+    """Why `text` looks like a secret, or None. Never returns the text itself."""
+    if _TOKEN.search(text):
+        return "it contains an access token, key or URL with a password"
+    if _PASSWORD_WORD.search(text):
+        return "it appears to state a password"
+    for match in _CANDIDATE.finditer(text):
+        word = match.group(0)
+        if len(word) >= params.min_length and "/" not in word and "@" not in word:
+            classes = sum(
+                bool(re.search(p, word)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
+            )
+            if classes >= 3 and _entropy(word) >= params.min_entropy:
+                return "it contains a long random-looking string"
+    return None
+
+
+def _free_text(ctx: Context) -> Iterator[tuple[Pointer, str, str | None, str | None]]:
+    """(pointer, text, account, person) for every free-text value of the inventory."""
+    inventory = ctx.inventory
+    yield ("organization", "name"), inventory.organization.name, None, None
+    for i, person in enumerate(inventory.people):
+        yield ("people", i, "name"), person.name, None, person.id
+        for t, tag in enumerate(person.tags):
+            yield ("people", i, "tags", t), tag, None, person.id
+    for i, entity in enumerate(inventory.entities):
+        yield ("entities", i, "name"), entity.name, None, None
+    for i, account in enumerate(inventory.accounts):
+        yield account_pointer(i, "handle"), account.handle, account.id, None
+        if account.url:
+            yield account_pointer(i, "url"), account.url, account.id, None
+        for t, tag in enumerate(account.tags):
+            yield account_pointer(i, "tags", t), tag, account.id, None
+        if account.credential is not None and account.credential.ref:
+            yield account_pointer(i, "credential", "ref"), account.credential.ref, account.id, None
+        for g, grant in enumerate(account.access):
+            if grant.note:
+                yield account_pointer(i, "access", g, "note"), grant.note, account.id, grant.person
+
+
+def check(ctx: Context, params: Params) -> Iterator[Violation]:
+    for index, account in enumerate(ctx.inventory.accounts):
+        platform = ctx.platform(account)
+        if platform.shared and account.credential is None:
+            yield Violation(
+                f"{platform.name} uses a shared login, but the account declares no credential",
+                account_pointer(index),
+                account=account.id, entity=account.entity,
+            )
+    for pointer, text, account_id, person_id in _free_text(ctx):
+        reason = looks_secret(text, params)
+        if reason:
+            yield Violation(
+                f"value looks like a secret ({reason}); remove it from the inventory and "
+                "rotate it",
+                pointer, account=account_id, person=person_id,
+            )
