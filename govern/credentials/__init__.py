@@ -1,4 +1,4 @@
-"""Credential custody: one interface (`CredentialStore`), two stores (encrypted file, Vault/OpenBao).
+"""Credential custody: one interface (`CredentialStore`), two stores (encrypted file, Vault).
 
 A store keeps versions of a `Secret` per reference (an account id) and readable metadata about
 them (`CredentialMetadata`). Metadata never contains a secret value and can be read without the
@@ -160,8 +160,9 @@ class NewCredential:
     meta: Mapping[str, str] = field(default_factory=dict)
 
 
-def format_time(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def format_time(value: datetime, *, precise: bool = False) -> str:
+    spec = "microseconds" if precise else "seconds"
+    return value.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def parse_time(text: str) -> datetime:
@@ -270,6 +271,45 @@ def tty_prompt(label: str) -> str | None:
 
 
 Prompt = Callable[[str], "str | None"]
+
+
+def keyring_get(service: str, username: str) -> tuple[str | None, str]:
+    """(value, why): the OS keyring entry, or None and a reason without any secret.
+
+    Headless systems often have no backend (`NoKeyringError`); any backend failure (D-Bus,
+    a locked keychain) counts as "not available" rather than a crash.
+    """
+    try:
+        import keyring
+        from keyring.errors import NoKeyringError
+    except ImportError:
+        return None, "the keyring package is not installed"
+    try:
+        value = keyring.get_password(service, username)
+    except NoKeyringError:
+        return None, "no OS keyring backend is available"
+    except Exception as exc:  # any backend failure; the type name carries no secret
+        return None, f"the OS keyring failed ({type(exc).__name__})"
+    if value is None:
+        return None, f"no entry for service {service!r}, user {username!r}"
+    return str(value), "found"
+
+
+def keyring_set(service: str, username: str, value: str) -> None:
+    """Save a secret in the OS keyring, or raise `StoreError` saying why it cannot."""
+    try:
+        import keyring
+        from keyring.errors import NoKeyringError
+
+        keyring.set_password(service, username, value)
+    except ImportError:
+        raise StoreError("the keyring package is not installed") from None
+    except NoKeyringError:
+        raise StoreError("no OS keyring backend is available",
+                         hint="install and unlock a keyring (Secret Service, macOS Keychain) "
+                              "or use an environment variable instead") from None
+    except Exception as exc:  # any backend failure
+        raise StoreError(f"the OS keyring failed ({type(exc).__name__})") from None
 
 
 def open_store(

@@ -157,6 +157,11 @@ def _entry_ad(store_id: str, ref: str, rec: Mapping[str, Any]) -> bytes:
     return canonical({"format": FORMAT, "store_id": store_id, "ref": ref, **bound})
 
 
+def _padded(plain: bytes, block: int = 64) -> bytes:
+    """JSON plus trailing spaces to a multiple of `block`, so lengths leak little."""
+    return plain + b" " * (-len(plain) % block)
+
+
 def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
     """Replace `path` with `data`: temp file in the same directory, fsync, rename, fsync dir."""
     directory = path.parent
@@ -375,7 +380,7 @@ class FileStore:
                 rec: dict[str, Any] = {"version": len(versions) + 1, "created_at": now,
                                        "rotated_by": rotated_by, "reason": reason, "meta": meta}
                 nonce = os.urandom(12)
-                sealed = keys.seal.encrypt(nonce, canonical(secret.to_payload()),
+                sealed = keys.seal.encrypt(nonce, _padded(canonical(secret.to_payload())),
                                            _entry_ad(keys.store_id, ref, rec))
                 rec["nonce"], rec["ciphertext"] = _b64(nonce), _b64(sealed)
                 versions.append(rec)
