@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import ensure, write_atomic  # noqa: E402
+from generate import ensure, write_atomic
 
 HERE = Path(__file__).resolve().parent
 
@@ -157,21 +157,21 @@ out = {{}}
 try:
     {parse}
     out["outcome"] = "loaded"
-    out["result"] = repr(doc)[:160]
-    if {walk}:
-        try:
-            walk(doc)
-            out["walk"] = "finished"
-        except OverflowError:
-            out["walk"] = "walk of result exceeded 5,000,000 nodes (aliases shared, not bounded)"
-        except RecursionError:
-            out["walk"] = "RecursionError"
+    out["result"] = (type(doc).__name__ + " with keys " + repr(list(doc)[:8])
+                     if isinstance(doc, dict) else type(doc).__name__)
+    {probe}
 except MemoryError:
     out["outcome"] = "MemoryError"
 except Exception as e:  # noqa: BLE001
-    out["outcome"] = "error"
+    if out.get("outcome") == "loaded":  # the load passed; the follow-up probe failed
+        out["outcome"] = "loaded, then failed on use"
+    else:
+        out["outcome"] = "error"
     out["error_type"] = type(e).__module__ + "." + type(e).__qualname__
-    out["error"] = str(e)[:600]
+    msg = str(e) or str(getattr(e, "msg", "") or "")
+    if not msg and hasattr(e, "what"):
+        msg = str(e.what())
+    out["error"] = msg[:600]
     for a in ("problem_mark", "line", "lineno", "column", "pos"):
         v = getattr(e, a, None)
         if v is not None:
@@ -203,7 +203,10 @@ def _child(code: str, timeout: float) -> tuple[float, dict[str, object]]:
     wall = time.perf_counter() - t0
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return wall, json.loads(line[7:])
+            rep = json.loads(line[7:])
+            if proc.stderr.strip():
+                rep["stderr"] = proc.stderr.strip()[:400]
+            return wall, rep
     err = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
     return wall, {"failed": err, "returncode": proc.returncode}
 
@@ -263,7 +266,7 @@ def hostile(names: list[str]) -> dict[str, dict[str, dict]]:
                 if dist is None or _version(dist) is None:
                     continue
                 code = HOSTILE_CHILD.format(
-                    imp=imp, parse=parse, path=str(f), walk=name != "ryml parse only"
+                    imp=imp, parse=parse, path=str(f), probe=_probe(case, name)
                 )
                 try:
                     _, rep = _child(code, timeout=120)
@@ -273,13 +276,36 @@ def hostile(names: list[str]) -> dict[str, dict[str, dict]]:
     return out
 
 
+def _probe(case: str, loader: str) -> str:
+    """One statement run after a successful load, recording what the caller would get."""
+    if loader.startswith("ryml"):
+        if case == "duplicate_key":
+            return 'out["emitted"] = ryml.emit_yaml(doc).splitlines()[6:9]'
+        if case == "billion_laughs":
+            return 'doc.resolve(); out["resolve"] = "finished, %d nodes" % doc.size()'
+        return "pass"
+    if case == "duplicate_key":
+        return 'out["people[0].level"] = doc["people"][0]["level"]'
+    if case == "billion_laughs":
+        return (
+            "try:\n        walk(doc); out['walk'] = 'finished'\n"
+            "    except OverflowError:\n"
+            "        out['walk'] = 'walking the result passed 5,000,000 nodes (aliases shared)'"
+        )
+    return "pass"
+
+
 def _fmt_hostile(rep: dict) -> str:
+    if str(rep.get("outcome")).startswith("loaded, then"):
+        msg = " ".join(str(rep.get("error", "")).split())
+        return f"{rep['outcome']}: {rep.get('error_type')}: {msg[:100]}"
     if rep.get("outcome") == "error":
         msg = " ".join(str(rep.get("error", "")).split())
         return f"{rep.get('error_type')}: {msg[:150]}"
     if rep.get("outcome") == "loaded":
-        return f"loaded: {rep.get('result', '')[:60]} ; walk: {rep.get('walk', 'n/a')}"
-    return str(rep.get("outcome") or rep.get("failed"))
+        extra = {k: v for k, v in rep.items() if k not in ("outcome", "result", "seconds")}
+        return f"loaded {rep.get('result', '')[:50]}; {extra}"
+    return f"{rep.get('outcome') or rep.get('failed')} (exit {rep.get('returncode', 0)})"
 
 
 def main(argv: list[str] | None = None) -> int:
