@@ -1,0 +1,449 @@
+"""The Vault/OpenBao store: KV version 2 through `hvac`.
+
+Secrets live at `<mount>/data/accounts/<ref>` as a flat mapping (username, password, fields);
+each secret's custom_metadata carries account, entity, platform, rotated_at, rotated_by, reason
+and `govern_version` (the version those describe, so a version written outside govern is not
+credited to the last govern rotation). Works the same on HashiCorp Vault and OpenBao.
+
+Every hvac and requests exception is converted here: unreachable, sealed or refusing servers
+become `BackendUnavailable` (exit 3) with one line naming the address and why; nothing from
+hvac escapes, and no message contains a secret or a token.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import hvac
+import hvac.exceptions
+import requests
+
+from govern.credentials import (
+    RESERVED_META_KEYS,
+    CredentialMetadata,
+    CredentialNotFound,
+    NewCredential,
+    Secret,
+    format_time,
+    keyring_get,
+    keyring_set,
+    normalize_meta,
+    parse_time,
+    utc_now,
+    validate_ref,
+    validate_rotation,
+)
+from govern.errors import BackendUnavailable, GovernError, StoreError, UsageError
+
+DEFAULT_MOUNT = "govern"
+KEYRING_SERVICE = "govern"
+LIST_CONCURRENCY = 8
+_MOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+T = TypeVar("T")
+
+
+def _short(exc: hvac.exceptions.VaultError) -> str:
+    errors = exc.errors if isinstance(exc.errors, list) else []
+    text = "; ".join(str(e) for e in errors if e) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _connection_reason(exc: requests.exceptions.RequestException) -> str:
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS verification failed"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out"
+    for needle, reason in (("Connection refused", "connection refused"),
+                           ("Name or service not known", "unknown host"),
+                           ("nodename nor servname", "unknown host"),
+                           ("Temporary failure in name resolution", "unknown host"),
+                           ("No route to host", "no route to host"),
+                           ("Connection reset", "connection reset")):
+        if needle in text:
+            return reason
+    return f"cannot connect ({type(exc).__name__})"
+
+
+def vault_address(env: Mapping[str, str]) -> str:
+    addr = env.get("VAULT_ADDR", "").strip().rstrip("/")
+    if not addr:
+        raise UsageError("VAULT_ADDR is not set", hint="export VAULT_ADDR=https://vault.example:8200")
+    if not addr.startswith(("http://", "https://")):
+        raise UsageError(f"VAULT_ADDR must start with http:// or https:// (got {addr!r})")
+    return addr
+
+
+class VaultStore:
+    """Credentials in a KV v2 mount of Vault or OpenBao."""
+
+    def __init__(
+        self,
+        addr: str,
+        *,
+        mount: str = DEFAULT_MOUNT,
+        env: Mapping[str, str],
+        token: str | None = None,
+    ) -> None:
+        mount = mount.strip("/")
+        if not _MOUNT.fullmatch(mount) or ".." in mount.split("/"):
+            raise UsageError(f"invalid Vault mount {mount!r}")
+        self.addr = addr.rstrip("/")
+        self.mount = mount
+        self._env = env
+        self.namespace = env.get("VAULT_NAMESPACE") or None
+        self._verify: bool | str = env.get("VAULT_CACERT") or True
+        try:
+            self._timeout = float(env.get("VAULT_CLIENT_TIMEOUT") or 15)
+        except ValueError:
+            raise UsageError("VAULT_CLIENT_TIMEOUT must be a number of seconds") from None
+        self._token = token
+        self._token_lock = threading.Lock()
+        self._local = threading.local()
+        self._mount_ok = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, mount: str = DEFAULT_MOUNT) -> VaultStore:
+        return cls(vault_address(env), mount=mount, env=env)
+
+    def __repr__(self) -> str:
+        return f"VaultStore({self.describe()})"
+
+    def describe(self) -> str:
+        where = f"vault:{self.addr} (mount {self.mount}"
+        return where + (f", namespace {self.namespace})" if self.namespace else ")")
+
+    # -- connection ---------------------------------------------------------------------------
+
+    def _new_client(self, token: str | None) -> hvac.Client:
+        return hvac.Client(url=self.addr, token=token, namespace=self.namespace,
+                           verify=self._verify, timeout=self._timeout,
+                           session=requests.Session())
+
+    def _resolve_token(self) -> str:
+        """VAULT_TOKEN, else the token `govern login` saved in the keyring, else AppRole."""
+        with self._token_lock:
+            if self._token:
+                return self._token
+            token = self._env.get("VAULT_TOKEN", "").strip()
+            why = "VAULT_TOKEN is not set"
+            if not token:
+                saved, why_keyring = keyring_get(KEYRING_SERVICE, self.addr)
+                token = saved or ""
+                why += f"; keyring: {why_keyring}"
+            if not token:
+                role_id = self._env.get("VAULT_ROLE_ID", "").strip()
+                secret_id = self._env.get("VAULT_SECRET_ID", "").strip()
+                if role_id and secret_id:
+                    token = self._approle_login(role_id, secret_id)
+                else:
+                    why += "; VAULT_ROLE_ID/VAULT_SECRET_ID are not set"
+            if not token:
+                raise StoreError(
+                    f"no Vault token for {self.addr} ({why})",
+                    hint="set VAULT_TOKEN, run `govern login`, or set VAULT_ROLE_ID and "
+                         "VAULT_SECRET_ID (AppRole)")
+            self._token = token
+            return token
+
+    def _approle_login(self, role_id: str, secret_id: str) -> str:
+        mount = self._env.get("VAULT_APPROLE_MOUNT", "approle").strip("/")
+        client = self._new_client(None)
+        path = f"auth/{mount}/login"
+        with self._boundary("log in with AppRole at", path, "update"):
+            response = client.adapter.request(
+                "POST", f"/v1/{path}", json={"role_id": role_id, "secret_id": secret_id})
+        try:
+            return str(response["auth"]["client_token"])
+        except (KeyError, TypeError):
+            raise BackendUnavailable(
+                f"Vault at {self.addr}: AppRole login at {path} returned no token") from None
+
+    def _client(self) -> hvac.Client:
+        client: hvac.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._new_client(self._resolve_token())
+            self._local.client = client
+        return client
+
+    @contextmanager
+    def _boundary(self, action: str, path: str, capability: str,
+                  passthrough: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+        """Convert hvac/requests exceptions; 404 (InvalidPath) and `passthrough` are left to
+        the caller, which converts them in turn."""
+        where = f"Vault at {self.addr}"
+        try:
+            yield
+        except (hvac.exceptions.InvalidPath, *passthrough):
+            raise
+        except (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized) as exc:
+            raise BackendUnavailable(
+                f"{where} refused to {action} {path} ({_short(exc)})",
+                hint=f"the token needs the {capability!r} capability on {path} (or is invalid or "
+                     "expired: check VAULT_TOKEN / `govern login`)") from None
+        except hvac.exceptions.VaultDown as exc:
+            why = "is sealed" if "sealed" in _short(exc).lower() else "is unavailable"
+            raise BackendUnavailable(f"{where} {why} (503: {_short(exc)})",
+                                     hint="unseal it or try another node") from None
+        except hvac.exceptions.VaultNotInitialized:
+            raise BackendUnavailable(f"{where} is not initialized (501)") from None
+        except hvac.exceptions.RateLimitExceeded:
+            raise BackendUnavailable(f"{where} rate-limited the request to {action} "
+                                     f"{path} (429)", hint="retry later") from None
+        except hvac.exceptions.InvalidRequest as exc:
+            raise StoreError(f"{where} rejected the request to {action} {path} "
+                             f"(400: {_short(exc)})") from None
+        except hvac.exceptions.VaultError as exc:
+            raise BackendUnavailable(f"{where} failed to {action} {path} "
+                                     f"({type(exc).__name__}: {_short(exc)})") from None
+        except requests.exceptions.RequestException as exc:
+            raise BackendUnavailable(f"cannot reach {where}: {_connection_reason(exc)}",
+                                     hint="check VAULT_ADDR, the network, and that the server "
+                                          "is running") from None
+        except ValueError:
+            raise BackendUnavailable(f"{where} sent a response that is not JSON "
+                                     f"(to {action} {path})") from None
+
+    def _request(self, method: str, path: str, *, action: str, capability: str,
+                 json: Mapping[str, Any] | None = None,
+                 params: Mapping[str, Any] | None = None,
+                 passthrough: tuple[type[Exception], ...] = ()) -> dict[str, Any] | None:
+        """One API call; the JSON body, None for 204, or hvac's InvalidPath for a 404."""
+        client = self._client()
+        with self._boundary(action, path, capability, passthrough):
+            response = client.adapter.request(method, f"/v1/{path}", json=json, params=params)
+        if isinstance(response, dict):
+            return response
+        if response.status_code == 204:
+            return None
+        raise BackendUnavailable(f"Vault at {self.addr} answered HTTP "
+                                 f"{response.status_code} to {action} {path}")
+
+    def _missing_mount(self, exc: hvac.exceptions.InvalidPath) -> GovernError | None:
+        if "no handler for route" in _short(exc):
+            return StoreError(
+                f"Vault at {self.addr} has no secrets engine at {self.mount}/",
+                hint=f"create it with `govern store init --store vault:{self.mount}`")
+        return None
+
+    def _data_path(self, ref: str) -> str:
+        return f"{self.mount}/data/accounts/{validate_ref(ref)}"
+
+    def _meta_path(self, ref: str) -> str:
+        return f"{self.mount}/metadata/accounts/{validate_ref(ref)}"
+
+    # -- mount --------------------------------------------------------------------------------
+
+    def ensure_mount(self, create: bool) -> bool:
+        """Check the KV v2 mount; create it when `create` (consent). True if it was created."""
+        path = f"sys/internal/ui/mounts/{self.mount}"
+        try:
+            info = self._request("GET", path, action="look up the mount", capability="read",
+                                 passthrough=(hvac.exceptions.Forbidden,))
+        except (hvac.exceptions.InvalidPath, hvac.exceptions.Forbidden):
+            info = None  # a missing mount answers 403 ("preflight capability check") or 404
+        if info is not None:
+            data = info.get("data") or {}
+            options = data.get("options") or {}
+            if data.get("type") != "kv" or str(options.get("version")) != "2":
+                raise StoreError(f"the mount {self.mount}/ at {self.addr} is not a KV version 2 "
+                                 f"secrets engine (type {data.get('type')!r}, options "
+                                 f"{options!r})", hint="choose another mount with --store "
+                                                       "vault:MOUNT")
+            self._mount_ok = True
+            return False
+        if not create:
+            raise StoreError(f"Vault at {self.addr} has no KV v2 secrets engine at "
+                             f"{self.mount}/ (or this token cannot see it)",
+                             hint=f"create it with `govern store init --store "
+                                  f"vault:{self.mount}`")
+        body = {"type": "kv", "options": {"version": "2"},
+                "description": "govern: credentials of social media accounts"}
+        path = f"sys/mounts/{self.mount}"
+        try:
+            self._request("POST", path, json=body, action="create the mount",
+                          capability="create", passthrough=(hvac.exceptions.InvalidRequest,))
+        except hvac.exceptions.InvalidRequest as exc:
+            if "already in use" in _short(exc):
+                raise StoreError(f"a secrets engine exists at {self.mount}/ on {self.addr} but "
+                                 "this token cannot read it", hint="ask for a policy with "
+                                 f"access to {self.mount}/data/accounts/*") from None
+            raise StoreError(f"Vault at {self.addr} refused to create the mount "
+                             f"{self.mount}/ (400: {_short(exc)})") from None
+        except hvac.exceptions.InvalidPath:
+            raise BackendUnavailable(f"Vault at {self.addr} answered 404 to create the mount "
+                                     f"at {path}") from None
+        self._mount_ok = True
+        return True
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _read_metadata(self, ref: str) -> dict[str, Any] | None:
+        path = self._meta_path(ref)
+        try:
+            body = self._request("GET", path, action="read metadata of", capability="read")
+        except hvac.exceptions.InvalidPath as exc:
+            missing = self._missing_mount(exc)
+            if missing:
+                raise missing from None
+            return None
+        data = (body or {}).get("data")
+        if not isinstance(data, dict):
+            raise BackendUnavailable(f"Vault at {self.addr} sent no metadata for {path}")
+        return data
+
+    def _to_metadata(self, ref: str, data: Mapping[str, Any]) -> CredentialMetadata:
+        try:
+            current = int(data["current_version"])
+            versions: dict[str, Any] = data.get("versions") or {}
+            custom: dict[str, str] = data.get("custom_metadata") or {}
+            own = custom.get("govern_version") == str(current)
+            current_info = versions.get(str(current)) or {}
+            updated = current_info.get("created_time") or data["updated_time"]
+            return CredentialMetadata(
+                ref=ref, current_version=current, versions=len(versions),
+                created_at=parse_time(data["created_time"]), updated_at=parse_time(updated),
+                rotated_by=custom.get("rotated_by") if own else None,
+                reason=custom.get("reason") if own else None,
+                meta={k: str(v) for k, v in custom.items() if k not in RESERVED_META_KEYS},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise StoreError(f"malformed metadata for {self._meta_path(ref)} at "
+                             f"{self.addr}") from None
+
+    def metadata(self, ref: str) -> CredentialMetadata | None:
+        data = self._read_metadata(ref)
+        return None if data is None else self._to_metadata(ref, data)
+
+    def _list_refs(self) -> builtins.list[str]:
+        path = f"{self.mount}/metadata/accounts"
+        try:
+            body = self._request("LIST", path, action="list", capability="list")
+        except hvac.exceptions.InvalidPath as exc:
+            missing = self._missing_mount(exc)
+            if missing:
+                raise missing from None
+            return []
+        keys = ((body or {}).get("data") or {}).get("keys") or []
+        return sorted(str(k) for k in keys if not str(k).endswith("/"))
+
+    def list(self) -> builtins.list[CredentialMetadata]:
+        """LIST, then the metadata of each secret with bounded concurrency (one client each)."""
+        refs = self._list_refs()
+        if not refs:
+            return []
+        self._resolve_token()  # once, before the threads
+        found = self._parallel(self._read_metadata, refs)
+        return [self._to_metadata(ref, data) for ref, data in zip(refs, found, strict=True)
+                if data is not None]
+
+    def _parallel(self, work: Callable[[str], T], refs: builtins.list[str]) -> builtins.list[T]:
+        if len(refs) == 1:
+            return [work(refs[0])]
+        with ThreadPoolExecutor(max_workers=min(LIST_CONCURRENCY, len(refs)),
+                                thread_name_prefix="govern-vault") as pool:
+            return builtins.list(pool.map(work, refs))
+
+    def get(self, ref: str, version: int | None = None) -> Secret:
+        path = self._data_path(ref)
+        params = {"version": int(version)} if version is not None else None
+        try:
+            body = self._request("GET", path, params=params, action="read", capability="read")
+        except hvac.exceptions.InvalidPath as exc:
+            missing = self._missing_mount(exc)
+            if missing:
+                raise missing from None
+            meta = (exc.json or {}).get("data") if isinstance(exc.json, dict) else None
+            if isinstance(meta, dict) and (meta.get("metadata") or {}).get("deletion_time"):
+                raise CredentialNotFound(f"version {version or 'current'} of {ref!r} was "
+                                         f"deleted in {self.describe()}") from None
+            what = f"version {version} of {ref!r}" if version else f"{ref!r}"
+            raise CredentialNotFound(f"no credential for {what} in {self.describe()}") from None
+        data = ((body or {}).get("data") or {}).get("data")
+        if not isinstance(data, dict):
+            raise StoreError(f"{path} at {self.addr} holds no data")
+        return Secret.from_payload(data)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def put(
+        self, ref: str, secret: Secret, *, meta: Mapping[str, str], rotated_by: str, reason: str
+    ) -> CredentialMetadata:
+        validate_rotation(rotated_by, reason)
+        full_meta = normalize_meta(validate_ref(ref), meta)
+        if not self._mount_ok:
+            self.ensure_mount(create=False)
+        path = self._data_path(ref)
+        try:
+            body = self._request("POST", path, json={"data": secret.to_payload()},
+                                 action="write", capability="create")
+        except hvac.exceptions.InvalidPath as exc:
+            raise self._missing_mount(exc) or BackendUnavailable(
+                f"Vault at {self.addr} answered 404 to write {path}") from None
+        info = (body or {}).get("data") or {}
+        try:
+            version = int(info["version"])
+            created = parse_time(str(info["created_time"]))
+        except (KeyError, TypeError, ValueError):
+            raise BackendUnavailable(f"Vault at {self.addr} did not confirm the write of "
+                                     f"{path}") from None
+        rotated_at = format_time(utc_now())
+        custom = {**full_meta, "rotated_at": rotated_at, "rotated_by": rotated_by,
+                  "reason": reason, "govern_version": str(version)}
+        try:
+            self._request("POST", self._meta_path(ref), json={"custom_metadata": custom},
+                          action="update metadata of", capability="update")
+        except GovernError as exc:
+            exc.message = f"stored version {version} of {ref!r}, but not its metadata: " \
+                          + exc.message
+            exc.args = (exc.message,)
+            raise
+        if version == 1:
+            return CredentialMetadata(ref=ref, current_version=1, versions=1, created_at=created,
+                                      updated_at=created, rotated_by=rotated_by, reason=reason,
+                                      meta=full_meta)
+        found = self.metadata(ref)
+        if found is None:
+            raise StoreError(f"{ref!r} disappeared from {self.describe()} while being written")
+        return found
+
+    def put_many(
+        self, items: builtins.list[NewCredential], *, rotated_by: str, reason: str
+    ) -> builtins.list[CredentialMetadata]:
+        """One put per item, in order (Vault has no multi-secret transaction)."""
+        for item in items:  # validate everything before the first write
+            validate_ref(item.ref)
+            normalize_meta(item.ref, item.meta)
+        validate_rotation(rotated_by, reason)
+        return [self.put(i.ref, i.secret, meta=i.meta, rotated_by=rotated_by, reason=reason)
+                for i in items]
+
+    def delete(self, ref: str) -> None:
+        if self._read_metadata(ref) is None:
+            raise CredentialNotFound(f"no credential for {ref!r} in {self.describe()}")
+        path = self._meta_path(ref)
+        try:
+            self._request("DELETE", path, action="delete", capability="delete")
+        except hvac.exceptions.InvalidPath:
+            raise CredentialNotFound(f"no credential for {ref!r} in "
+                                     f"{self.describe()}") from None
+
+
+def login(env: Mapping[str, str], token: str, *, addr: str | None = None) -> str:
+    """Check `token` against the server and save it in the OS keyring (service `govern`,
+    username = the address). Returns the address."""
+    address = (addr or "").rstrip("/") or vault_address(env)
+    store = VaultStore(address, env=env, token=token)
+    body = store._request("GET", "auth/token/lookup-self", action="look up the token at",
+                          capability="read")
+    if not isinstance((body or {}).get("data"), dict):
+        raise BackendUnavailable(f"Vault at {address} did not describe the token")
+    keyring_set(KEYRING_SERVICE, address, token)
+    return address
+
