@@ -1,0 +1,85 @@
+"""Options and loading shared by commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from govern.errors import UsageError
+from govern.fsutil import atomic_write_text
+from govern.inventory.load import LoadedInventory, load_inventory
+from govern.policy import Policy, load_policy
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_INVENTORY = "inventory.yaml"
+DEFAULT_POLICIES = "policies"
+
+
+def inventory_option(func: F) -> F:
+    return click.option(
+        "--inventory", "-i", "inventory", metavar="PATH", default=None,
+        envvar="GOVERN_INVENTORY", show_envvar=True,
+        help=f"Inventory file  [default: ./{DEFAULT_INVENTORY}]",
+    )(func)
+
+
+def policies_option(func: F) -> F:
+    return click.option(
+        "--policies", "-p", "policies", metavar="DIR", default=None,
+        envvar="GOVERN_POLICIES", show_envvar=True,
+        help=f"Policy pack directory  [default: ./{DEFAULT_POLICIES} if it exists]",
+    )(func)
+
+
+def today_option(func: F) -> F:
+    return click.option(
+        "--today", metavar="YYYY-MM-DD", default=None, envvar="GOVERN_TODAY",
+        help="Evaluate dates as of this day (reproducible reports).",
+    )(func)
+
+
+def parse_today(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--today: '{value}' is not a date", hint="use YYYY-MM-DD") from None
+
+
+def load_policy_dir(policies: str | None) -> Policy:
+    """The policy pack named by --policies, or ./policies when it exists, or the defaults."""
+    return load_policy(Path(policies or DEFAULT_POLICIES), required=policies is not None)
+
+
+def load(inventory: str | None, policies: str | None) -> tuple[LoadedInventory, Policy]:
+    """Load the policy pack (it may extend the platform catalog), then the inventory."""
+    policy = load_policy_dir(policies)
+    loaded = load_inventory(Path(inventory or DEFAULT_INVENTORY), policy.catalog)
+    return loaded, policy
+
+
+def emit(text: str, output: str | None) -> None:
+    """Write a report to `output` atomically, or to standard output."""
+    if output is None or output == "-":
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        atomic_write_text(Path(output), text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def stdout_is_tty() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()

@@ -1,0 +1,137 @@
+"""`govern validate`, `govern audit`, `govern rules`, `govern explain`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from govern.audit import audit as run_audit
+from govern.audit import rule_infos
+from govern.cli._common import (
+    emit,
+    inventory_option,
+    load,
+    load_policy_dir,
+    parse_today,
+    policies_option,
+    stdout_is_tty,
+    today_option,
+)
+from govern.errors import EXIT_FINDINGS, UsageError
+from govern.findings import Severity
+from govern.formats import OutputFormat, render
+from govern.inventory.source import suggest
+from govern.rules import REGISTRY
+
+FORMATS = [f.value for f in OutputFormat]
+
+
+@click.command()
+@click.argument("inventory_arg", metavar="[INVENTORY]", required=False)
+@inventory_option
+@policies_option
+def validate(inventory_arg: str | None, inventory: str | None, policies: str | None) -> None:
+    """Check the inventory's schema and references only (fast; for pre-commit).
+
+    \b
+    Examples:
+      govern validate
+      govern validate path/to/inventory.yaml
+    """
+    loaded, _ = load(inventory_arg or inventory, policies)
+    inv = loaded.inventory
+    click.echo(
+        f"{loaded.path}: valid ({len(inv.accounts)} accounts, {len(inv.entities)} entities, "
+        f"{len(inv.people)} people)"
+    )
+
+
+@click.command()
+@inventory_option
+@policies_option
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Report format.")
+@click.option("--output", "-o", metavar="FILE", default=None,
+              help="Write the report to FILE (atomically) instead of standard output.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error",
+              show_default=True, help="Exit 1 when unwaived findings at or above this exist.")
+@today_option
+def audit(
+    inventory: str | None,
+    policies: str | None,
+    fmt: str,
+    output: str | None,
+    fail_on: str,
+    today: str | None,
+) -> None:
+    """Audit the inventory against the policy pack.
+
+    \b
+    Examples:
+      govern audit
+      govern audit --format sarif --output govern.sarif   # GitHub code scanning
+      govern audit --format markdown >> "$GITHUB_STEP_SUMMARY"
+      govern audit --fail-on warning --format github      # annotations in PRs
+    """
+    day = parse_today(today)
+    loaded, policy = load(inventory, policies)
+    report = run_audit(loaded, policy, today=day)
+    color = output in (None, "-") and fmt == "text" and stdout_is_tty()
+    emit(render(report, OutputFormat(fmt), color=color), output)
+    threshold = None if fail_on == "never" else Severity(fail_on)
+    if report.failing(threshold):
+        raise SystemExit(EXIT_FINDINGS)
+
+
+@click.command("rules")
+@policies_option
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def rules_command(policies: str | None, fmt: str) -> None:
+    """List the rules with their enabled state and severity.
+
+    \b
+    Example:
+      govern rules --policies policies/
+    """
+    policy = load_policy_dir(policies)
+    infos = rule_infos(policy)
+    if fmt == "json":
+        click.echo(json.dumps([
+            {"id": i.id, "enabled": i.enabled, "severity": i.severity.value, "summary": i.summary}
+            for i in infos
+        ], indent=2))
+        return
+    width = max(len(i.id) for i in infos)
+    for info in infos:
+        state = "on " if info.enabled else "off"
+        click.echo(f"{info.id:<{width}}  {state}  {info.severity.value:<7}  {info.summary}")
+
+
+@click.command()
+@click.argument("rule")
+@policies_option
+def explain(rule: str, policies: str | None) -> None:
+    """Explain a rule: what it checks, why, its parameters and their values.
+
+    \b
+    Example:
+      govern explain revocation-ability
+    """
+    if rule not in REGISTRY:
+        raise UsageError(f"unknown rule '{rule}'", hint=suggest(rule, REGISTRY)
+                         or "`govern rules` lists them")
+    policy = load_policy_dir(policies)
+    info = next(i for i in rule_infos(policy) if i.id == rule)
+    click.echo(f"{rule}  (severity: {info.severity.value}, "
+               f"{'enabled' if info.enabled else 'disabled'})\n")
+    click.echo(info.explanation)
+    params = policy.params[rule].model_dump(mode="json")
+    if params:
+        click.echo("\nParameters (current values):")
+        for name, value in params.items():
+            click.echo(f"  {name}: {json.dumps(value)}")
+
+
+COMMANDS = (validate, audit, rules_command, explain)
