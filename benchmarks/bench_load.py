@@ -88,15 +88,31 @@ elif mode == "bytes":
 _t2 = time.perf_counter()
 {parse}
 _t3 = time.perf_counter()
-import json, resource, sys
+import json, sys
+{peak}
 sys.stdout.write("RESULT " + json.dumps({{
     "import_s": _t1 - _t0, "read_s": _t2 - _t1, "parse_s": _t3 - _t2,
-    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "rss_mb": peak_rss_mb(),
     "type": type(doc).__name__,
 }}) + "\\n")
 sys.stdout.flush()
 import os
 os._exit(0)  # skip freeing a large object graph: not part of "load"
+"""
+
+# Peak RSS of the child. ru_maxrss survives execve on Linux, so a child spawned by a big
+# parent would report the parent's size; VmHWM (per address space) does not, so prefer it.
+PEAK = """\
+def peak_rss_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """
 
 # --- hostile inputs --------------------------------------------------------------------
@@ -177,7 +193,8 @@ except Exception as e:  # noqa: BLE001
         if v is not None:
             out[a] = str(v)
 out["seconds"] = round(time.perf_counter() - t, 4)
-out["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+{peak}
+out["rss_mb"] = round(peak_rss_mb(), 1)
 print("RESULT " + json.dumps(out))
 """
 
@@ -219,7 +236,7 @@ def bench_loaders(path: Path, runs: int, slow_runs: int, names: list[str]) -> di
             print(f"  {name:26} skipped: {dist} not installed", flush=True)
             results[name] = {"skipped": f"{dist} not installed"}
             continue
-        code = CHILD.format(imp=imp, parse=parse, path=str(path), mode=mode)
+        code = CHILD.format(imp=imp, parse=parse, path=str(path), mode=mode, peak=PEAK)
         n = slow_runs if slow else runs
         walls: list[float] = []
         child: list[dict[str, object]] = []
@@ -266,7 +283,7 @@ def hostile(names: list[str]) -> dict[str, dict[str, dict]]:
                 if dist is None or _version(dist) is None:
                     continue
                 code = HOSTILE_CHILD.format(
-                    imp=imp, parse=parse, path=str(f), probe=_probe(case, name)
+                    imp=imp, parse=parse, path=str(f), probe=_probe(case, name), peak=PEAK
                 )
                 try:
                     _, rep = _child(code, timeout=120)
@@ -375,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "method": "wall_s: median wall clock of a fresh `python -c` child incl. interpreter "
         "start; parse_s: in-process time of the parse call only; peak_rss_mb: ru_maxrss of "
-        "the child",
+        "the child (VmHWM from /proc/self/status, "
+        "else ru_maxrss)",
         "loaders": res,
         "hostile": hostile_res,
     }
