@@ -1,0 +1,95 @@
+"""Shared test helpers: build small inventories and audit them through the public API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from govern.audit import audit
+from govern.findings import Finding
+from govern.inventory.load import load_inventory
+from govern.policy import load_policy
+
+TODAY = dt.date(2026, 11, 22)
+REPO = Path(__file__).resolve().parent.parent
+
+# A small, clean organization: every rule passes on it. Tests change one thing.
+BASE = """\
+version: 1
+organization:
+  name: Test Diocese
+  domains: [diocese.test]
+people:
+  - {id: head, name: Fr Head, email: head@diocese.test, level: A, trained_on: 2026-06-01}
+  - {id: it, name: IT Person, email: it@diocese.test, level: B, trained_on: 2026-06-01}
+  - {id: mgr, name: Manager, email: mgr@diocese.test, level: C, trained_on: 2026-06-01}
+  - {id: mgr2, name: Manager Two, email: mgr2@diocese.test, level: C, trained_on: 2026-06-01}
+entities:
+  - {id: parish, name: St Test Parish, head: head, it: [it]}
+accounts:
+  - id: fb
+    entity: parish
+    platform: facebook
+    handle: sttest
+    access:
+      - {person: head, role: admin}
+      - {person: it, role: admin}
+      - {person: mgr, role: editor}
+  - id: yt
+    entity: parish
+    platform: youtube
+    handle: "@sttest"
+    access:
+      - {person: head, role: owner}
+      - {person: it, role: admin}
+      - {person: mgr2, role: editor}
+  - id: xacct
+    entity: parish
+    platform: x
+    handle: "@sttest"
+    access:
+      - {person: head, role: admin}
+      - {person: mgr, role: admin}
+    credential: {mfa: true, recovery_email: office@diocese.test}
+"""
+
+
+def run_audit(
+    tmp_path: Path,
+    text: str,
+    *,
+    policies: dict[str, str] | None = None,
+    today: dt.date = TODAY,
+    rule: str | None = None,
+) -> list[Finding]:
+    """Write `text` (dedented) as an inventory, audit it, return the findings."""
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(textwrap.dedent(text))
+    policy_dir = tmp_path / "policies"
+    policy_dir.mkdir(exist_ok=True)
+    for name, body in (policies or {}).items():
+        (policy_dir / name).write_text(textwrap.dedent(body))
+    policy = load_policy(policy_dir)
+    loaded = load_inventory(inventory, policy.catalog, display="inventory.yaml")
+    report = audit(loaded, policy, today=today, only=[rule] if rule else None)
+    return list(report.findings)
+
+
+def brief(findings: list[Finding]) -> list[tuple[str, int | None, int | None]]:
+    """(rule, line, column) of each finding, the way rule tests state expectations."""
+    return [(f.rule, f.location.line, f.location.column) for f in findings]
+
+
+@pytest.fixture
+def base() -> str:
+    return BASE
+
+
+def at(text: str, line: int, needle: str) -> tuple[int, int]:
+    """(line, column) of `needle` on 1-based `line` of `text`: expectations that read as prose."""
+    content = textwrap.dedent(text).splitlines()[line - 1]
+    assert needle in content, f"{needle!r} not on line {line}: {content!r}"
+    return line, content.index(needle) + 1
