@@ -1,0 +1,28 @@
+"""Machine-readable JSON. A stable contract: keys and their order do not change within a version.
+
+    {"version": 1, "inventory": PATH,
+     "findings": [{"rule", "severity", "account", "person", "entity", "message", "waived",
+                   "location": {"path", "line", "column"}}],
+     "summary": {"error": N, "warning": N, "info": N, "waived": N}}
+
+Absent fields are null.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from govern.findings import Report
+
+VERSION = 1
+
+
+def render(report: Report) -> str:
+    document: dict[str, Any] = {
+        "version": VERSION,
+        "inventory": report.inventory,
+        "findings": [finding.to_json() for finding in report.findings],
+        "summary": report.summary(),
+    }
+    return json.dumps(document, indent=2) + "\n"
