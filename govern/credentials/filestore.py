@@ -418,7 +418,7 @@ class FileStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        lock_path = self.path.with_name(self.path.name + ".lock")
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
         lock = FileLock(lock_path, timeout=self._lock_timeout, mode=FILE_MODE)
         try:
             lock.acquire()
