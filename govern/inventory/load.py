@@ -7,9 +7,9 @@ import typing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from govern.errors import InputError, Problem
 from govern.findings import Location, Pointer
@@ -50,8 +50,11 @@ def validate_data(data: Any, source: SourceMap, catalog: Catalog) -> LoadedInven
         inventory = Inventory.model_validate(data)
     except ValidationError as exc:
         problems.extend(validation_problems(exc, source, known_fields=_fields_at))
-        inventory = _salvage(data)
-    problems.extend(_reference_problems(inventory, source, catalog))
+        problems.extend(_reference_problems(*_salvage(data), source, catalog))
+        raise InputError(problems) from None
+    problems.extend(
+        _reference_problems(inventory.people, inventory.entities, inventory.accounts, source, catalog)
+    )
     if problems:
         raise InputError(problems)
     return LoadedInventory(path, inventory, source)
@@ -88,38 +91,48 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _salvage(data: dict[str, Any]) -> Inventory:
-    """The valid parts of an invalid inventory, so reference checks still run in the same pass.
-    Invalid items are replaced by None-free placeholders that match nothing."""
-    def valid(kind: type[BaseModel], items: Any) -> tuple[Any, ...]:
-        if not isinstance(items, list):
-            return ()
-        adapter = TypeAdapter(kind)
-        out = []
-        for item in items:
-            try:
-                out.append(adapter.validate_python(item))
-            except ValidationError:
-                out.append(None)
-        return tuple(out)
-
-    return Inventory.model_construct(
-        version=1,
-        people=valid(Person, data.get("people")),
-        entities=valid(Entity, data.get("entities")),
-        accounts=valid(Account, data.get("accounts")),
+def _salvage(
+    data: dict[str, Any],
+) -> tuple[list[Person | None], list[Entity | None], list[Account | None]]:
+    """The valid items of an invalid inventory (None where an item is invalid, to keep
+    indexes), so reference checks still run in the same pass."""
+    return (
+        _valid_items(Person, data.get("people")),
+        _valid_items(Entity, data.get("entities")),
+        _valid_items(Account, data.get("accounts")),
     )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _valid_items(kind: type[M], items: Any) -> list[M | None]:
+    if not isinstance(items, list):
+        return []
+    out: list[M | None] = []
+    for item in items:
+        try:
+            out.append(kind.model_validate(item))
+        except ValidationError:
+            out.append(None)
+    return out
 
 
 # --- reference errors -----------------------------------------------------------------------
 
-def _reference_problems(inv: Inventory, source: SourceMap, catalog: Catalog) -> Iterator[Problem]:
+def _reference_problems(
+    people_list: Sequence[Person | None],
+    entity_list: Sequence[Entity | None],
+    account_list: Sequence[Account | None],
+    source: SourceMap,
+    catalog: Catalog,
+) -> Iterator[Problem]:
     def at(pointer: Pointer, message: str, hint: str | None = None) -> Problem:
         where = source.locate(pointer)
         return Problem(where.path, where.line or 1, where.column or 1, message, hint)
 
     people: dict[str, int] = {}
-    for i, person in enumerate(inv.people):
+    for i, person in enumerate(people_list):
         if person is None:
             continue
         if person.id in people:
@@ -137,7 +150,7 @@ def _reference_problems(inv: Inventory, source: SourceMap, catalog: Catalog) -> 
             yield at(pointer, f"unknown person '{person_id}'", suggest(person_id, people))
 
     entities: dict[str, int] = {}
-    for i, entity in enumerate(inv.entities):
+    for i, entity in enumerate(entity_list):
         if entity is None:
             continue
         if entity.id in entities:
@@ -151,7 +164,7 @@ def _reference_problems(inv: Inventory, source: SourceMap, catalog: Catalog) -> 
             yield from person_ref(("entities", i, "it", j), it)
 
     accounts: dict[str, int] = {}
-    for i, account in enumerate(inv.accounts):
+    for i, account in enumerate(account_list):
         if account is None:
             continue
         if account.id in accounts:

@@ -103,7 +103,7 @@ def _diagnose(path: str, text: str, message: str) -> list[Problem]:
 
 
 def _compose(text: str) -> yaml.Node | None:
-    return yaml.compose(text, Loader=_Composer)  # type: ignore[no-any-return]
+    return yaml.compose(text, Loader=_Composer)
 
 
 def _duplicate_keys(path: str, text: str) -> Iterator[Problem]:

@@ -26,6 +26,7 @@ platforms:                   # replaces the built-in catalog entry with the same
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -76,7 +77,7 @@ class Policy:
 
     directory: str | None
     rules: dict[str, RuleConfig] = field(default_factory=dict)
-    params: dict[str, BaseModel] = field(default_factory=dict)
+    params: Mapping[str, BaseModel] = field(default_factory=dict)
     waivers: tuple[PlacedWaiver, ...] = ()
     catalog: Catalog = field(default_factory=builtin_catalog)
     rule_locations: dict[str, Location] = field(default_factory=dict)

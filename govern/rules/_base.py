@@ -26,10 +26,15 @@ class RuleParams(BaseModel):
 
 
 class RuleModule(Protocol):
-    ID: str
-    SEVERITY: Severity
-    Params: type[RuleParams]
-    __doc__: str | None
+    """A rule module, seen as an object. Read-only members, so each module's own `Params`
+    subclass fits."""
+
+    @property
+    def ID(self) -> str: ...
+    @property
+    def SEVERITY(self) -> Severity: ...
+    @property
+    def Params(self) -> type[RuleParams]: ...
 
     def check(self, ctx: Context, params: Any) -> Iterable[Violation]: ...
 
