@@ -48,6 +48,15 @@ LOADERS: dict[str, tuple[str | None, str, str, str, bool]] = {
         "text",
         False,
     ),
+    # Same parser with the cyclic GC off during the load: shows how much of CSafeLoader's
+    # time is gen-2 collections over the growing object graph.
+    "PyYAML CSafeLoader, gc off": (
+        "PyYAML",
+        "import gc, yaml",
+        "gc.disable(); doc = yaml.load(text, Loader=yaml.CSafeLoader); gc.enable()",
+        "text",
+        False,
+    ),
     "ryml parse only": (
         "rapidyaml",
         "import ryml",

@@ -3,8 +3,9 @@
 
     python benchmarks/generate.py --accounts 10000 --seed 1 -o benchmarks/data/inv-10000.yaml
 
-Proportions (per account): 3 people, ~6 grants, 0.1 entity, ~10% of accounts on x
-(shared login, with a ``credential``). Every entity has a head and one or two IT people
+Proportions (per account): 3 people, ~6 grants, 0.1 entity, ~10% of accounts on x and
+~5% on threads (shared logins, with a ``credential``); roles follow the platform catalog
+(govern/platforms/catalog.yaml). Every entity has a head and one or two IT people
 drawn from ``people``; the other holders are "designated managers".
 
 A sprinkling (``--violation-rate``, default 2%) of each kind of finding `govern audit`
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import os
 import random
 import re
@@ -257,19 +259,19 @@ KINDS = (
     ("Choir", 4),
     ("Charity Shop", 4),
 )
-PLATFORMS: tuple[tuple[str, int, tuple[str, ...], str], ...] = (
-    # name, weight, roles (admin-type first), url prefix
-    ("facebook", 26, ("admin", "editor", "analyst"), "https://facebook.com/"),
-    ("instagram", 20, ("admin", "editor", "analyst"), "https://instagram.com/"),
-    ("youtube", 10, ("owner", "admin", "editor", "analyst"), "https://youtube.com/@"),
-    ("x", 10, ("admin",), "https://x.com/"),
-    ("linkedin", 8, ("admin", "editor", "analyst"), "https://linkedin.com/company/"),
-    ("google-business", 9, ("owner", "admin", "editor"), "https://g.page/"),
-    ("tiktok", 7, ("admin", "editor", "analyst"), "https://tiktok.com/@"),
-    ("threads", 5, ("admin", "editor", "analyst"), "https://threads.net/@"),
-    ("github", 5, ("owner", "editor"), "https://github.com/"),
+# Mirrors govern/platforms/catalog.yaml: name, weight, administrative roles (the head's
+# first), other roles, shared login, url prefix. Shared logins have the one role "admin".
+PLATFORMS: tuple[tuple[str, int, tuple[str, ...], tuple[str, ...], bool, str], ...] = (
+    ("facebook", 26, ("admin",), ("editor", "analyst"), False, "https://facebook.com/"),
+    ("instagram", 20, ("admin",), ("editor", "analyst"), False, "https://instagram.com/"),
+    ("youtube", 10, ("owner", "admin"), ("editor", "analyst"), False, "https://youtube.com/@"),
+    ("x", 10, ("admin",), (), True, "https://x.com/"),
+    ("linkedin", 8, ("admin",), ("editor", "analyst"), False, "https://linkedin.com/company/"),
+    ("google-business", 9, ("owner",), ("admin", "editor"), False, "https://g.page/"),
+    ("tiktok", 7, ("admin",), ("editor", "analyst"), False, "https://tiktok.com/@"),
+    ("threads", 5, ("admin",), (), True, "https://threads.net/@"),
+    ("github", 5, ("owner",), ("editor", "analyst"), False, "https://github.com/"),
 )
-ADMIN_TYPE = frozenset({"owner", "admin"})
 NOTES = (
     "takeover",
     "covering parental leave",
@@ -425,7 +427,7 @@ class Generator:
     ) -> None:
         rng = self.rng
         idx = rng.choices(range(len(PLATFORMS)), [p[1] for p in PLATFORMS])[0]
-        platform, _, roles, url_prefix = PLATFORMS[idx]
+        platform, _, admin_roles, other_roles, shared, url_prefix = PLATFORMS[idx]
         base = ent.id.replace("-", "")
         handle = base
         n = 2
@@ -436,27 +438,25 @@ class Generator:
         aid = f"{ent.id}-{platform}" + (handle[len(base) :] and f"-{handle[len(base) :]}")
         url = f"{url_prefix}{handle}" if self._chance(0.5) else None
         acc = Account(id=aid, entity=ent.id, platform=platform, handle=handle, url=url)
-        admin_role = roles[0]  # owner on youtube/github/google-business, else admin
-        shared = platform == "x"
 
-        # Head: admin-type role (violation: lower role, or absent).
+        # Head: administrative role (violation: a lesser role, or none at all).
         if self._violate() and not shared:
             if self._chance(0.5):
-                acc.access.append(self._grant(head.id, roles[-1] if len(roles) > 1 else "editor"))
+                acc.access.append(self._grant(head.id, other_roles[-1]))
         else:
-            acc.access.append(self._grant(head.id, admin_role))
-        # IT: admin-type (violation: below admin, leaving a single admin holder).
+            acc.access.append(self._grant(head.id, admin_roles[0]))
+        # IT: administrative (violation: a lesser role, leaving a single admin holder).
         for p in it:
-            role = "admin" if "admin" in roles else admin_role
+            role = admin_roles[-1]
             if self._violate() and not shared:
-                role = roles[-1]
+                role = other_roles[-1]
             acc.access.append(self._grant(p.id, role))
         # Designated managers: ~6 grants per account in all.
         k = max(0, rng.choice((3, 4, 4, 5, 5, 5, 6)) - len(it) + (len(it) == 2))
         for p in rng.sample(managers, min(k, len(managers))):
             p.holder = True
             p.manager = True
-            role = "admin" if shared else rng.choice([r for r in roles if r not in ADMIN_TYPE])
+            role = "admin" if shared else rng.choice(other_roles)
             acc.access.append(self._grant(p.id, role))
         if shared:
             mfa = not self._violate()
@@ -576,15 +576,22 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def cache_path(accounts: int, seed: int = 1, directory: Path | None = None) -> Path:
+    """``benchmarks/data/inv-<N>-s<seed>-<hash>.yaml``; the hash is of this generator's
+    source, so a changed generator never reuses a stale cached inventory."""
+    directory = directory or Path(__file__).resolve().parent / "data"
+    digest = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
+    return directory / f"inv-{accounts}-s{seed}-{digest}.yaml"
+
+
 def ensure(
     accounts: int,
     seed: int = 1,
     directory: Path | None = None,
     log: Callable[[str], object] | None = None,
 ) -> Path:
-    """Return the cached inventory ``benchmarks/data/inv-<N>-s<seed>.yaml``, making it if absent."""
-    directory = directory or Path(__file__).resolve().parent / "data"
-    path = directory / f"inv-{accounts}-s{seed}.yaml"
+    """Return the cached inventory for (accounts, seed), generating it if absent."""
+    path = cache_path(accounts, seed, directory)
     if not path.exists():
         if log:
             log(f"generating {path} ...")

@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Time `govern validate` and `govern audit` against the YAML-load floor.
+
+    python benchmarks/bench_audit.py                       # 10k and 50k accounts, 3 runs
+    python benchmarks/bench_audit.py --sizes 10000 --runs 5
+
+For each inventory size (generated once by benchmarks/generate.py, cached in
+benchmarks/data/), three commands run as fresh processes, interleaved run by run so that
+noise on a shared machine hits them alike, after one unmeasured warm-up each:
+
+  floor     python -c "import yaml_rs; yaml_rs.loads(open(FILE).read())"
+  validate  python -m govern validate FILE
+  audit     python -m govern audit --inventory FILE --policies DIR --format json
+                                   --output /dev/null --fail-on never
+
+Reported: median wall clock (interpreter start included), ratio to the floor of the same
+size, growth 50k/10k, and each command's peak RSS (ru_maxrss of that child, from wait4;
+the parent never loads an inventory, so its own size does not leak into the figure).
+Targets: audit <= 3x floor and < 1.5 s at 10k accounts; growth 50k/10k <= 5.5x.
+
+If govern cannot be imported or a command fails, the error is printed and the rest runs.
+Results: a table on stdout and benchmarks/results/audit.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from generate import cache_path  # noqa: E402
+
+REPO = HERE.parent
+TARGET_RATIO = 3.0
+TARGET_WALL_10K = 1.5
+TARGET_GROWTH = 5.5
+
+
+def inventory(accounts: int, seed: int) -> Path:
+    """Cached inventory path; generated in a child so this process stays small."""
+    path = cache_path(accounts, seed)
+    if not path.exists():
+        print(f"generating {path.relative_to(REPO)} ...", flush=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), "--accounts", str(accounts),
+             "--seed", str(seed), "-o", str(path)],
+            check=True,
+        )  # fmt: skip
+    return path
+
+
+def run(cmd: list[str], timeout: float) -> dict[str, object]:
+    """Run cmd once; wall clock, exit status, peak RSS of that child, output tails."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=REPO)
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        _, status, ru = os.wait4(proc.pid, 0)
+        timer.cancel()
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from reaping again
+        out.seek(0)
+        err.seek(0)
+        return {
+            "wall_s": wall,
+            "rc": proc.returncode,
+            "rss_mb": ru.ru_maxrss / 1024,
+            "timed_out": killed.is_set(),
+            "stdout_tail": out.read()[-2000:].decode("utf-8", "replace"),
+            "stderr_tail": err.read()[-2000:].decode("utf-8", "replace"),
+        }
+
+
+def commands(path: Path, policies: Path) -> dict[str, list[str]]:
+    py = sys.executable
+    return {
+        "floor": [py, "-c", f"import yaml_rs; yaml_rs.loads(open({str(path)!r}).read())"],
+        "validate": [py, "-m", "govern", "validate", str(path)],
+        "audit": [
+            py, "-m", "govern", "audit", "--inventory", str(path), "--policies", str(policies),
+            "--format", "json", "--output", os.devnull, "--fail-on", "never",
+        ],
+    }  # fmt: skip
+
+
+def govern_importable() -> str | None:
+    """None if `govern.cli.main` imports in a fresh interpreter, else the error."""
+    p = subprocess.run(
+        [sys.executable, "-c", "import govern.cli.main"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    if p.returncode == 0:
+        return None
+    return (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
+
+
+def _err(r: dict[str, object]) -> str:
+    tail = str(r["stderr_tail"]).strip() or str(r["stdout_tail"]).strip()
+    lines = tail.splitlines()
+    return " | ".join(lines[-3:]) if lines else "(no output)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 50000],
+                    help="inventory sizes in accounts (default 10000 50000)")  # fmt: skip
+    ap.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    ap.add_argument("--runs", type=int, default=3, help="measured runs per command (default 3)")
+    ap.add_argument("--no-warmup", action="store_true", help="skip the unmeasured first run")
+    ap.add_argument("--policies", type=Path, default=REPO / "policies",
+                    help="policies directory (default: <repo>/policies)")  # fmt: skip
+    ap.add_argument("--timeout", type=float, default=600, help="per-run timeout, s (default 600)")
+    ap.add_argument("-o", "--output", type=Path, default=HERE / "results" / "audit.json",
+                    help="JSON results file (default benchmarks/results/audit.json)")  # fmt: skip
+    args = ap.parse_args(argv)
+
+    started = dt.datetime.now(dt.UTC)
+    print(
+        f"python {platform.python_version()}; {os.cpu_count()} CPUs; "
+        f"loadavg {os.getloadavg()[0]:.2f}; policies {args.policies}",
+        flush=True,
+    )
+    problem = govern_importable()
+    if problem:
+        print(f"!! govern is not importable ({problem}); measuring the floor only", flush=True)
+    elif not args.policies.is_dir():
+        print(f"!! policies directory {args.policies} does not exist; audit will likely fail")
+
+    results: dict[str, dict[str, dict[str, object]]] = {}
+    for size in args.sizes:
+        path = inventory(size, args.seed)
+        cmds = commands(path, args.policies)
+        if problem:
+            cmds = {"floor": cmds["floor"]}
+        mb = path.stat().st_size / 1e6
+        print(f"\n== {size} accounts ({path.name}, {mb:.1f} MB)", flush=True)
+        per: dict[str, list[dict[str, object]]] = {name: [] for name in cmds}
+        broken: dict[str, str] = {}
+        for i in range(args.runs + (0 if args.no_warmup else 1)):
+            for name, cmd in cmds.items():
+                if name in broken:
+                    continue
+                r = run(cmd, args.timeout)
+                if r["rc"] != 0:
+                    why = "timed out" if r["timed_out"] else f"exit {r['rc']}"
+                    broken[name] = f"{why}: {_err(r)}"
+                    print(f"  {name:9} FAILED ({broken[name]})", flush=True)
+                    continue
+                tag = "warm-up" if i == 0 and not args.no_warmup else f"run {len(per[name]) + 1}"
+                print(f"  {name:9} {tag:8} {r['wall_s']:7.3f} s  {r['rss_mb']:7.1f} MB", flush=True)
+                if tag != "warm-up":
+                    per[name].append(r)
+        res: dict[str, dict[str, object]] = {}
+        for name in cmds:
+            if name in broken:
+                res[name] = {"error": broken[name], "command": cmds[name]}
+                continue
+            walls = [float(r["wall_s"]) for r in per[name]]  # type: ignore[arg-type]
+            res[name] = {
+                "wall_s": round(statistics.median(walls), 4),
+                "wall_runs_s": [round(w, 4) for w in walls],
+                "peak_rss_mb": round(max(float(r["rss_mb"]) for r in per[name]), 1),  # type: ignore[arg-type]
+                "command": cmds[name],
+            }
+        floor = res.get("floor", {}).get("wall_s")
+        for r in res.values():
+            if floor and "wall_s" in r:
+                r["ratio_to_floor"] = round(float(r["wall_s"]) / float(floor), 2)  # type: ignore[arg-type]
+        results[str(size)] = res
+
+    # Table -------------------------------------------------------------------------------
+    print(f"\n{'accounts':>8} {'command':9} {'wall (s)':>9} {'x floor':>8} {'peak RSS':>10}")
+    print("-" * 50)
+    for size, res in results.items():
+        for name, r in res.items():
+            if "wall_s" in r:
+                ratio = f"{r['ratio_to_floor']:.2f}x" if "ratio_to_floor" in r else "-"
+                print(
+                    f"{size:>8} {name:9} {r['wall_s']:9.3f} {ratio:>8} {r['peak_rss_mb']:7.0f} MB"
+                )
+            else:
+                print(f"{size:>8} {name:9} ERROR: {r['error'][:200]}")
+    growth: dict[str, float] = {}
+    sizes = [str(s) for s in args.sizes]
+    if len(sizes) >= 2:
+        lo, hi = sizes[0], sizes[-1]
+        print(f"\ngrowth {hi}/{lo}:")
+        for name in results[lo]:
+            a, b = results[lo].get(name, {}), results[hi].get(name, {})
+            if "wall_s" in a and "wall_s" in b:
+                growth[name] = round(float(b["wall_s"]) / float(a["wall_s"]), 2)  # type: ignore[arg-type]
+                print(f"  {name:9} {growth[name]:.2f}x")
+
+    # Targets (only where the figures exist) ----------------------------------------------
+    checks: dict[str, dict[str, object]] = {}
+    ten = results.get("10000", {}).get("audit", {})
+    if "wall_s" in ten:
+        checks["audit_10k_ratio_to_floor"] = {
+            "value": ten.get("ratio_to_floor"), "target": f"<= {TARGET_RATIO}",
+            "ok": float(ten.get("ratio_to_floor", 1e9)) <= TARGET_RATIO,  # type: ignore[arg-type]
+        }  # fmt: skip
+        checks["audit_10k_wall_s"] = {
+            "value": ten["wall_s"], "target": f"< {TARGET_WALL_10K}",
+            "ok": float(ten["wall_s"]) < TARGET_WALL_10K,  # type: ignore[arg-type]
+        }  # fmt: skip
+    if "audit" in growth and sizes[0] == "10000" and sizes[-1] == "50000":
+        checks["audit_growth_50k_10k"] = {
+            "value": growth["audit"], "target": f"<= {TARGET_GROWTH}",
+            "ok": growth["audit"] <= TARGET_GROWTH,
+        }  # fmt: skip
+    if checks:
+        print("\ntargets:")
+        for k, c in checks.items():
+            verdict = "OK" if c["ok"] else "MISS"
+            print(f"  {k:28} {c['value']!s:>8}  target {c['target']:7} {verdict}")
+
+    doc = {
+        "benchmark": "audit",
+        "started_utc": started.isoformat(timespec="seconds"),
+        "machine": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "loadavg_at_start": os.getloadavg(),
+        },
+        "seed": args.seed,
+        "runs": args.runs,
+        "govern_import_error": problem,
+        "method": "median wall clock of fresh processes incl. interpreter start, interleaved "
+        "per run after one warm-up; peak_rss_mb: ru_maxrss of each child via wait4",
+        "results": results,
+        "growth": growth,
+        "targets": checks,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.output.with_name(f".{args.output.name}.tmp")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, args.output)
+    print(f"\nwrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
