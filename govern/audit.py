@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from govern.findings import Finding, Location, Report, RuleInfo, Severity, Violation
 from govern.inventory.load import LoadedInventory
 from govern.policy import PlacedWaiver, Policy
-from govern.rules import REGISTRY, Context, CustodyRecord, explanation, summary
-from govern.rules import waiver_invalid
+from govern.rules import REGISTRY, Context, CustodyRecord, explanation, summary, waiver_invalid
 
 
 def rule_infos(policy: Policy) -> tuple[RuleInfo, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import types
 import typing
 from collections.abc import Iterator, Sequence
@@ -33,8 +35,22 @@ class LoadedInventory:
 def load_inventory(path: Path, catalog: Catalog, *, display: str | None = None) -> LoadedInventory:
     """Load and fully validate `path`. Raises `InputError` listing every problem."""
     shown = display or str(path)
-    data, source = load_yaml(path, display=shown)
-    return validate_data(data, source, catalog)
+    # Loading builds hundreds of thousands of objects that all survive: the cyclic garbage
+    # collector would scan them again and again for nothing (about a fifth of load time).
+    with gc_paused():
+        data, source = load_yaml(path, display=shown)
+        return validate_data(data, source, catalog)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def validate_data(data: Any, source: SourceMap, catalog: Catalog) -> LoadedInventory:
@@ -50,7 +66,9 @@ def validate_data(data: Any, source: SourceMap, catalog: Catalog) -> LoadedInven
         inventory = Inventory.model_validate(data)
     except ValidationError as exc:
         problems.extend(validation_problems(exc, source, known_fields=_fields_at))
-        problems.extend(_reference_problems(*_salvage(data), source, catalog))
+        problems.extend(
+            _reference_problems(*_salvage(data), source, catalog, declared=_declared_ids(data))
+        )
         raise InputError(problems) from None
     problems.extend(
         _reference_problems(inventory.people, inventory.entities, inventory.accounts, source, catalog)
@@ -118,6 +136,18 @@ def _valid_items(kind: type[M], items: Any) -> list[M | None]:
     return out
 
 
+def _declared_ids(data: dict[str, Any]) -> dict[str, set[str] | None]:
+    """Ids written in the raw people and entities lists, valid items or not: a reference to an
+    invalid item is not also "unknown". None when a section is unusable (not a list)."""
+    out: dict[str, set[str] | None] = {}
+    for kind in ("people", "entities"):
+        items = data.get(kind, [])
+        out[kind] = None if not isinstance(items, list) else {
+            i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)
+        }
+    return out
+
+
 # --- reference errors -----------------------------------------------------------------------
 
 def _reference_problems(
@@ -126,7 +156,12 @@ def _reference_problems(
     account_list: Sequence[Account | None],
     source: SourceMap,
     catalog: Catalog,
+    *,
+    declared: dict[str, set[str] | None] | None = None,
 ) -> Iterator[Problem]:
+    declared = declared or {"people": set(), "entities": set()}
+    declared_people, declared_entities = declared["people"], declared["entities"]
+
     def at(pointer: Pointer, message: str, hint: str | None = None) -> Problem:
         where = source.locate(pointer)
         return Problem(where.path, where.line or 1, where.column or 1, message, hint)
@@ -146,6 +181,8 @@ def _reference_problems(
                      "'left_on' date", "add left_on: YYYY-MM-DD")
 
     def person_ref(pointer: Pointer, person_id: str) -> Iterator[Problem]:
+        if declared_people is None or person_id in declared_people:
+            return
         if person_id not in people:
             yield at(pointer, f"unknown person '{person_id}'", suggest(person_id, people))
 
@@ -173,7 +210,8 @@ def _reference_problems(
                      f"first defined at line {first.line}")
         else:
             accounts[account.id] = i
-        if account.entity not in entities:
+        if (declared_entities is not None and account.entity not in entities
+                and account.entity not in declared_entities):
             yield at(("accounts", i, "entity"), f"unknown entity '{account.entity}'",
                      suggest(account.entity, entities))
         platform = catalog.get(account.platform)

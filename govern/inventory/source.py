@@ -9,8 +9,8 @@ it. If the file is not in plain block style the whole document is composed once 
 
 from __future__ import annotations
 
-import bisect
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -22,17 +22,28 @@ from pydantic import ValidationError
 from govern.errors import InputError, Problem
 from govern.findings import Location, Pointer
 
-try:
-    _Composer: type[Any] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Composer = yaml.SafeLoader
+_Base: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Composer(_Base):  # type: ignore[misc,valid-type]
+    """libyaml composer without implicit tag resolution: positions need no typed scalars."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - class-level by PyYAML design
 
 # Bounds against "billion laughs": inventories have no use for deep alias expansion.
 MAX_ALIAS_EVENTS = 100_000
 MAX_BYTES = 512 * 1024 * 1024
 
 _TOP_KEY = re.compile(r"^([^\s#:'\"-][^:#]*?|'[^']*'|\"[^\"]*\")[ \t]*:(?:[ \t]|$)", re.M)
+_FIRST_DASH = re.compile(r"^([ \t]*)-(?:[ \t]|$)", re.M)
 _YAMLRS_POS = re.compile(r"at line (\d+), column (\d+)")
+# Total size of what aliases may expand to: the event bound above does not limit bytes (one
+# alias of a 1 MB scalar is one event), and yaml_rs copies the value for every alias.
+MAX_ALIAS_BYTES = 16 * 1024 * 1024
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s\[\]{},]")
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s\[\]{},]")
+_BOMB = "too many alias expansions (possible 'billion laughs' document)"
+_BOMB_HINT = "remove YAML anchors and aliases (&, *)"
 
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:
@@ -75,6 +86,9 @@ def parse(path: str, text: str) -> Any:
 
     if text.startswith("\ufeff"):
         text = text[1:]
+    bomb = _alias_bomb(text)
+    if bomb is not None:
+        raise InputError([Problem(path, bomb[0], bomb[1], _BOMB, _BOMB_HINT)])
     try:
         return yaml_rs.loads(
             text,
@@ -91,15 +105,82 @@ def _diagnose(path: str, text: str, message: str) -> list[Problem]:
     first_line = message.strip().splitlines()[-1] if message.strip() else "invalid YAML"
     match = _YAMLRS_POS.search(message)
     if match:
-        return [Problem(path, int(match[1]), int(match[2]), f"YAML syntax error: {first_line}")]
+        line, column = int(match[1]), int(match[2])
+        tab = _tab_indent(text, line) if "tab" in first_line else None
+        if tab is not None:
+            return [Problem(path, *tab, f"YAML syntax error: {first_line}",
+                            "indent with spaces; YAML does not allow tabs in indentation")]
+        return [Problem(path, line, column, f"YAML syntax error: {first_line}",
+                        _context_hint(text))]
     problems = list(_duplicate_keys(path, text))
     if problems:
         return problems
     if "alias" in message:
         line, column = _first_alias(text)
-        return [Problem(path, line, column, "too many alias expansions (possible 'billion "
-                        "laughs' document)", "remove YAML anchors and aliases (&, *)")]
+        return [Problem(path, line, column, _BOMB, _BOMB_HINT)]
     return [Problem(path, 1, 1, f"invalid YAML: {message.splitlines()[0]}")]
+
+
+def _alias_bomb(text: str) -> tuple[int, int] | None:
+    """Position of the alias at which expansion passes MAX_ALIAS_BYTES, if one does.
+    Only documents that seem to use anchors and aliases are scanned (libyaml events)."""
+    if not ("&" in text and "*" in text and _ANCHOR.search(text) and _ALIAS.search(text)):
+        return None
+    sizes: dict[str, int] = {}
+    open_: list[list[Any]] = []  # [anchor, expanded size so far] of each open collection
+    total = 0
+    try:
+        for event in yaml.parse(text, Loader=_Composer):
+            if isinstance(event, yaml.AliasEvent):
+                size = sizes.get(event.anchor, 0)
+                total += size
+                if total > MAX_ALIAS_BYTES:
+                    return event.start_mark.line + 1, event.start_mark.column + 1
+            elif isinstance(event, yaml.ScalarEvent):
+                size = len(event.value) + 1
+                if event.anchor:
+                    sizes[event.anchor] = size
+            elif isinstance(event, yaml.CollectionStartEvent):
+                open_.append([event.anchor, 1])
+                continue
+            elif isinstance(event, yaml.CollectionEndEvent) and open_:
+                anchor, size = open_.pop()
+                if anchor:
+                    sizes[anchor] = size
+            else:
+                continue
+            if open_:
+                open_[-1][1] += size
+    except yaml.YAMLError:
+        return None  # yaml_rs reports the syntax error
+    return None
+
+
+def _tab_indent(text: str, line: int) -> tuple[int, int] | None:
+    """The tab in the indentation of `line` or the next one (yaml_rs reports a tab
+    error at the scalar before it)."""
+    lines = text.split("\n", line + 1)[line - 1 : line + 1]
+    for offset, content in enumerate(lines):
+        indent = re.match(r"[ ]*\t", content)
+        if indent:
+            return line + offset, indent.end()
+    return None
+
+
+def _context_hint(text: str) -> str | None:
+    """Where the construct a syntax error belongs to starts (e.g. an unclosed '['), per
+    libyaml: yaml_rs reports only where it noticed the problem."""
+    try:
+        for _ in yaml.parse(text, Loader=_Composer):
+            pass
+    except yaml.MarkedYAMLError as exc:
+        mark, context = exc.context_mark, exc.context
+        if mark is not None and context:
+            what = context.removeprefix("while parsing ").removeprefix("while scanning ")
+            return f"check the {what} that starts at line {mark.line + 1}, column {mark.column + 1}"
+    except yaml.YAMLError:
+        pass
+    return None
 
 
 def _compose(text: str) -> yaml.Node | None:
@@ -156,10 +237,9 @@ class SourceMap:
         self.path = path
         self._text = text
         self._data = data
-        self._line_starts: list[int] | None = None
-        self._sections: dict[str, tuple[int, int]] | None = None
-        self._items: dict[str, list[int] | None] = {}
-        self._whole: yaml.Node | None | bool = False  # False: not composed yet
+        self._sections: dict[str, tuple[int, int, int]] | None = None
+        self._items: dict[str, list[tuple[int, int]] | None] = {}
+        self._whole: yaml.Node | bool | None = False  # False: not composed yet
 
     # -- public -------------------------------------------------------------------------
     def locate(self, pointer: Pointer, *, key: bool = False) -> Location:
@@ -174,47 +254,43 @@ class SourceMap:
         return Location(self.path, node_mark[0], node_mark[1])
 
     # -- internals ----------------------------------------------------------------------
-    def _lines(self) -> list[int]:
-        if self._line_starts is None:
-            starts = [0]
-            find = self._text.find
-            pos = find("\n")
-            while pos != -1:
-                starts.append(pos + 1)
-                pos = find("\n", pos + 1)
-            self._line_starts = starts
-        return self._line_starts
-
-    def _section_spans(self) -> dict[str, tuple[int, int]]:
-        """Top-level key -> (first line, end line) as 0-based line numbers."""
+    def _section_spans(self) -> dict[str, tuple[int, int, int]]:
+        """Top-level key -> (start offset, end offset, 0-based start line)."""
         if self._sections is None:
-            lines = self._lines()
-            heads = [
-                (bisect.bisect_right(lines, m.start()) - 1, m.group(1).strip("'\""))
-                for m in _TOP_KEY.finditer(self._text)
-            ]
-            spans: dict[str, tuple[int, int]] = {}
-            for n, (line, name) in enumerate(heads):
-                end = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
-                spans.setdefault(name, (line, end))
+            text = self._text
+            heads: list[tuple[int, int, str]] = []
+            line, previous = 0, 0
+            for match in _TOP_KEY.finditer(text):
+                line += text.count("\n", previous, match.start())
+                previous = match.start()
+                heads.append((match.start(), line, match.group(1).strip("'\"")))
+            spans: dict[str, tuple[int, int, int]] = {}
+            for n, (offset, first_line, name) in enumerate(heads):
+                end = heads[n + 1][0] if n + 1 < len(heads) else len(text)
+                spans.setdefault(name, (offset, end, first_line))
             self._sections = spans
         return self._sections
 
-    def _item_lines(self, section: str) -> list[int] | None:
-        """0-based first lines of each item of a top-level block sequence, if trustworthy."""
+    def _item_starts(self, section: str) -> list[tuple[int, int]] | None:
+        """(offset, 0-based line) of each item of a top-level block sequence, when the
+        text agrees with the data on how many items there are; None otherwise."""
         if section in self._items:
             return self._items[section]
-        result: list[int] | None = None
+        result: list[tuple[int, int]] | None = None
         span = self._section_spans().get(section)
         values = self._data.get(section) if isinstance(self._data, dict) else None
         if span is not None and isinstance(values, list):
-            lines = self._lines()
-            start, end = lines[span[0]], lines[end_line] if (end_line := span[1]) < len(lines) else len(self._text)
-            region = self._text[start:end]
-            first = re.search(r"^([ \t]*)-(?:[ \t]|$)", region, re.M)
+            start, end, line = span
+            text = self._text
+            first = _FIRST_DASH.search(text, start, end)
             if first is not None:
                 dash = re.compile(rf"^{re.escape(first.group(1))}-(?:[ \t]|$)", re.M)
-                found = [bisect.bisect_right(lines, start + m.start()) - 1 for m in dash.finditer(region)]
+                found = []
+                previous = start
+                for match in dash.finditer(text, start, end):
+                    line += text.count("\n", previous, match.start())
+                    previous = match.start()
+                    found.append((match.start(), line))
                 if len(found) == len(values):
                     result = found
             elif not values:
@@ -227,27 +303,31 @@ class SourceMap:
             return (1, 1)
         section = pointer[0]
         if isinstance(section, str) and len(pointer) >= 2 and isinstance(pointer[1], int):
-            items = self._item_lines(section)
-            span = self._section_spans().get(section)
-            if items is not None and span is not None and pointer[1] < len(items):
-                first = items[pointer[1]]
-                last = items[pointer[1] + 1] if pointer[1] + 1 < len(items) else span[1]
-                lines = self._lines()
-                end = lines[last] if last < len(lines) else len(self._text)
-                snippet = self._text[lines[first]:end]
-                try:
-                    root = _compose(snippet)
-                except yaml.YAMLError:
-                    root = None
+            items = self._item_starts(section)
+            index = pointer[1]
+            if items is not None and 0 <= index < len(items):
+                offset, line = items[index]
+                end = items[index + 1][0] if index + 1 < len(items) else (
+                    self._section_spans()[section][1])
+                root = self._item_node(offset, end)
                 if isinstance(root, yaml.SequenceNode) and len(root.value) == 1:
                     mark = _walk(root.value[0], pointer[2:], key)
                     if mark is not None:
-                        return (mark[0] + first + 1, mark[1] + 1)
+                        return (mark[0] + line + 1, mark[1] + 1)
         whole = self._whole_document()
         if whole is None:
             return None
         mark = _walk(whole, pointer, key)
         return None if mark is None else (mark[0] + 1, mark[1] + 1)
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one map per file, freed with it
+    def _item_node(self, start: int, end: int) -> yaml.Node | None:
+        """The composed text of one list item; findings cluster on items, so recent ones
+        are kept."""
+        try:
+            return _compose(self._text[start:end])
+        except yaml.YAMLError:
+            return None
 
     def _whole_document(self) -> yaml.Node | None:
         if self._whole is False:

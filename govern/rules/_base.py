@@ -9,7 +9,7 @@ The engine, not the rule, stamps id, severity, location and waiver state.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -61,15 +61,34 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def platform(self, account: Account) -> Platform:
-        platform = self.catalog.get(account.platform)
-        assert platform is not None, "validated inventories only reference known platforms"
-        return platform
+        return self.catalog.platforms[account.platform]
 
     def entity_of(self, account: Account) -> Entity | None:
-        return self.inventory.entity(account.entity)
+        return self.entities.get(account.entity)
 
     def person(self, person_id: str) -> Person | None:
-        return self.inventory.person(person_id)
+        return self.people.get(person_id)
+
+    # Plain dicts built once: rules look these up for every grant of every account.
+    @cached_property
+    def people(self) -> dict[str, Person]:
+        return {p.id: p for p in self.inventory.people}
+
+    @cached_property
+    def entities(self) -> dict[str, Entity]:
+        return {e.id: e for e in self.inventory.entities}
+
+    @cached_property
+    def departed(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.inventory.people if p.departed)
+
+    @cached_property
+    def admin_roles(self) -> dict[str, frozenset[str]]:
+        """platform key -> its administrative roles."""
+        return {
+            key: frozenset(r for r, spec in platform.roles.items() if spec.administrative)
+            for key, platform in self.catalog.platforms.items()
+        }
 
     @cached_property
     def _positions(self) -> dict[str, frozenset[str]]:
@@ -78,12 +97,18 @@ class Context:
     def head_and_it(self, entity_id: str) -> frozenset[str]:
         return self._positions.get(entity_id, frozenset())
 
-    def designated_managers(self, account: Account) -> Iterator[tuple[int, Grant]]:
+    @cached_property
+    def removable(self) -> dict[str, dict[str, frozenset[str]]]:
+        """platform key -> role -> roles its holders can remove."""
+        return {
+            key: {r: frozenset(spec.can_remove) for r, spec in platform.roles.items()}
+            for key, platform in self.catalog.platforms.items()
+        }
+
+    def designated_managers(self, account: Account) -> list[tuple[int, Grant]]:
         """Grants held by people other than the entity head and the entity's IT."""
-        positions = self.head_and_it(account.entity)
-        for index, grant in enumerate(account.access):
-            if grant.person not in positions:
-                yield index, grant
+        positions = self._positions.get(account.entity, frozenset())
+        return [(i, g) for i, g in enumerate(account.access) if g.person not in positions]
 
 
 def account_pointer(index: int, *rest: str | int) -> tuple[str | int, ...]:

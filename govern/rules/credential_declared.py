@@ -14,6 +14,8 @@ Fails: an X account without `credential`; a grant `note: "pw is Tr0ub4dor&3xK9q2
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 from collections import Counter
@@ -33,7 +35,7 @@ _TOKEN = re.compile(
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----|[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@)"
 )
 _PASSWORD_WORD = re.compile(r"(?i)\b(?:password|passwd|pwd|pw|passcode|pin)\b\s*(?:is|=|:)\s*\S")
-_CANDIDATE = re.compile(r"\S{20,}")
+_CANDIDATE = re.compile(r"[^\s\x00]{20,}")
 
 
 class Params(RuleParams):
@@ -49,21 +51,33 @@ def _entropy(word: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
-def looks_secret(text: str, params: Params) -> str | None:
-    """Why `text` looks like a secret, or None. Never returns the text itself."""
-    if _TOKEN.search(text):
-        return "it contains an access token, key or URL with a password"
-    if _PASSWORD_WORD.search(text):
-        return "it appears to state a password"
-    for match in _CANDIDATE.finditer(text):
-        word = match.group(0)
-        if len(word) >= params.min_length and "/" not in word and "@" not in word:
-            classes = sum(
-                bool(re.search(p, word)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
-            )
-            if classes >= 3 and _entropy(word) >= params.min_entropy:
-                return "it contains a long random-looking string"
-    return None
+def _random_looking(word: str, params: Params) -> bool:
+    if len(word) < params.min_length or "/" in word or "@" in word:
+        return False
+    classes = sum(bool(re.search(p, word)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^\w]"))
+    return classes >= 3 and _entropy(word) >= params.min_entropy
+
+
+def secret_reasons(texts: list[str], params: Params) -> dict[int, str]:
+    """index -> why texts[index] looks like a secret. The reasons never quote the text.
+
+    One regex pass over all values joined (C speed), instead of three passes per value: an
+    inventory of 10,000 accounts has some 50,000 free-text values."""
+    joined = "\x00".join(texts)
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    reasons: dict[int, str] = {}
+
+    def owner(offset: int) -> int:
+        return bisect.bisect_right(starts, offset) - 1
+
+    for match in _CANDIDATE.finditer(joined):
+        if _random_looking(match.group(0), params):
+            reasons[owner(match.start())] = "it contains a long random-looking string"
+    for match in _PASSWORD_WORD.finditer(joined):
+        reasons[owner(match.start())] = "it appears to state a password"
+    for match in _TOKEN.finditer(joined):
+        reasons[owner(match.start())] = "it contains an access token, key or URL with a password"
+    return reasons
 
 
 def _free_text(ctx: Context) -> Iterator[tuple[Pointer, str, str | None, str | None]]:
@@ -98,8 +112,11 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
                 account_pointer(index),
                 account=account.id, entity=account.entity,
             )
-    for pointer, text, account_id, person_id in _free_text(ctx):
-        reason = looks_secret(text, params)
+    values = list(_free_text(ctx))
+    reasons = secret_reasons([text for _, text, _, _ in values], params)
+    for index in sorted(reasons):
+        pointer, _, account_id, person_id = values[index]
+        reason = reasons[index]
         if reason:
             yield Violation(
                 f"value looks like a secret ({reason}); remove it from the inventory and "

@@ -26,16 +26,16 @@ class Params(RuleParams):
 
 
 def check(ctx: Context, params: Params) -> Iterator[Violation]:
+    departed, today, admin_roles = ctx.departed, ctx.today, ctx.admin_roles
     for index, account in enumerate(ctx.inventory.accounts):
-        platform = ctx.platform(account)
-        admins = set()
-        for grant in account.access:
-            person = ctx.person(grant.person)
-            if person is None or person.departed or not platform.is_admin(grant.role):
-                continue
-            if grant.expires is not None and grant.expires < ctx.today:
-                continue
-            admins.add(grant.person)
+        roles = admin_roles[account.platform]
+        admins = {
+            g.person
+            for g in account.access
+            if g.role in roles
+            and g.person not in departed
+            and (g.expires is None or g.expires >= today)
+        }
         if len(admins) < params.count:
             yield Violation(
                 f"{len(admins)} active administrative holder{'s' if len(admins) != 1 else ''}; "

@@ -28,16 +28,19 @@ class Params(RuleParams):
 
 
 def check(ctx: Context, params: Params) -> Iterator[Violation]:
+    removable = ctx.removable
     for index, account in enumerate(ctx.inventory.accounts):
         entity = ctx.entity_of(account)
         if entity is None:
             continue
-        platform = ctx.platform(account)
         positions = ctx.head_and_it(account.entity)
         removers = [g for g in account.access if g.person in positions]
+        can_remove = removable[account.platform]
+        reach = frozenset().union(*(can_remove.get(r.role, ()) for r in removers))
         for grant_index, grant in ctx.designated_managers(account):
-            if any(platform.can_remove(r.role, grant.role) for r in removers):
+            if grant.role in reach:
                 continue
+            platform = ctx.platform(account)
             if platform.shared:
                 why = "neither the head nor IT holds the shared login, so it cannot be rotated"
             elif removers:
