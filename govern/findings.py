@@ -122,6 +122,4 @@ class Report:
         """Unwaived findings at or above `threshold` (None: never fail)."""
         if threshold is None:
             return []
-        return [
-            f for f in self.findings if not f.waived and f.severity.rank >= threshold.rank
-        ]
+        return [f for f in self.findings if not f.waived and f.severity.rank >= threshold.rank]

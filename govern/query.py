@@ -21,14 +21,16 @@ def holdings(inv: Inventory, catalog: Catalog, person_id: str) -> dict[str, Any]
         account = inv.accounts[account_index]
         grant = account.access[grant_index]
         platform = catalog.get(account.platform)
-        grants.append({
-            "account": account.id,
-            "entity": account.entity,
-            "platform": account.platform,
-            "role": grant.role,
-            "label": platform.label(grant.role) if platform else grant.role,
-            "expires": grant.expires.isoformat() if grant.expires else None,
-        })
+        grants.append(
+            {
+                "account": account.id,
+                "entity": account.entity,
+                "platform": account.platform,
+                "role": grant.role,
+                "label": platform.label(grant.role) if platform else grant.role,
+                "expires": grant.expires.isoformat() if grant.expires else None,
+            }
+        )
         if platform is not None and platform.shared:
             credentials.add(account.id)
     # Head and IT can read every shared login of their entities (they must be able to rotate).
@@ -56,12 +58,14 @@ def accounts_table(
             continue
         spec = catalog.get(account.platform)
         admins = [g.person for g in account.access if spec is not None and spec.is_admin(g.role)]
-        rows.append({
-            "id": account.id,
-            "entity": account.entity,
-            "platform": account.platform,
-            "handle": account.handle,
-            "holders": len(account.access),
-            "admins": admins,
-        })
+        rows.append(
+            {
+                "id": account.id,
+                "entity": account.entity,
+                "platform": account.platform,
+                "handle": account.handle,
+                "holders": len(account.access),
+                "admins": admins,
+            }
+        )
     return rows

@@ -25,23 +25,36 @@ DEFAULT_POLICIES = "policies"
 
 def inventory_option(func: F) -> F:
     return click.option(
-        "--inventory", "-i", "inventory", metavar="PATH", default=None,
-        envvar="GOVERN_INVENTORY", show_envvar=True,
+        "--inventory",
+        "-i",
+        "inventory",
+        metavar="PATH",
+        default=None,
+        envvar="GOVERN_INVENTORY",
+        show_envvar=True,
         help=f"Inventory file  [default: ./{DEFAULT_INVENTORY}]",
     )(func)
 
 
 def policies_option(func: F) -> F:
     return click.option(
-        "--policies", "-p", "policies", metavar="DIR", default=None,
-        envvar="GOVERN_POLICIES", show_envvar=True,
+        "--policies",
+        "-p",
+        "policies",
+        metavar="DIR",
+        default=None,
+        envvar="GOVERN_POLICIES",
+        show_envvar=True,
         help=f"Policy pack directory  [default: ./{DEFAULT_POLICIES} if it exists]",
     )(func)
 
 
 def today_option(func: F) -> F:
     return click.option(
-        "--today", metavar="YYYY-MM-DD", default=None, envvar="GOVERN_TODAY",
+        "--today",
+        metavar="YYYY-MM-DD",
+        default=None,
+        envvar="GOVERN_TODAY",
         help="Evaluate dates as of this day (reproducible reports).",
     )(func)
 

@@ -50,12 +50,29 @@ def validate(inventory_arg: str | None, inventory: str | None, policies: str | N
 @click.command()
 @inventory_option
 @policies_option
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Report format.")
-@click.option("--output", "-o", metavar="FILE", default=None,
-              help="Write the report to FILE (atomically) instead of standard output.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error",
-              show_default=True, help="Exit 1 when unwaived findings at or above this exist.")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    metavar="FILE",
+    default=None,
+    help="Write the report to FILE (atomically) instead of standard output.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when unwaived findings at or above this exist.",
+)
 @today_option
 def audit(
     inventory: str | None,
@@ -86,8 +103,9 @@ def audit(
 
 @click.command("rules")
 @policies_option
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def rules_command(policies: str | None, fmt: str) -> None:
     """List the rules with their enabled state and severity.
 
@@ -98,10 +116,20 @@ def rules_command(policies: str | None, fmt: str) -> None:
     policy = load_policy_dir(policies)
     infos = rule_infos(policy)
     if fmt == "json":
-        click.echo(json.dumps([
-            {"id": i.id, "enabled": i.enabled, "severity": i.severity.value, "summary": i.summary}
-            for i in infos
-        ], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": i.id,
+                        "enabled": i.enabled,
+                        "severity": i.severity.value,
+                        "summary": i.summary,
+                    }
+                    for i in infos
+                ],
+                indent=2,
+            )
+        )
         return
     width = max(len(i.id) for i in infos)
     for info in infos:
@@ -120,12 +148,14 @@ def explain(rule: str, policies: str | None) -> None:
       govern explain revocation-ability
     """
     if rule not in REGISTRY:
-        raise UsageError(f"unknown rule '{rule}'", hint=suggest(rule, REGISTRY)
-                         or "`govern rules` lists them")
+        raise UsageError(
+            f"unknown rule '{rule}'", hint=suggest(rule, REGISTRY) or "`govern rules` lists them"
+        )
     policy = load_policy_dir(policies)
     info = next(i for i in rule_infos(policy) if i.id == rule)
-    click.echo(f"{rule}  (severity: {info.severity.value}, "
-               f"{'enabled' if info.enabled else 'disabled'})\n")
+    click.echo(
+        f"{rule}  (severity: {info.severity.value}, {'enabled' if info.enabled else 'disabled'})\n"
+    )
     click.echo(info.explanation)
     params = policy.params[rule].model_dump(mode="json")
     if params:

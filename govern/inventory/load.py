@@ -56,11 +56,29 @@ def gc_paused() -> Iterator[None]:
 def validate_data(data: Any, source: SourceMap, catalog: Catalog) -> LoadedInventory:
     path = source.path
     if data is None:
-        raise InputError([Problem(path, 1, 1, "the file is empty",
-                                  "an inventory starts with 'version: 1'; see `govern init`")])
+        raise InputError(
+            [
+                Problem(
+                    path,
+                    1,
+                    1,
+                    "the file is empty",
+                    "an inventory starts with 'version: 1'; see `govern init`",
+                )
+            ]
+        )
     if not isinstance(data, dict):
-        raise InputError([Problem(path, 1, 1, "expected a mapping with keys version, "
-                                  "organization, people, entities, accounts")])
+        raise InputError(
+            [
+                Problem(
+                    path,
+                    1,
+                    1,
+                    "expected a mapping with keys version, "
+                    "organization, people, entities, accounts",
+                )
+            ]
+        )
     problems: list[Problem] = []
     try:
         inventory = Inventory.model_validate(data)
@@ -71,7 +89,9 @@ def validate_data(data: Any, source: SourceMap, catalog: Catalog) -> LoadedInven
         )
         raise InputError(problems) from None
     problems.extend(
-        _reference_problems(inventory.people, inventory.entities, inventory.accounts, source, catalog)
+        _reference_problems(
+            inventory.people, inventory.entities, inventory.accounts, source, catalog
+        )
     )
     if problems:
         raise InputError(problems)
@@ -79,6 +99,7 @@ def validate_data(data: Any, source: SourceMap, catalog: Catalog) -> LoadedInven
 
 
 # --- schema errors --------------------------------------------------------------------------
+
 
 def _fields_at(loc: Sequence[str | int]) -> list[str]:
     """Field names of the model found at `loc` in the inventory schema."""
@@ -142,13 +163,16 @@ def _declared_ids(data: dict[str, Any]) -> dict[str, set[str] | None]:
     out: dict[str, set[str] | None] = {}
     for kind in ("people", "entities"):
         items = data.get(kind, [])
-        out[kind] = None if not isinstance(items, list) else {
-            i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)
-        }
+        out[kind] = (
+            None
+            if not isinstance(items, list)
+            else {i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)}
+        )
     return out
 
 
 # --- reference errors -----------------------------------------------------------------------
+
 
 def _reference_problems(
     people_list: Sequence[Person | None],
@@ -172,13 +196,19 @@ def _reference_problems(
             continue
         if person.id in people:
             first = source.locate(("people", people[person.id], "id"))
-            yield at(("people", i, "id"), f"duplicate person id '{person.id}'",
-                     f"first defined at line {first.line}")
+            yield at(
+                ("people", i, "id"),
+                f"duplicate person id '{person.id}'",
+                f"first defined at line {first.line}",
+            )
         else:
             people[person.id] = i
         if person.departed and person.left_on is None:
-            yield at(("people", i, "status"), f"person '{person.id}' is departed but has no "
-                     "'left_on' date", "add left_on: YYYY-MM-DD")
+            yield at(
+                ("people", i, "status"),
+                f"person '{person.id}' is departed but has no 'left_on' date",
+                "add left_on: YYYY-MM-DD",
+            )
 
     def person_ref(pointer: Pointer, person_id: str) -> Iterator[Problem]:
         if declared_people is None or person_id in declared_people:
@@ -192,8 +222,11 @@ def _reference_problems(
             continue
         if entity.id in entities:
             first = source.locate(("entities", entities[entity.id], "id"))
-            yield at(("entities", i, "id"), f"duplicate entity id '{entity.id}'",
-                     f"first defined at line {first.line}")
+            yield at(
+                ("entities", i, "id"),
+                f"duplicate entity id '{entity.id}'",
+                f"first defined at line {first.line}",
+            )
         else:
             entities[entity.id] = i
         yield from person_ref(("entities", i, "head"), entity.head)
@@ -206,29 +239,45 @@ def _reference_problems(
             continue
         if account.id in accounts:
             first = source.locate(("accounts", accounts[account.id], "id"))
-            yield at(("accounts", i, "id"), f"duplicate account id '{account.id}'",
-                     f"first defined at line {first.line}")
+            yield at(
+                ("accounts", i, "id"),
+                f"duplicate account id '{account.id}'",
+                f"first defined at line {first.line}",
+            )
         else:
             accounts[account.id] = i
-        if (declared_entities is not None and account.entity not in entities
-                and account.entity not in declared_entities):
-            yield at(("accounts", i, "entity"), f"unknown entity '{account.entity}'",
-                     suggest(account.entity, entities))
+        if (
+            declared_entities is not None
+            and account.entity not in entities
+            and account.entity not in declared_entities
+        ):
+            yield at(
+                ("accounts", i, "entity"),
+                f"unknown entity '{account.entity}'",
+                suggest(account.entity, entities),
+            )
         platform = catalog.get(account.platform)
         if platform is None:
-            yield at(("accounts", i, "platform"), f"unknown platform '{account.platform}'",
-                     suggest(account.platform, catalog.platforms) or
-                     "known: " + ", ".join(sorted(catalog.platforms)))
+            yield at(
+                ("accounts", i, "platform"),
+                f"unknown platform '{account.platform}'",
+                suggest(account.platform, catalog.platforms)
+                or "known: " + ", ".join(sorted(catalog.platforms)),
+            )
         holders: dict[str, int] = {}
         for j, grant in enumerate(account.access):
             yield from person_ref(("accounts", i, "access", j, "person"), grant.person)
             if platform is not None and grant.role not in platform.roles:
-                yield at(("accounts", i, "access", j, "role"),
-                         f"role '{grant.role}' does not exist on {account.platform}",
-                         "roles there: " + ", ".join(
-                             f"{r} ({s.label})" for r, s in platform.roles.items()))
+                yield at(
+                    ("accounts", i, "access", j, "role"),
+                    f"role '{grant.role}' does not exist on {account.platform}",
+                    "roles there: "
+                    + ", ".join(f"{r} ({s.label})" for r, s in platform.roles.items()),
+                )
             if grant.person in holders:
-                yield at(("accounts", i, "access", j, "person"),
-                         f"'{grant.person}' has two grants on account '{account.id}'",
-                         "keep one grant per person and account")
+                yield at(
+                    ("accounts", i, "access", j, "person"),
+                    f"'{grant.person}' has two grants on account '{account.id}'",
+                    "keep one grant per person and account",
+                )
             holders[grant.person] = j

@@ -18,7 +18,9 @@ from govern.platforms import Role
 Slug = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=128),
-    Field(description="Lowercase identifier: letters, digits, '.', '_' and '-'.", examples=["st-mary"]),
+    Field(
+        description="Lowercase identifier: letters, digits, '.', '_' and '-'.", examples=["st-mary"]
+    ),
 ]
 Email = Annotated[
     str,

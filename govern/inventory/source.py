@@ -30,6 +30,7 @@ class _Composer(_Base):  # type: ignore[misc,valid-type]
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - class-level by PyYAML design
 
+
 # Bounds against "billion laughs": inventories have no use for deep alias expansion.
 MAX_ALIAS_EVENTS = 100_000
 MAX_BYTES = 512 * 1024 * 1024
@@ -64,8 +65,15 @@ def read_text(path: Path) -> str:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError(
-            [Problem(shown, 1, 1, "file not found", "pass the path with --inventory, or run "
-                     "`govern init` to create one")]
+            [
+                Problem(
+                    shown,
+                    1,
+                    1,
+                    "file not found",
+                    "pass the path with --inventory, or run `govern init` to create one",
+                )
+            ]
         ) from None
     except OSError as exc:
         raise InputError([Problem(shown, 1, 1, f"cannot read file: {exc.strerror}")]) from None
@@ -75,8 +83,15 @@ def read_text(path: Path) -> str:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError(
-            [Problem(shown, line, column, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-                     "save the file as UTF-8")]
+            [
+                Problem(
+                    shown,
+                    line,
+                    column,
+                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                    "save the file as UTF-8",
+                )
+            ]
         ) from None
 
 
@@ -97,7 +112,9 @@ def parse(path: str, text: str) -> Any:
     except yaml_rs.YAMLDecodeError as exc:
         raise InputError(_diagnose(path, text, str(exc))) from None
     except (RecursionError, OverflowError, ValueError) as exc:
-        raise InputError([Problem(path, 1, 1, f"cannot parse YAML: {type(exc).__name__}")]) from None
+        raise InputError(
+            [Problem(path, 1, 1, f"cannot parse YAML: {type(exc).__name__}")]
+        ) from None
 
 
 def _diagnose(path: str, text: str, message: str) -> list[Problem]:
@@ -108,10 +125,17 @@ def _diagnose(path: str, text: str, message: str) -> list[Problem]:
         line, column = int(match[1]), int(match[2])
         tab = _tab_indent(text, line) if "tab" in first_line else None
         if tab is not None:
-            return [Problem(path, *tab, f"YAML syntax error: {first_line}",
-                            "indent with spaces; YAML does not allow tabs in indentation")]
-        return [Problem(path, line, column, f"YAML syntax error: {first_line}",
-                        _context_hint(text))]
+            return [
+                Problem(
+                    path,
+                    *tab,
+                    f"YAML syntax error: {first_line}",
+                    "indent with spaces; YAML does not allow tabs in indentation",
+                )
+            ]
+        return [
+            Problem(path, line, column, f"YAML syntax error: {first_line}", _context_hint(text))
+        ]
     problems = list(_duplicate_keys(path, text))
     if problems:
         return problems
@@ -176,7 +200,7 @@ def _context_hint(text: str) -> str | None:
     except yaml.MarkedYAMLError as exc:
         mark, context = exc.context_mark, exc.context
         if mark is not None and context:
-            what = context.removeprefix("while parsing ").removeprefix("while scanning ")
+            what = re.sub(r"^while (?:parsing|scanning) (?:an? )?", "", context)
             return f"check the {what} that starts at line {mark.line + 1}, column {mark.column + 1}"
     except yaml.YAMLError:
         pass
@@ -209,7 +233,9 @@ def _duplicate_keys(path: str, text: str) -> Iterator[Problem]:
                 if name in first:
                     line = first[name].start_mark.line + 1
                     yield Problem(
-                        path, key.start_mark.line + 1, key.start_mark.column + 1,
+                        path,
+                        key.start_mark.line + 1,
+                        key.start_mark.column + 1,
                         f"duplicate key '{name}'",
                         f"first defined at line {line}; YAML keeps only one of them",
                     )
@@ -307,8 +333,11 @@ class SourceMap:
             index = pointer[1]
             if items is not None and 0 <= index < len(items):
                 offset, line = items[index]
-                end = items[index + 1][0] if index + 1 < len(items) else (
-                    self._section_spans()[section][1])
+                end = (
+                    items[index + 1][0]
+                    if index + 1 < len(items)
+                    else (self._section_spans()[section][1])
+                )
                 root = self._item_node(offset, end)
                 if isinstance(root, yaml.SequenceNode) and len(root.value) == 1:
                     mark = _walk(root.value[0], pointer[2:], key)

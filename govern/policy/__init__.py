@@ -19,7 +19,10 @@ waivers:
     approved_by: vicar-general
     expires: 2027-01-31
 platforms:                   # replaces the built-in catalog entry with the same key
-  mastodon: {name: Mastodon, login: shared, roles: {admin: {label: Login, administrative: true, can_remove: [admin]}}}
+  mastodon:
+    name: Mastodon
+    login: shared
+    roles: {admin: {label: Login, administrative: true, can_remove: [admin]}}
 ```
 """
 
@@ -90,8 +93,17 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
 
     if directory is None or not directory.exists():
         if required and directory is not None:
-            raise InputError([Problem(str(directory), 1, 1, "policy directory not found",
-                                      "pass --policies DIR, or run `govern init`")])
+            raise InputError(
+                [
+                    Problem(
+                        str(directory),
+                        1,
+                        1,
+                        "policy directory not found",
+                        "pass --policies DIR, or run `govern init`",
+                    )
+                ]
+            )
         return _finish(None, {}, {}, (), {})
     if not directory.is_dir():
         raise InputError([Problem(str(directory), 1, 1, "--policies must be a directory")])
@@ -119,12 +131,22 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
         for rule_id, config in policy_file.rules.items():
             where = source.locate(("rules", rule_id), key=True)
             if rule_id not in REGISTRY:
-                problems.append(_at(where, f"unknown rule '{rule_id}'",
-                                    suggest(rule_id, REGISTRY) or "see `govern rules`"))
+                problems.append(
+                    _at(
+                        where,
+                        f"unknown rule '{rule_id}'",
+                        suggest(rule_id, REGISTRY) or "see `govern rules`",
+                    )
+                )
                 continue
             if rule_id in rules:
-                problems.append(_at(where, f"rule '{rule_id}' is configured twice",
-                                    f"first in {rule_locations[rule_id]}"))
+                problems.append(
+                    _at(
+                        where,
+                        f"rule '{rule_id}' is configured twice",
+                        f"first in {rule_locations[rule_id]}",
+                    )
+                )
                 continue
             rules[rule_id] = config
             rule_locations[rule_id] = where
@@ -139,8 +161,13 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
         for key, platform in policy_file.platforms.items():
             where = source.locate(("platforms", key), key=True)
             if key in platforms:
-                problems.append(_at(where, f"platform '{key}' is overridden twice",
-                                    f"first in {platform_locations[key]}"))
+                problems.append(
+                    _at(
+                        where,
+                        f"platform '{key}' is overridden twice",
+                        f"first in {platform_locations[key]}",
+                    )
+                )
             platforms[key] = platform
             platform_locations[key] = where
     if problems:

@@ -42,4 +42,12 @@ def explanation(rule: RuleModule) -> str:
     return (rule.__doc__ or "").strip()
 
 
-__all__ = ["REGISTRY", "Context", "CustodyRecord", "RuleModule", "RuleParams", "explanation", "summary"]
+__all__ = [
+    "REGISTRY",
+    "Context",
+    "CustodyRecord",
+    "RuleModule",
+    "RuleParams",
+    "explanation",
+    "summary",
+]

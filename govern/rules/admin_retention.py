@@ -38,16 +38,22 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
             yield Violation(
                 f"entity head '{entity.head}' of {entity.name} is not {what} on this account",
                 account_pointer(index, "access"),
-                account=account.id, person=entity.head, entity=entity.id,
+                account=account.id,
+                person=entity.head,
+                entity=entity.id,
             )
             continue
         grant = account.access[grant_index]
         if not platform.is_admin(grant.role):
-            admin_roles = [f"{r} ({s.label})" for r, s in platform.roles.items() if s.administrative]
+            admin_roles = [
+                f"{r} ({s.label})" for r, s in platform.roles.items() if s.administrative
+            ]
             yield Violation(
                 f"entity head '{entity.head}' holds {grant.role} ({platform.label(grant.role)}), "
                 f"which is not administrative on {platform.name}; needs one of: "
                 + ", ".join(admin_roles),
                 account_pointer(index, "access", grant_index, "role"),
-                account=account.id, person=entity.head, entity=entity.id,
+                account=account.id,
+                person=entity.head,
+                entity=entity.id,
             )

@@ -110,7 +110,8 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
             yield Violation(
                 f"{platform.name} uses a shared login, but the account declares no credential",
                 account_pointer(index),
-                account=account.id, entity=account.entity,
+                account=account.id,
+                entity=account.entity,
             )
     values = list(_free_text(ctx))
     reasons = secret_reasons([text for _, text, _, _ in values], params)
@@ -119,7 +120,8 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
         reason = reasons[index]
         if reason:
             yield Violation(
-                f"value looks like a secret ({reason}); remove it from the inventory and "
-                "rotate it",
-                pointer, account=account_id, person=person_id,
+                f"value looks like a secret ({reason}); remove it from the inventory and rotate it",
+                pointer,
+                account=account_id,
+                person=person_id,
             )

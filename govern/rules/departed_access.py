@@ -32,13 +32,17 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
         if entity.head in departed:
             yield Violation(
                 f"entity head '{entity.head}' left on {departed[entity.head].left_on}",
-                ("entities", index, "head"), person=entity.head, entity=entity.id,
+                ("entities", index, "head"),
+                person=entity.head,
+                entity=entity.id,
             )
         for it_index, it in enumerate(entity.it):
             if it in departed:
                 yield Violation(
                     f"IT person '{it}' left on {departed[it].left_on}",
-                    ("entities", index, "it", it_index), person=it, entity=entity.id,
+                    ("entities", index, "it", it_index),
+                    person=it,
+                    entity=entity.id,
                 )
     grants = inventory.grants_by_person
     for person_id, person in departed.items():
@@ -48,5 +52,7 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
             yield Violation(
                 f"'{person_id}' left on {person.left_on} but still holds {grant.role}",
                 ("accounts", account_index, "access", grant_index, "person"),
-                account=account.id, person=person_id, entity=account.entity,
+                account=account.id,
+                person=person_id,
+                entity=account.entity,
             )

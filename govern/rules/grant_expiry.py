@@ -36,13 +36,19 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
             if grant.expires < ctx.today:
                 yield Violation(
                     f"grant of {grant.role} to '{grant.person}' expired on {grant.expires}",
-                    pointer, account=account.id, person=grant.person, entity=account.entity,
+                    pointer,
+                    account=account.id,
+                    person=grant.person,
+                    entity=account.entity,
                 )
             else:
                 days = (grant.expires - ctx.today).days
                 yield Violation(
                     f"grant of {grant.role} to '{grant.person}' expires in {days} day"
                     f"{'s' if days != 1 else ''} ({grant.expires})",
-                    pointer, account=account.id, person=grant.person, entity=account.entity,
+                    pointer,
+                    account=account.id,
+                    person=grant.person,
+                    entity=account.entity,
                     severity=Severity.WARNING,
                 )

@@ -47,5 +47,7 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
                 f"'{person.id}' is level {person.level}; designated managers must be level "
                 f"{wanted}",
                 account_pointer(index, "access", grant_index, "person"),
-                account=account.id, person=person.id, entity=account.entity,
+                account=account.id,
+                person=person.id,
+                entity=account.entity,
             )

@@ -36,5 +36,6 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
         yield Violation(
             "multi-factor authentication is off for this shared login",
             account_pointer(index, "credential"),
-            account=account.id, entity=account.entity,
+            account=account.id,
+            entity=account.entity,
         )

@@ -41,5 +41,6 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
                 f"{len(admins)} active administrative holder{'s' if len(admins) != 1 else ''}; "
                 f"at least {params.count} are required",
                 account_pointer(index, "access"),
-                account=account.id, entity=account.entity,
+                account=account.id,
+                entity=account.entity,
             )

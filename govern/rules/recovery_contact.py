@@ -34,7 +34,8 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
             yield Violation(
                 "the credential has no recovery_email",
                 account_pointer(index, "credential"),
-                account=account.id, entity=account.entity,
+                account=account.id,
+                entity=account.entity,
             )
             continue
         domain = credential.recovery_email.rsplit("@", 1)[-1].lower()
@@ -42,5 +43,6 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
             yield Violation(
                 f"recovery email is on '{domain}', not on an organization domain ({shown})",
                 account_pointer(index, "credential", "recovery_email"),
-                account=account.id, entity=account.entity,
+                account=account.id,
+                entity=account.entity,
             )

@@ -52,5 +52,7 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
                 f"'{grant.person}' ({platform.label(grant.role)}) cannot be removed by the "
                 f"head of {entity.name}: {why}",
                 account_pointer(index, "access", grant_index, "role"),
-                account=account.id, person=grant.person, entity=entity.id,
+                account=account.id,
+                person=grant.person,
+                entity=entity.id,
             )

@@ -43,11 +43,15 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
             if person.trained_on is None:
                 why = "has no recorded policy training (trained_on)"
             elif person.trained_on < oldest:
-                why = f"was last trained on {person.trained_on}, over {params.max_age_days} days ago"
+                why = (
+                    f"was last trained on {person.trained_on}, over {params.max_age_days} days ago"
+                )
             else:
                 continue
             yield Violation(
                 f"'{person.id}' {why}",
                 account_pointer(index, "access", grant_index, "person"),
-                account=account.id, person=person.id, entity=account.entity,
+                account=account.id,
+                person=person.id,
+                entity=account.entity,
             )

@@ -6,7 +6,8 @@ still appear in every report. This rule reports waivers that no longer do their 
 (`expires` is in the past), naming an unknown rule, an unknown account or an unknown person.
 Waivers cannot waive this rule.
 
-Passes: `{rule: min-admins, account: st-mary-x, reason: ..., approved_by: ..., expires: 2099-01-01}`.
+Passes: `{rule: min-admins, account: st-mary-x, reason: ..., approved_by: ...,
+expires: 2099-01-01}`.
 Fails: the same waiver with `expires: 2020-01-01`.
 """
 
@@ -46,6 +47,7 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
             yield Violation(
                 f"waiver of {waiver.rule} for {waiver.account} {problem}",
                 (),
-                account=waiver.account, person=waiver.person,
+                account=waiver.account,
+                person=waiver.person,
                 location=placed.location,
             )

@@ -24,9 +24,11 @@ def test_every_rule_is_documented(rule: str) -> None:
 
 
 def test_admin_retention_head_without_grant(tmp_path: Path) -> None:
-    text = BASE.replace("      - {person: head, role: admin}\n      - {person: it, role: admin}\n"
-                        "      - {person: mgr, role: editor}",
-                        "      - {person: it, role: admin}\n      - {person: mgr, role: editor}")
+    text = BASE.replace(
+        "      - {person: head, role: admin}\n      - {person: it, role: admin}\n"
+        "      - {person: mgr, role: editor}",
+        "      - {person: it, role: admin}\n      - {person: mgr, role: editor}",
+    )
     findings = run_audit(tmp_path, text, rule="admin-retention")
     assert brief(findings) == [("admin-retention", *at(text, 18, "- {person: it"))]
     assert "'head'" in findings[0].message and findings[0].account == "fb"
@@ -40,8 +42,10 @@ def test_admin_retention_head_with_non_admin_role(tmp_path: Path) -> None:
 
 
 def test_admin_retention_shared_login_head_not_holder(tmp_path: Path) -> None:
-    text = BASE.replace("      - {person: head, role: admin}\n      - {person: mgr, role: admin}",
-                        "      - {person: mgr, role: admin}")
+    text = BASE.replace(
+        "      - {person: head, role: admin}\n      - {person: mgr, role: admin}",
+        "      - {person: mgr, role: admin}",
+    )
     findings = run_audit(tmp_path, text, rule="admin-retention")
     assert [(f.account, f.person) for f in findings] == [("xacct", "head")]
     assert "credential holder" in findings[0].message
@@ -50,7 +54,8 @@ def test_admin_retention_shared_login_head_not_holder(tmp_path: Path) -> None:
 def test_revocation_ability_youtube_manager_cannot_remove_owner(tmp_path: Path) -> None:
     # Head is only Manager; a volunteer is Owner: nobody on the head's side can remove them.
     text = BASE.replace("{person: head, role: owner}", "{person: head, role: admin}").replace(
-        "{person: mgr2, role: editor}", "{person: mgr2, role: owner}")
+        "{person: mgr2, role: editor}", "{person: mgr2, role: owner}"
+    )
     findings = run_audit(tmp_path, text, rule="revocation-ability")
     assert brief(findings) == [("revocation-ability", *at(text, 28, "owner"))]
     assert findings[0].person == "mgr2" and "Owner" in findings[0].message
@@ -60,7 +65,8 @@ def test_revocation_ability_it_can_act_for_head(tmp_path: Path) -> None:
     # Head is Manager, but IT is Owner: IT can remove an Owner volunteer.
     text = BASE.replace("{person: head, role: owner}", "{person: head, role: admin}").replace(
         "{person: it, role: admin}\n      - {person: mgr2, role: editor}",
-        "{person: it, role: owner}\n      - {person: mgr2, role: owner}")
+        "{person: it, role: owner}\n      - {person: mgr2, role: owner}",
+    )
     assert run_audit(tmp_path, text, rule="revocation-ability") == []
 
 
@@ -101,9 +107,9 @@ def test_departed_access(tmp_path: Path) -> None:
 
 
 def test_grant_expiry_expired_and_soon(tmp_path: Path) -> None:
-    text = BASE.replace("{person: mgr, role: editor}",
-                        "{person: mgr, role: editor, expires: 2026-11-21}").replace(
-        "{person: mgr2, role: editor}", "{person: mgr2, role: editor, expires: 2026-11-30}")
+    text = BASE.replace(
+        "{person: mgr, role: editor}", "{person: mgr, role: editor, expires: 2026-11-21}"
+    ).replace("{person: mgr2, role: editor}", "{person: mgr2, role: editor, expires: 2026-11-30}")
     findings = run_audit(tmp_path, text, rule="grant-expiry")
     assert [(f.location.line, f.severity, f.account) for f in findings] == [
         (20, Severity.ERROR, "fb"),
@@ -113,11 +119,13 @@ def test_grant_expiry_expired_and_soon(tmp_path: Path) -> None:
 
 
 def test_grant_expiry_last_day_is_still_valid(tmp_path: Path) -> None:
-    text = BASE.replace("{person: mgr, role: editor}",
-                        "{person: mgr, role: editor, expires: 2027-06-01}")
+    text = BASE.replace(
+        "{person: mgr, role: editor}", "{person: mgr, role: editor, expires: 2027-06-01}"
+    )
     assert run_audit(tmp_path, text, rule="grant-expiry") == []
-    text = BASE.replace("{person: mgr, role: editor}",
-                        "{person: mgr, role: editor, expires: 2026-11-22}")
+    text = BASE.replace(
+        "{person: mgr, role: editor}", "{person: mgr, role: editor, expires: 2026-11-22}"
+    )
     findings = run_audit(tmp_path, text, rule="grant-expiry")
     assert [f.severity for f in findings] == [Severity.WARNING]
 
@@ -138,7 +146,9 @@ def test_credential_declared_missing(tmp_path: Path) -> None:
     ],
 )
 def test_credential_declared_secret_in_note(tmp_path: Path, note: str) -> None:
-    text = BASE.replace("{person: mgr, role: editor}", f'{{person: mgr, role: editor, note: "{note}"}}')
+    text = BASE.replace(
+        "{person: mgr, role: editor}", f'{{person: mgr, role: editor, note: "{note}"}}'
+    )
     findings = run_audit(tmp_path, text, rule="credential-declared")
     assert brief(findings) == [("credential-declared", *at(text, 20, '"'))]
     assert note not in findings[0].message
@@ -146,16 +156,22 @@ def test_credential_declared_secret_in_note(tmp_path: Path, note: str) -> None:
 
 
 def test_credential_declared_ordinary_notes_pass(tmp_path: Path) -> None:
-    for note in ["livestreams Sunday Mass at 10:30", "https://www.facebook.com/StTestParishOfficialPage",
-                 "campaign agency contract until June"]:
-        text = BASE.replace("{person: mgr, role: editor}", f'{{person: mgr, role: editor, note: "{note}"}}')
+    for note in [
+        "livestreams Sunday Mass at 10:30",
+        "https://www.facebook.com/StTestParishOfficialPage",
+        "campaign agency contract until June",
+    ]:
+        text = BASE.replace(
+            "{person: mgr, role: editor}", f'{{person: mgr, role: editor, note: "{note}"}}'
+        )
         assert run_audit(tmp_path, text, rule="credential-declared") == [], note
 
 
 def test_mfa_required(tmp_path: Path) -> None:
     text = BASE.replace("credential: {mfa: true,", "credential: {mfa: false,")
     assert brief(run_audit(tmp_path, text, rule="mfa-required")) == [
-        ("mfa-required", *at(text, 36, "{mfa"))]
+        ("mfa-required", *at(text, 36, "{mfa"))
+    ]
 
 
 def test_recovery_contact(tmp_path: Path) -> None:
@@ -164,23 +180,30 @@ def test_recovery_contact(tmp_path: Path) -> None:
     assert brief(findings) == [("recovery-contact", *at(text, 36, "someone@"))]
     assert "gmail.example" in findings[0].message
     text = BASE.replace(", recovery_email: office@diocese.test", "")
-    assert [f.rule for f in run_audit(tmp_path, text, rule="recovery-contact")] == ["recovery-contact"]
+    assert [f.rule for f in run_audit(tmp_path, text, rule="recovery-contact")] == [
+        "recovery-contact"
+    ]
 
 
 def test_training_current(tmp_path: Path) -> None:
-    text = BASE.replace("mgr2@diocese.test, level: C, trained_on: 2026-06-01",
-                        "mgr2@diocese.test, level: C, trained_on: 2025-06-01")
+    text = BASE.replace(
+        "mgr2@diocese.test, level: C, trained_on: 2026-06-01",
+        "mgr2@diocese.test, level: C, trained_on: 2025-06-01",
+    )
     findings = run_audit(tmp_path, text, rule="training-current")
     assert brief(findings) == [("training-current", *at(text, 28, "mgr2"))]
     assert findings[0].severity == Severity.WARNING
-    text = BASE.replace("mgr2@diocese.test, level: C, trained_on: 2026-06-01",
-                        "mgr2@diocese.test, level: C")
+    text = BASE.replace(
+        "mgr2@diocese.test, level: C, trained_on: 2026-06-01", "mgr2@diocese.test, level: C"
+    )
     assert "no recorded" in run_audit(tmp_path, text, rule="training-current")[0].message
 
 
 def test_min_admins(tmp_path: Path) -> None:
-    text = BASE.replace("{person: it, role: admin}\n      - {person: mgr, role: editor}",
-                        "{person: it, role: analyst}\n      - {person: mgr, role: editor}")
+    text = BASE.replace(
+        "{person: it, role: admin}\n      - {person: mgr, role: editor}",
+        "{person: it, role: analyst}\n      - {person: mgr, role: editor}",
+    )
     findings = run_audit(tmp_path, text, rule="min-admins")
     assert brief(findings) == [("min-admins", *at(text, 18, "- {person: head"))]
     assert findings[0].account == "fb"
@@ -208,24 +231,33 @@ waivers:
 
 def test_waiver_marks_finding_waived(tmp_path: Path) -> None:
     text = BASE.replace("credential: {mfa: true,", "credential: {mfa: false,")
-    findings = run_audit(tmp_path, text, policies={"waivers.yaml": WAIVER.format(expires="2027-01-01")})
+    findings = run_audit(
+        tmp_path, text, policies={"waivers.yaml": WAIVER.format(expires="2027-01-01")}
+    )
     assert [(f.rule, f.waived) for f in findings] == [("mfa-required", True)]
     assert findings[0].waiver_reason is not None and "approved by head" in findings[0].waiver_reason
 
 
 def test_expired_waiver_is_a_finding_and_waives_nothing(tmp_path: Path) -> None:
     text = BASE.replace("credential: {mfa: true,", "credential: {mfa: false,")
-    findings = run_audit(tmp_path, text, policies={"waivers.yaml": WAIVER.format(expires="2026-01-01")})
+    findings = run_audit(
+        tmp_path, text, policies={"waivers.yaml": WAIVER.format(expires="2026-01-01")}
+    )
     assert sorted((f.rule, f.waived) for f in findings) == [
-        ("mfa-required", False), ("waiver-invalid", False)]
+        ("mfa-required", False),
+        ("waiver-invalid", False),
+    ]
     invalid = next(f for f in findings if f.rule == "waiver-invalid")
     assert invalid.location.path.endswith("waivers.yaml") and invalid.location.line == 2
     assert "expired on 2026-01-01" in invalid.message
 
 
 def test_waiver_naming_unknown_rule_and_account(tmp_path: Path) -> None:
-    waiver = WAIVER.format(expires="2027-01-01").replace("mfa-required", "mfa-requird").replace(
-        "account: xacct", "account: nope")
+    waiver = (
+        WAIVER.format(expires="2027-01-01")
+        .replace("mfa-required", "mfa-requird")
+        .replace("account: xacct", "account: nope")
+    )
     findings = run_audit(tmp_path, BASE, policies={"waivers.yaml": waiver})
     messages = sorted(f.message for f in findings)
     assert len(messages) == 2 and all(f.rule == "waiver-invalid" for f in findings)
@@ -235,12 +267,18 @@ def test_waiver_naming_unknown_rule_and_account(tmp_path: Path) -> None:
 
 def test_waiver_for_one_person_does_not_waive_others(tmp_path: Path) -> None:
     text = BASE.replace("mgr2@diocese.test, level: C", "mgr2@diocese.test, level: B").replace(
-        "mgr@diocese.test, level: C", "mgr@diocese.test, level: B")
-    waiver = ("waivers:\n  - {rule: manager-level, account: yt, person: mgr2, reason: r, "
-              "approved_by: head, expires: 2027-01-01}\n")
+        "mgr@diocese.test, level: C", "mgr@diocese.test, level: B"
+    )
+    waiver = (
+        "waivers:\n  - {rule: manager-level, account: yt, person: mgr2, reason: r, "
+        "approved_by: head, expires: 2027-01-01}\n"
+    )
     findings = run_audit(tmp_path, text, rule="manager-level", policies={"w.yaml": waiver})
     assert sorted((f.account, f.person, f.waived) for f in findings) == [
-        ("fb", "mgr", False), ("xacct", "mgr", False), ("yt", "mgr2", True)]
+        ("fb", "mgr", False),
+        ("xacct", "mgr", False),
+        ("yt", "mgr2", True),
+    ]
 
 
 def test_example_inventory_has_no_errors() -> None:
