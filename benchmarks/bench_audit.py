@@ -39,7 +39,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from generate import cache_path  # noqa: E402
+from generate import cache_path, git_rev  # noqa: E402
 
 REPO = HERE.parent
 TARGET_RATIO = 3.0
@@ -242,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = {
         "benchmark": "audit",
         "started_utc": started.isoformat(timespec="seconds"),
+        "git": git_rev(HERE.parent),
         "machine": {
             "python": sys.version.split()[0],
             "platform": platform.platform(),

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import ensure, write_atomic
+from generate import ensure, git_rev, write_atomic
 
 HERE = Path(__file__).resolve().parent
 
@@ -386,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = {
         "benchmark": "load",
         "started_utc": started.isoformat(timespec="seconds"),
+        "git": git_rev(HERE.parent),
         "machine": {
             "python": sys.version.split()[0],
             "implementation": platform.python_implementation(),

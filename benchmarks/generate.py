@@ -27,6 +27,7 @@ import hashlib
 import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -597,6 +598,28 @@ def ensure(
             log(f"generating {path} ...")
         write_atomic(path, generate(accounts, seed))
     return path
+
+
+def git_rev(repo: Path) -> str | None:
+    """HEAD of the work tree, with "+dirty" when tracked files differ from it."""
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return rev + ("+dirty" if dirty.strip() else "")
 
 
 def main(argv: list[str] | None = None) -> int:
