@@ -32,7 +32,6 @@ import hmac
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +61,7 @@ from govern.credentials import (
     validate_rotation,
 )
 from govern.errors import StoreError, UsageError
+from govern.fsutil import atomic_write_bytes
 
 FORMAT = "govern-credentials"
 FORMAT_VERSION = 1
@@ -160,28 +160,6 @@ def _entry_ad(store_id: str, ref: str, rec: Mapping[str, Any]) -> bytes:
 def _padded(plain: bytes, block: int = 64) -> bytes:
     """JSON plus trailing spaces to a multiple of `block`, so lengths leak little."""
     return plain + b" " * (-len(plain) % block)
-
-
-def atomic_write(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
-    """Replace `path` with `data`: temp file in the same directory, fsync, rename, fsync dir."""
-    directory = path.parent
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _check_document(doc: Any, path: Path) -> dict[str, Any]:
@@ -438,7 +416,7 @@ class FileStore:
         doc["mac"] = keys.mac(doc)
         data = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=True).encode() + b"\n"
         try:
-            atomic_write(self.path, data)
+            atomic_write_bytes(self.path, data, mode=FILE_MODE)
         except OSError as exc:
             raise StoreError(f"cannot write {self.path}: {exc.strerror}; "
                              "nothing was changed") from None

@@ -284,16 +284,23 @@ class VaultStore:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _read_metadata(self, ref: str) -> dict[str, Any] | None:
-        path = self._meta_path(ref)
+    def _lookup(self, method: str, path: str, *, action: str,
+                capability: str) -> dict[str, Any] | None:
+        """A read that may find nothing: None for a 404, unless the mount itself is missing."""
         try:
-            body = self._request("GET", path, action="read metadata of", capability="read")
+            return self._request(method, path, action=action, capability=capability) or {}
         except hvac.exceptions.InvalidPath as exc:
             missing = self._missing_mount(exc)
             if missing:
                 raise missing from None
             return None
-        data = (body or {}).get("data")
+
+    def _read_metadata(self, ref: str) -> dict[str, Any] | None:
+        path = self._meta_path(ref)
+        body = self._lookup("GET", path, action="read metadata of", capability="read")
+        if body is None:
+            return None
+        data = body.get("data")
         if not isinstance(data, dict):
             raise BackendUnavailable(f"Vault at {self.addr} sent no metadata for {path}")
         return data
@@ -323,14 +330,8 @@ class VaultStore:
 
     def _list_refs(self) -> builtins.list[str]:
         path = f"{self.mount}/metadata/accounts"
-        try:
-            body = self._request("LIST", path, action="list", capability="list")
-        except hvac.exceptions.InvalidPath as exc:
-            missing = self._missing_mount(exc)
-            if missing:
-                raise missing from None
-            return []
-        keys = ((body or {}).get("data") or {}).get("keys") or []
+        body = self._lookup("LIST", path, action="list", capability="list") or {}
+        keys = (body.get("data") or {}).get("keys") or []
         return sorted(str(k) for k in keys if not str(k).endswith("/"))
 
     def list(self) -> builtins.list[CredentialMetadata]:
