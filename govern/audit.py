@@ -37,6 +37,7 @@ def audit(
     *,
     today: dt.date | None = None,
     custody: dict[str, CustodyRecord] | None = None,
+    custody_source: str = "the credential store",
     only: Iterable[str] | None = None,
 ) -> Report:
     """Check `loaded` against `policy`. `custody` is store metadata (None: not consulted)."""
@@ -45,6 +46,7 @@ def audit(
         catalog=policy.catalog,
         today=today or dt.date.today(),
         custody=custody,
+        custody_source=custody_source,
         waivers=policy.waivers,
     )
     infos = rule_infos(policy)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import click
 
@@ -18,6 +20,7 @@ from govern.cli._common import (
     stdout_is_tty,
     today_option,
 )
+from govern.custody import read_custody
 from govern.errors import EXIT_FINDINGS, UsageError
 from govern.findings import Severity
 from govern.formats import OutputFormat, render
@@ -73,6 +76,18 @@ def validate(inventory_arg: str | None, inventory: str | None, policies: str | N
     show_default=True,
     help="Exit 1 when unwaived findings at or above this exist.",
 )
+@click.option(
+    "--offline", is_flag=True, help="Do not consult the credential store: check declarations only."
+)
+@click.option(
+    "--store",
+    "store_spec",
+    metavar="SPEC",
+    default=None,
+    help="Credential store: file:PATH, vault or vault:MOUNT  "
+    "[default: $GOVERN_STORE, Vault if VAULT_ADDR is set, else file:credentials.enc "
+    "beside the inventory]",
+)
 @today_option
 def audit(
     inventory: str | None,
@@ -80,6 +95,8 @@ def audit(
     fmt: str,
     output: str | None,
     fail_on: str,
+    offline: bool,
+    store_spec: str | None,
     today: str | None,
 ) -> None:
     """Audit the inventory against the policy pack.
@@ -90,10 +107,16 @@ def audit(
       govern audit --format sarif --output govern.sarif   # GitHub code scanning
       govern audit --format markdown >> "$GITHUB_STEP_SUMMARY"
       govern audit --fail-on warning --format github      # annotations in PRs
+      govern audit --offline                              # declarations only, no store
     """
     day = parse_today(today)
     loaded, policy = load(inventory, policies)
-    report = run_audit(loaded, policy, today=day)
+    custody, source = (
+        (None, "")
+        if offline
+        else read_custody(store_spec, inventory_dir=Path(loaded.path).parent, env=os.environ)
+    )
+    report = run_audit(loaded, policy, today=day, custody=custody, custody_source=source)
     color = output in (None, "-") and fmt == "text" and stdout_is_tty()
     emit(render(report, OutputFormat(fmt), color=color), output)
     threshold = None if fail_on == "never" else Severity(fail_on)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from govern.rules import (
     admin_retention,
+    credential_after_departure,
+    credential_age,
+    credential_custody,
     credential_declared,
     departed_access,
     grant_expiry,
@@ -23,7 +26,13 @@ _MODULES: tuple[RuleModule, ...] = (
     manager_level,
     departed_access,
     grant_expiry,
+    credential_after_departure,
+    credential_age,
+    credential_custody,
     credential_declared,
+    credential_custody,
+    credential_age,
+    credential_after_departure,
     mfa_required,
     recovery_contact,
     training_current,

@@ -57,6 +57,7 @@ class Context:
     today: dt.date
     # Store metadata by credential ref; None when the store was not consulted (--offline).
     custody: dict[str, CustodyRecord] | None = None
+    custody_source: str = "the credential store"
     waivers: tuple[Any, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -104,6 +105,10 @@ class Context:
             key: {r: frozenset(spec.can_remove) for r, spec in platform.roles.items()}
             for key, platform in self.catalog.platforms.items()
         }
+
+    def readers(self, account: Account) -> set[str]:
+        """Who can read an account's shared login: its holders, the entity head and IT."""
+        return {g.person for g in account.access} | self.head_and_it(account.entity)
 
     def designated_managers(self, account: Account) -> list[tuple[int, Grant]]:
         """Grants held by people other than the entity head and the entity's IT."""

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from govern.cli.main import cli
 from tests.conftest import BASE, REPO
 
-TODAY = ["--today", "2026-11-22"]
+# Declaration-only audits: the credential store has its own tests (test_custody.py).
+TODAY = ["--today", "2026-11-22", "--offline"]
 
 
 @pytest.fixture
@@ -26,12 +27,14 @@ def org(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def invoke(args: list[str], cwd: Path) -> tuple[int, str, str]:
+def invoke(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
+) -> tuple[int, str, str]:
     runner = CliRunner()
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        result = runner.invoke(cli, args, catch_exceptions=False)
+        result = runner.invoke(cli, args, catch_exceptions=False, env=env, input=stdin)
     finally:
         os.chdir(old)
     return result.exit_code, result.stdout, result.stderr

@@ -1,0 +1,29 @@
+"""What the credential store says about custody, for the audit: metadata only, never a secret.
+
+File-store metadata is readable without the key, so CI can audit custody with no secret at
+all; the Vault store needs a token that may read metadata (see docs/credentials.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from govern.credentials import open_store
+from govern.rules import CustodyRecord
+
+
+def read_custody(
+    spec: str | None, *, inventory_dir: Path, env: Mapping[str, str]
+) -> tuple[dict[str, CustodyRecord], str]:
+    """(credential ref -> record, store description). A file store whose file does not exist
+    yet holds nothing. Raises `BackendUnavailable` (exit 3) when Vault cannot be reached."""
+    store = open_store(spec, inventory_dir=inventory_dir, env=env, prompt=None)
+    path = getattr(store, "path", None)
+    if isinstance(path, Path) and not path.exists():
+        return {}, f"{store.describe()} (not created yet: `govern store init`)"
+    records = {
+        m.ref: CustodyRecord(ref=m.ref, updated_at=m.updated_at, rotated_by=m.rotated_by)
+        for m in store.list()
+    }
+    return records, store.describe()
