@@ -70,18 +70,10 @@ def cli(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from govern.cli import audit, query
+    from govern.cli import audit, creds, query
 
-    for command in (*audit.COMMANDS, *query.COMMANDS):
+    for command in (*audit.COMMANDS, *query.COMMANDS, creds.creds, creds.login, creds.store):
         cli.add_command(command)
-    try:
-        from govern.cli import creds
-    except ImportError:  # pragma: no cover - credentials commands not installed
-        return
-    for name in ("creds", "login", "store"):
-        command = getattr(creds, name, None)
-        if isinstance(command, click.Command):
-            cli.add_command(command, name)
 
 
 _register()

@@ -25,7 +25,7 @@ from govern.findings import Location, Pointer
 _Base: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Composer(_Base):  # type: ignore[misc,valid-type]
+class _Composer(_Base):  # type: ignore[misc]
     """libyaml composer without implicit tag resolution: positions need no typed scalars."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - class-level by PyYAML design
@@ -159,10 +159,11 @@ def _alias_bomb(text: str) -> tuple[int, int] | None:
     try:
         for event in yaml.parse(text, Loader=_Composer):
             if isinstance(event, yaml.AliasEvent):
-                size = sizes.get(event.anchor, 0)
+                size = sizes.get(event.anchor or "", 0)
                 total += size
                 if total > MAX_ALIAS_BYTES:
-                    return event.start_mark.line + 1, event.start_mark.column + 1
+                    mark = event.start_mark
+                    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
             elif isinstance(event, yaml.ScalarEvent):
                 size = len(event.value) + 1
                 if event.anchor:
