@@ -74,7 +74,8 @@ def test_credential_after_departure(org: Path) -> None:
     store_credential(org)
     text = (org / "inventory.yaml").read_text().replace(
         "mgr@diocese.test, level: C, trained_on: 2026-06-01}",
-        "mgr@diocese.test, level: C, trained_on: 2026-06-01, status: departed, left_on: 2099-01-01}",
+        "mgr@diocese.test, level: C, trained_on: 2026-06-01, status: departed, "
+        "left_on: 2099-01-01}",
     )
     (org / "inventory.yaml").write_text(text)
     _, report = audit_json(org, "--today", "2099-01-02")
