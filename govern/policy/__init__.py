@@ -29,7 +29,7 @@ platforms:                   # replaces the built-in catalog entry with the same
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from govern.errors import InputError, Problem
 from govern.findings import Location, Severity
 from govern.inventory.source import load_yaml, suggest, validation_problems
-from govern.platforms import Catalog, Platform, builtin_catalog
+from govern.platforms import Catalog, PasswordRules, Platform, RoleSpec, builtin_catalog
 
 
 class _Strict(BaseModel):
@@ -126,7 +126,7 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
         try:
             policy_file = PolicyFile.model_validate(data)
         except ValidationError as exc:
-            problems.extend(validation_problems(exc, source))
+            problems.extend(validation_problems(exc, source, known_fields=_policy_fields))
             continue
         for rule_id, config in policy_file.rules.items():
             where = source.locate(("rules", rule_id), key=True)
@@ -154,7 +154,10 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
                 REGISTRY[rule_id].Params.model_validate(config.params)
             except ValidationError as exc:
                 problems.extend(
-                    validation_problems(exc, source, prefix=("rules", rule_id, "params"))
+                    validation_problems(
+                        exc, source, prefix=("rules", rule_id, "params"),
+                        known_fields=_params_fields(REGISTRY[rule_id].Params),
+                    )
                 )
         for i, waiver in enumerate(policy_file.waivers):
             waivers.append(PlacedWaiver(waiver, source.locate(("waivers", i))))
@@ -196,6 +199,25 @@ def _finish(
         catalog=builtin_catalog().merged(platforms) if platforms else builtin_catalog(),
         rule_locations=rule_locations,
     )
+
+
+def _params_fields(model: type[BaseModel]) -> Callable[[Sequence[str | int]], list[str]]:
+    return lambda _loc: list(model.model_fields)
+
+
+def _policy_fields(loc: Sequence[str | int]) -> list[str]:
+    """Field names expected at `loc` of a policy file, for "did you mean" hints."""
+    shapes: dict[tuple[str, ...], type[BaseModel]] = {
+        (): PolicyFile,
+        ("rules", "*"): RuleConfig,
+        ("waivers", "*"): Waiver,
+        ("platforms", "*"): Platform,
+        ("platforms", "*", "roles", "*"): RoleSpec,
+        ("platforms", "*", "password"): PasswordRules,
+    }
+    shape = tuple("*" if n % 2 else str(step) for n, step in enumerate(loc))
+    model = shapes.get(shape)
+    return list(model.model_fields) if model is not None else []
 
 
 def _at(where: Location, message: str, hint: str | None = None) -> Problem:
