@@ -110,7 +110,7 @@ def vault_round(server: VaultServer, count: int, first: str = "raw") -> dict[str
     store.ensure_mount(create=False)
     writes = {"raw_write": lambda: raw_write(server, mounts["raw"], count),
               "govern_write": lambda: govern_write(store, count)}
-    order = sorted(writes, reverse=first == "govern")  # alternate who goes first
+    order = sorted(writes, reverse=first == "raw")  # rounds alternate who goes first
     out = {name: timed(writes[name]) for name in order}
     fresh = VaultStore(server.addr, mount=mounts["govern"], env=server.env())
     listed: list[object] = []
