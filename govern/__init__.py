@@ -1,8 +1,5 @@
 """govern: governance as code for an organization's social media accounts."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("govern")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+# The single source of the version: pyproject.toml reads it (tool.setuptools.dynamic), so
+# no command pays for importlib.metadata at start-up.
+__version__ = "0.1.0"

@@ -11,7 +11,6 @@ from typing import assert_never
 
 from govern import __version__
 from govern.findings import Report
-from govern.formats import github, json, junit, markdown, sarif, text
 
 
 class OutputFormat(enum.StrEnum):
@@ -30,19 +29,34 @@ def render(
     color: bool = False,
     tool_version: str = __version__,
 ) -> str:
-    """`report` as `fmt`. `color` only affects TEXT; `tool_version` only SARIF."""
+    """`report` as `fmt`. `color` only affects TEXT; `tool_version` only SARIF.
+
+    Each formatter is imported when chosen: the text one pulls in rich, which a CI run
+    writing JSON or SARIF has no use for."""
     match fmt:
         case OutputFormat.TEXT:
+            from govern.formats import text
+
             return text.render(report, color=color)
         case OutputFormat.JSON:
+            from govern.formats import json
+
             return json.render(report)
         case OutputFormat.SARIF:
+            from govern.formats import sarif
+
             return sarif.render(report, tool_version=tool_version)
         case OutputFormat.JUNIT:
+            from govern.formats import junit
+
             return junit.render(report)
         case OutputFormat.MARKDOWN:
+            from govern.formats import markdown
+
             return markdown.render(report)
         case OutputFormat.GITHUB:
+            from govern.formats import github
+
             return github.render(report)
         case _:
             assert_never(fmt)
