@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     started = dt.datetime.now(dt.UTC)
+    load_at_start, rev = os.getloadavg(), git_rev(HERE.parent)
     print(
         f"python {platform.python_version()}; {os.cpu_count()} CPUs; "
         f"loadavg {os.getloadavg()[0]:.2f}; policies {args.policies}",
@@ -242,12 +243,13 @@ def main(argv: list[str] | None = None) -> int:
     doc = {
         "benchmark": "audit",
         "started_utc": started.isoformat(timespec="seconds"),
-        "git": git_rev(HERE.parent),
+        "git": rev,
         "machine": {
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
-            "loadavg_at_start": os.getloadavg(),
+            "loadavg_at_start": load_at_start,
+            "loadavg_at_end": os.getloadavg(),
         },
         "seed": args.seed,
         "runs": args.runs,

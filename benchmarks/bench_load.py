@@ -363,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     started = dt.datetime.now(dt.UTC)
+    load_at_start, rev = os.getloadavg(), git_rev(HERE.parent)
     res = bench_loaders(path, args.runs, args.slow_runs, names)
     hostile_res = {} if args.no_hostile else hostile(names)
 
@@ -386,13 +387,14 @@ def main(argv: list[str] | None = None) -> int:
     doc = {
         "benchmark": "load",
         "started_utc": started.isoformat(timespec="seconds"),
-        "git": git_rev(HERE.parent),
+        "git": rev,
         "machine": {
             "python": sys.version.split()[0],
             "implementation": platform.python_implementation(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
-            "loadavg_at_start": os.getloadavg(),
+            "loadavg_at_start": load_at_start,
+            "loadavg_at_end": os.getloadavg(),
         },
         "inventory": {
             "file": path.name,
