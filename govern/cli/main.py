@@ -70,9 +70,17 @@ def cli(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from govern.cli import audit, creds, query
+    from govern.cli import audit, creds, init, query, schema
 
-    for command in (*audit.COMMANDS, *query.COMMANDS, creds.creds, creds.login, creds.store):
+    for command in (
+        *audit.COMMANDS,
+        *query.COMMANDS,
+        creds.creds,
+        creds.login,
+        creds.store,
+        *init.COMMANDS,
+        *schema.COMMANDS,
+    ):
         cli.add_command(command)
 
 
