@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ from govern.credentials import (
 )
 from govern.credentials.passwords import PasswordPolicy, generate_password
 from govern.errors import GovernError, StoreError, UsageError
+from govern.platforms import Catalog, builtin_catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_INVENTORY = "inventory.yaml"
@@ -58,9 +59,15 @@ class BoundaryCommand(_Boundary, click.Command):
     pass
 
 
-def password_policy_for(platform: str | None) -> PasswordPolicy:
-    """The platform's password rules. TODO(core): read `password:` from the platform catalog."""
-    return PasswordPolicy()
+def password_policy_for(platform: str | None, catalog: Catalog | None = None) -> PasswordPolicy:
+    """The platform's password rules from the catalog (`password:`), else the defaults."""
+    spec = (catalog or builtin_catalog()).get(platform or "")
+    rules = spec.password if spec is not None else None
+    if rules is None:
+        return PasswordPolicy()
+    return PasswordPolicy(
+        min_length=rules.min_length, max_length=rules.max_length, symbols=rules.symbols
+    )
 
 
 # -- options and inputs -----------------------------------------------------------------------
@@ -68,15 +75,23 @@ def password_policy_for(platform: str | None) -> PasswordPolicy:
 
 def store_options(func: F) -> F:
     func = click.option(
-        "--inventory", "-i", "inventory", metavar="PATH", default=None,
-        envvar="GOVERN_INVENTORY", show_envvar=True,
+        "--inventory",
+        "-i",
+        "inventory",
+        metavar="PATH",
+        default=None,
+        envvar="GOVERN_INVENTORY",
+        show_envvar=True,
         help=f"Inventory file: its directory holds the default credentials.enc, and ACCOUNT "
-             f"must be declared in it  [default: ./{DEFAULT_INVENTORY}]",
+        f"must be declared in it  [default: ./{DEFAULT_INVENTORY}]",
     )(func)
     return click.option(
-        "--store", "store_spec", metavar="SPEC", default=None,
+        "--store",
+        "store_spec",
+        metavar="SPEC",
+        default=None,
         help="file:PATH, vault or vault:MOUNT  [default: $GOVERN_STORE, else vault when "
-             "VAULT_ADDR is set, else file:credentials.enc beside the inventory]",
+        "VAULT_ADDR is set, else file:credentials.enc beside the inventory]",
     )(func)
 
 
@@ -88,6 +103,12 @@ class Session:
     inventory: Path
     accounts: dict[str, dict[str, str]] | None  # None: no inventory file to check against
     env: Mapping[str, str]
+    refs: dict[str, str] = field(default_factory=dict)  # account id -> credential ref
+    catalog: Catalog | None = None
+
+    def ref(self, account: str) -> str:
+        """The store key of ACCOUNT's login: the inventory's `credential.ref`, else the id."""
+        return self.refs.get(account, account)
 
     def account_meta(self, account: str) -> dict[str, str]:
         """entity/platform of a declared account; refuses accounts the inventory lacks."""
@@ -95,42 +116,40 @@ class Session:
         if self.accounts is None:
             return {}
         if account not in self.accounts:
-            raise UsageError(f"account {account!r} is not declared in {self.inventory}",
-                             hint="add it to the inventory first, or check the spelling")
+            raise UsageError(
+                f"account {account!r} is not declared in {self.inventory}",
+                hint="add it to the inventory first, or check the spelling",
+            )
         return dict(self.accounts[account])
 
 
-def _read_accounts(path: Path) -> dict[str, dict[str, str]]:
-    """accounts[*].id -> {entity, platform}; a minimal read until the core loader is wired."""
-    import yaml_rs
+def _read_inventory(path: Path) -> tuple[dict[str, dict[str, str]], dict[str, str], Catalog]:
+    """(account id -> {entity, platform}, account id -> credential ref, catalog) from the
+    inventory, fully validated: a broken inventory is reported with positions (exit 2)."""
+    from govern.cli._common import load
 
-    try:
-        doc = yaml_rs.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    except Exception as exc:  # yaml_rs.YAMLDecodeError and friends
-        raise UsageError(f"{path} is not valid YAML ({type(exc).__name__})",
-                         hint="run `govern validate` for details") from None
-    accounts: dict[str, dict[str, str]] = {}
-    items = doc.get("accounts") if isinstance(doc, dict) else None
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            accounts[item["id"]] = {k: item[k] for k in ("entity", "platform")
-                                    if isinstance(item.get(k), str)}
-    return accounts
+    loaded, policy = load(str(path), None)
+    accounts = {
+        a.id: {"entity": a.entity, "platform": a.platform} for a in loaded.inventory.accounts
+    }
+    refs = {a.id: a.credential_ref for a in loaded.inventory.accounts}
+    return accounts, refs, policy.catalog
 
 
 def open_session(store_spec: str | None, inventory: str | None) -> Session:
     path = Path(inventory or DEFAULT_INVENTORY)
+    accounts: dict[str, dict[str, str]] | None = None
+    refs: dict[str, str] = {}
+    catalog: Catalog | None = None
     if path.exists():
-        accounts: dict[str, dict[str, str]] | None = _read_accounts(path)
+        accounts, refs, catalog = _read_inventory(path)
     elif inventory is not None:
         raise UsageError(f"inventory {path} does not exist")
-    else:
-        accounts = None
     env = os.environ
     store = open_store(store_spec, inventory_dir=path.absolute().parent, env=env)
-    return Session(store=store, inventory=path, accounts=accounts, env=env)
+    return Session(
+        store=store, inventory=path, accounts=accounts, env=env, refs=refs, catalog=catalog
+    )
 
 
 def _stdin_is_tty() -> bool:
@@ -161,12 +180,14 @@ def _parse_json_secret(text: str) -> dict[str, str]:
         msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
         raise UsageError(f"--from-json: not valid JSON ({msg})") from None
     if not isinstance(doc, dict):
-        raise UsageError("--from-json: expected a JSON object such as "
-                         '{"username": ..., "password": ..., "totp_seed": ..., "notes": ...}')
+        raise UsageError(
+            "--from-json: expected a JSON object such as "
+            '{"username": ..., "password": ..., "totp_seed": ..., "notes": ...}'
+        )
     flat: dict[str, str] = {}
     nested = doc.pop("fields", {})
     if not isinstance(nested, dict):
-        raise UsageError("--from-json: \"fields\" must be an object")
+        raise UsageError('--from-json: "fields" must be an object')
     for key, value in [*doc.items(), *nested.items()]:
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             value = "\n".join(value)  # e.g. recovery codes
@@ -177,12 +198,15 @@ def _parse_json_secret(text: str) -> dict[str, str]:
 
 
 def _metadata_lines(store: CredentialStore, meta: CredentialMetadata) -> list[str]:
-    rows = [("account", meta.ref), ("store", store.describe()),
-            ("version", f"{meta.current_version} ({meta.versions} kept)"),
-            ("created", format_time(meta.created_at)),
-            ("updated", format_time(meta.updated_at)),
-            ("rotated by", meta.rotated_by or "(written outside govern)"),
-            ("reason", meta.reason or "-")]
+    rows = [
+        ("account", meta.ref),
+        ("store", store.describe()),
+        ("version", f"{meta.current_version} ({meta.versions} kept)"),
+        ("created", format_time(meta.created_at)),
+        ("updated", format_time(meta.updated_at)),
+        ("rotated by", meta.rotated_by or "(written outside govern)"),
+        ("reason", meta.reason or "-"),
+    ]
     rows += [(k, v) for k, v in sorted(meta.meta.items()) if k != "account"]
     return [f"{k + ':':<12} {v}" for k, v in rows]
 
@@ -208,16 +232,33 @@ def creds() -> None:
 @click.argument("account")
 @click.option("--username", "-u", default=None, help="Login name (not secret).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option("--from-json", "from_json", type=click.File("r"), default=None, metavar="FILE",
-              help="Read username, password and further fields from a JSON object ('-' for "
-                   "standard input).")
-@click.option("--field", "fields", multiple=True, metavar="NAME",
-              help="Also prompt (no echo) for this field, e.g. totp_seed, recovery_codes.")
+@click.option(
+    "--from-json",
+    "from_json",
+    type=click.File("r"),
+    default=None,
+    metavar="FILE",
+    help="Read username, password and further fields from a JSON object ('-' for standard input).",
+)
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="NAME",
+    help="Also prompt (no echo) for this field, e.g. totp_seed, recovery_codes.",
+)
 @click.option("--reason", default="set", show_default=True, help="Why (kept in metadata).")
 @store_options
-def set_command(account: str, username: str | None, password_stdin: bool,
-                from_json: Any, fields: tuple[str, ...], reason: str,
-                store_spec: str | None, inventory: str | None) -> None:
+def set_command(
+    account: str,
+    username: str | None,
+    password_stdin: bool,
+    from_json: Any,
+    fields: tuple[str, ...],
+    reason: str,
+    store_spec: str | None,
+    inventory: str | None,
+) -> None:
     """Store a new version of ACCOUNT's login (password by prompt or standard input)."""
     if password_stdin and from_json is not None and from_json.name == "<stdin>":
         raise UsageError("--password-stdin and --from-json - both read standard input")
@@ -232,38 +273,56 @@ def set_command(account: str, username: str | None, password_stdin: bool,
         values["password"] = read_stdin_secret("password")
     for name in fields:
         if name not in values:
-            values[name] = prompt_secret(f"{name} for {account}", confirm=False,
-                                         missing_hint="use --from-json")
+            values[name] = prompt_secret(
+                f"{name} for {account}", confirm=False, missing_hint="use --from-json"
+            )
     if "password" not in values:
         values["password"] = prompt_secret(
-            f"Password for {account}", confirm=True,
-            missing_hint="use --password-stdin or --from-json")
+            f"Password for {account}",
+            confirm=True,
+            missing_hint="use --password-stdin or --from-json",
+        )
     secret = Secret.from_payload(values)
-    stored = session.store.put(account, secret, meta=meta, rotated_by=actor(session.env),
-                               reason=reason)
-    click.echo(f"stored version {stored.current_version} of {account} in "
-               f"{session.store.describe()}")
+    stored = session.store.put(
+        session.ref(account), secret, meta=meta, rotated_by=actor(session.env), reason=reason
+    )
+    click.echo(
+        f"stored version {stored.current_version} of {account} in {session.store.describe()}"
+    )
 
 
 @creds.command("show", cls=BoundaryCommand)
 @click.argument("account")
 @click.option("--reveal", is_flag=True, help="Also print the secret (needs the key).")
-@click.option("--version", "version", type=click.IntRange(min=1), default=None,
-              help="With --reveal: an older version (for recovery).")
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --reveal: an older version (for recovery).",
+)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @store_options
-def show_command(account: str, reveal: bool, version: int | None, fmt: str,
-                 store_spec: str | None, inventory: str | None) -> None:
+def show_command(
+    account: str,
+    reveal: bool,
+    version: int | None,
+    fmt: str,
+    store_spec: str | None,
+    inventory: str | None,
+) -> None:
     """ACCOUNT's credential metadata; the secret only with --reveal."""
     if version is not None and not reveal:
         raise UsageError("--version needs --reveal")
     session = open_session(store_spec, inventory)
     validate_ref(account)
-    meta = session.store.metadata(account)
+    meta = session.store.metadata(session.ref(account))
     if meta is None:
-        raise CredentialNotFound(f"no credential for {account!r} in {session.store.describe()}",
-                                 hint=f"store one with `govern creds set {account}`")
-    secret = session.store.get(account, version) if reveal else None
+        raise CredentialNotFound(
+            f"no credential for {account!r} in {session.store.describe()}",
+            hint=f"store one with `govern creds set {account}`",
+        )
+    secret = session.store.get(session.ref(account), version) if reveal else None
     if fmt == "json":
         doc: dict[str, Any] = {"store": session.store.describe(), **meta.to_json()}
         if secret is not None:
@@ -279,62 +338,90 @@ def show_command(account: str, reveal: bool, version: int | None, fmt: str,
 
 @creds.command("rotate", cls=BoundaryCommand)
 @click.argument("account")
-@click.option("--generate", is_flag=True,
-              help="Generate a strong password within the platform's password rules.")
+@click.option(
+    "--generate",
+    is_flag=True,
+    help="Generate a strong password within the platform's password rules.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
-@click.option("--length", type=click.IntRange(min=8, max=256), default=None,
-              help="With --generate: length (default 24, within the platform's limits).")
-@click.option("--reason", default="rotation", show_default=True,
-              help="Why (kept in metadata), e.g. \"jdoe left\".")
+@click.option(
+    "--length",
+    type=click.IntRange(min=8, max=256),
+    default=None,
+    help="With --generate: length (default 24, within the platform's limits).",
+)
+@click.option(
+    "--reason",
+    default="rotation",
+    show_default=True,
+    help='Why (kept in metadata), e.g. "jdoe left".',
+)
 @store_options
-def rotate_command(account: str, generate: bool, password_stdin: bool, length: int | None,
-                   reason: str, store_spec: str | None, inventory: str | None) -> None:
+def rotate_command(
+    account: str,
+    generate: bool,
+    password_stdin: bool,
+    length: int | None,
+    reason: str,
+    store_spec: str | None,
+    inventory: str | None,
+) -> None:
     """Store a new password for ACCOUNT and print the steps to change it on the platform."""
     if generate and password_stdin:
         raise UsageError("choose one of --generate and --password-stdin")
     session = open_session(store_spec, inventory)
     meta = session.account_meta(account)
-    old_meta = session.store.metadata(account)
+    old_meta = session.store.metadata(session.ref(account))
     if old_meta is None:
-        raise CredentialNotFound(f"no credential for {account!r} in {session.store.describe()}",
-                                 hint=f"store the current login first with "
-                                      f"`govern creds set {account}`")
-    current = session.store.get(account)
+        raise CredentialNotFound(
+            f"no credential for {account!r} in {session.store.describe()}",
+            hint=f"store the current login first with `govern creds set {account}`",
+        )
+    current = session.store.get(session.ref(account))
     merged = {k: v for k, v in old_meta.meta.items() if k != "account"} | meta
     platform = merged.get("platform")
     if generate:
-        new_password = generate_password(password_policy_for(platform), length)
+        new_password = generate_password(password_policy_for(platform, session.catalog), length)
     elif password_stdin:
         new_password = read_stdin_secret("new password")
     else:
-        new_password = prompt_secret(f"New password for {account}", confirm=True,
-                                     missing_hint="use --generate or --password-stdin")
+        new_password = prompt_secret(
+            f"New password for {account}",
+            confirm=True,
+            missing_hint="use --generate or --password-stdin",
+        )
     if new_password == current.password:
         raise UsageError("the new password is the same as the current one; nothing was changed")
-    stored = session.store.put(account, current.replace_password(new_password), meta=merged,
-                               rotated_by=actor(session.env), reason=reason)
-    click.echo(rotation_steps(account, platform, stored.current_version,
-                              session.store.describe()))
+    stored = session.store.put(
+        session.ref(account),
+        current.replace_password(new_password),
+        meta=merged,
+        rotated_by=actor(session.env),
+        reason=reason,
+    )
+    click.echo(rotation_steps(account, platform, stored.current_version, session.store.describe()))
 
 
 def rotation_steps(account: str, platform: str | None, version: int, where: str) -> str:
     """What to do on the platform after a rotation (generic for now)."""
     site = platform or "the platform"
     previous = version - 1
-    return "\n".join([
-        f"Stored the new password of {account} as version {version} in {where}; version "
-        f"{previous} (the password in use until you change it) stays readable.",
-        f"Now change it on {site}:",
-        f"  1. Show the new password:      govern creds show {account} --reveal",
-        f"  2. Sign in to {site} with the current one:",
-        f"                                 govern creds show {account} --reveal "
-        f"--version {previous}",
-        "  3. In the account's security settings, change the password to the new one.",
-        "  4. Sign out other sessions and check that two-step verification is still on.",
-        "  5. Tell the people who use this login (see `govern who`) that it changed.",
-        f"If the change on {site} fails, nothing else needs undoing: the old password is "
-        f"version {previous}; run `govern creds rotate {account}` again when ready.",
-    ])
+    return "\n".join(
+        [
+            f"Stored the new password of {account} as version {version} in {where}; version "
+            f"{previous} (the password in use until you change it) stays readable.",
+            f"Now change it on {site}:",
+            f"  1. Show the new password:      govern creds show {account} --reveal",
+            f"  2. Sign in to {site} with the current one:",
+            f"                                 govern creds show {account} --reveal "
+            f"--version {previous}",
+            "  3. In the account's security settings, change the password to the new one.",
+            "  4. Sign out other sessions and check that two-step verification is still on.",
+            "  5. Tell the people who use this login (see `govern who`) that it changed.",
+            f"If the change on {site} fails, nothing else needs undoing: the old password is "
+            f"version {previous}; run `govern creds rotate {account}` again when ready.",
+        ]
+    )
 
 
 @creds.command("list", cls=BoundaryCommand)
@@ -345,8 +432,12 @@ def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> Non
     session = open_session(store_spec, inventory)
     items = session.store.list()
     if fmt == "json":
-        click.echo(json.dumps({"store": session.store.describe(),
-                               "credentials": [m.to_json() for m in items]}, indent=2))
+        click.echo(
+            json.dumps(
+                {"store": session.store.describe(), "credentials": [m.to_json() for m in items]},
+                indent=2,
+            )
+        )
         return
     if not items:
         click.echo(f"no credentials in {session.store.describe()}")
@@ -354,8 +445,10 @@ def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> Non
     width = max(len("ACCOUNT"), *(len(m.ref) for m in items))
     click.echo(f"{'ACCOUNT':<{width}}  VERSION  UPDATED               ROTATED BY  REASON")
     for m in items:
-        click.echo(f"{m.ref:<{width}}  {m.current_version:>7}  {format_time(m.updated_at):<20}"
-                   f"  {(m.rotated_by or '?'):<10}  {m.reason or '-'}")
+        click.echo(
+            f"{m.ref:<{width}}  {m.current_version:>7}  {format_time(m.updated_at):<20}"
+            f"  {(m.rotated_by or '?'):<10}  {m.reason or '-'}"
+        )
 
 
 @dataclass(frozen=True)
@@ -365,8 +458,9 @@ class Refusal:
     why: str
 
 
-def _import_rows(path: Path, session: Session, replace: bool
-                 ) -> tuple[list[NewCredential], list[Refusal], list[str]]:
+def _import_rows(
+    path: Path, session: Session, replace: bool
+) -> tuple[list[NewCredential], list[Refusal], list[str]]:
     """Parse the CSV; (accepted items, refused rows, ignored column names). Never echoes a
     password or username."""
     try:
@@ -381,8 +475,10 @@ def _import_rows(path: Path, session: Session, replace: bool
             raise UsageError(f"{path}: line 1: not a CSV header") from None
         missing = [c for c in ("account", "username", "password") if c not in header]
         if missing:
-            raise UsageError(f"{path}: line 1: missing column(s) {', '.join(missing)}",
-                             hint="columns: account,username,password[,notes]")
+            raise UsageError(
+                f"{path}: line 1: missing column(s) {', '.join(missing)}",
+                hint="columns: account,username,password[,notes]",
+            )
         known = ("account", "username", "password", "notes")
         ignored = [h for h in header if h not in known]
         index: dict[str, int] = {name: header.index(name) for name in known if name in header}
@@ -410,15 +506,26 @@ def _import_rows(path: Path, session: Session, replace: bool
                 continue
             seen[account] = start
             fields = {"notes": cells["notes"]} if cells.get("notes") else {}
-            secret = Secret(username=cells["username"].strip() or None,
-                            password=cells["password"], fields=fields)
-            accepted.append(NewCredential(ref=account, secret=secret,
-                                          meta=session.account_meta(account)))
+            secret = Secret(
+                username=cells["username"].strip() or None,
+                password=cells["password"],
+                fields=fields,
+            )
+            accepted.append(
+                NewCredential(
+                    ref=session.ref(account), secret=secret, meta=session.account_meta(account)
+                )
+            )
     return accepted, refused, ignored
 
 
-def _refusal(session: Session, account: str, cells: Mapping[str, str], seen: Mapping[str, int],
-             existing: set[str]) -> str | None:
+def _refusal(
+    session: Session,
+    account: str,
+    cells: Mapping[str, str],
+    seen: Mapping[str, int],
+    existing: set[str],
+) -> str | None:
     if not account:
         return "no account id"
     try:
@@ -431,21 +538,33 @@ def _refusal(session: Session, account: str, cells: Mapping[str, str], seen: Map
         return "no password"
     if cells["password"] != cells["password"].strip():
         return "the password has leading or trailing spaces (spreadsheet artefact?)"
-    if account in existing:
+    if session.ref(account) in existing:
         return "already in the store (use --replace to store a new version)"
     return None
 
 
 @creds.command("import", cls=BoundaryCommand)
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--replace", is_flag=True,
-              help="Store a new version for accounts that already have a credential.")
-@click.option("--skip-invalid", is_flag=True,
-              help="Import the valid rows even if some are refused (default: all or nothing).")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Store a new version for accounts that already have a credential.",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the valid rows even if some are refused (default: all or nothing).",
+)
 @click.option("--reason", default=None, help="Why (kept in metadata)  [default: import from FILE]")
 @store_options
-def import_command(csv_file: Path, replace: bool, skip_invalid: bool, reason: str | None,
-                   store_spec: str | None, inventory: str | None) -> None:
+def import_command(
+    csv_file: Path,
+    replace: bool,
+    skip_invalid: bool,
+    reason: str | None,
+    store_spec: str | None,
+    inventory: str | None,
+) -> None:
     """Import logins from a spreadsheet export: columns account,username,password[,notes].
 
     Every row is checked first (account declared in the inventory, password present, no
@@ -460,13 +579,18 @@ def import_command(csv_file: Path, replace: bool, skip_invalid: bool, reason: st
         label = f" ({r.account})" if r.account else ""
         click.echo(f"{csv_file}:{r.line}: refused{label}: {r.why}", err=True)
     if refused and not skip_invalid:
-        raise UsageError(f"{len(refused)} row(s) of {csv_file} refused; nothing was imported",
-                         hint="fix them, or use --skip-invalid")
+        raise UsageError(
+            f"{len(refused)} row(s) of {csv_file} refused; nothing was imported",
+            hint="fix them, or use --skip-invalid",
+        )
     if accepted:
-        session.store.put_many(accepted, rotated_by=actor(session.env),
-                               reason=reason or f"import from {csv_file.name}")
-    click.echo(f"imported {len(accepted)} credential(s) into {session.store.describe()}"
-               + (f"; refused {len(refused)} row(s)" if refused else ""))
+        session.store.put_many(
+            accepted, rotated_by=actor(session.env), reason=reason or f"import from {csv_file.name}"
+        )
+    click.echo(
+        f"imported {len(accepted)} credential(s) into {session.store.describe()}"
+        + (f"; refused {len(refused)} row(s)" if refused else "")
+    )
     if accepted:
         click.echo(f"{csv_file} holds passwords in clear text: delete it securely.", err=True)
 
@@ -482,8 +606,11 @@ def login(address: str | None, token_stdin: bool) -> None:
     from govern.credentials.vaultstore import login as save_token
 
     env = os.environ
-    token = read_stdin_secret("token") if token_stdin else prompt_secret(
-        "Vault token", confirm=False, missing_hint="use --token-stdin")
+    token = (
+        read_stdin_secret("token")
+        if token_stdin
+        else prompt_secret("Vault token", confirm=False, missing_hint="use --token-stdin")
+    )
     where = save_token(env, token, addr=address)
     click.echo(f"saved the token for {where} in the OS keyring (service govern)")
 
@@ -494,13 +621,22 @@ def store() -> None:
 
 
 @store.command("init", cls=BoundaryCommand)
-@click.option("--keyring/--no-keyring", "use_keyring", default=False,
-              help="File store: also keep the data key in the OS keyring (service govern).")
-@click.option("--create-mount/--no-create-mount", default=True, show_default=True,
-              help="Vault store: create the KV v2 mount if it is missing.")
+@click.option(
+    "--keyring/--no-keyring",
+    "use_keyring",
+    default=False,
+    help="File store: also keep the data key in the OS keyring (service govern).",
+)
+@click.option(
+    "--create-mount/--no-create-mount",
+    default=True,
+    show_default=True,
+    help="Vault store: create the KV v2 mount if it is missing.",
+)
 @store_options
-def store_init(use_keyring: bool, create_mount: bool, store_spec: str | None,
-               inventory: str | None) -> None:
+def store_init(
+    use_keyring: bool, create_mount: bool, store_spec: str | None, inventory: str | None
+) -> None:
     """Create the store: the encrypted file (passphrase from GOVERN_PASSPHRASE or a prompt),
     or the Vault KV v2 mount."""
     from govern.credentials.filestore import PASSPHRASE_ENV, FileStore
@@ -518,12 +654,12 @@ def store_init(use_keyring: bool, create_mount: bool, store_spec: str | None,
         raise StoreError(f"{target.path} already exists; nothing was changed")
     passphrase = session.env.get(PASSPHRASE_ENV) or None
     if passphrase is None and (_stdin_is_tty() or not use_keyring):
-        passphrase = prompt_secret("New passphrase", confirm=True,
-                                   missing_hint=f"set {PASSPHRASE_ENV} or use --keyring")
+        passphrase = prompt_secret(
+            "New passphrase", confirm=True, missing_hint=f"set {PASSPHRASE_ENV} or use --keyring"
+        )
     if passphrase is not None and len(passphrase) < MIN_PASSPHRASE:
         raise UsageError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
-    FileStore.create(target.path, env=session.env, passphrase=passphrase,
-                     use_keyring=use_keyring)
+    FileStore.create(target.path, env=session.env, passphrase=passphrase, use_keyring=use_keyring)
     sources = [s for s, on in (("passphrase", passphrase), ("OS keyring", use_keyring)) if on]
     click.echo(f"created {target.describe()} (key: {' and '.join(sources)})")
     click.echo("It is safe to commit; keep the passphrase elsewhere (a password manager).")

@@ -35,11 +35,12 @@ class _Composer(_Base):  # type: ignore[misc]
 MAX_ALIAS_EVENTS = 100_000
 MAX_BYTES = 512 * 1024 * 1024
 
-_TOP_KEY = re.compile(r"^([^\s#:'\"-][^:#]*?|'[^']*'|\"[^\"]*\")[ \t]*:(?:[ \t]|$)", re.M)
-_FIRST_DASH = re.compile(r"^([ \t]*)-(?:[ \t]|$)", re.M)
+# "\r?" everywhere: files saved on Windows (CRLF) keep the fast path.
+_TOP_KEY = re.compile(r"^([^\s#:'\"-][^:#]*?|'[^']*'|\"[^\"]*\")[ \t]*:(?:[ \t\r]|$)", re.M)
+_FIRST_DASH = re.compile(r"^([ \t]*)-(?:[ \t\r]|$)", re.M)
 # A top-level key whose value is a block sequence: nothing but comments and blank lines
 # between the key and the first item's dash (else a dash may be inside a flow scalar).
-_BLOCK_START = re.compile(r"[^\n#]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*")
+_BLOCK_START = re.compile(r"[^\n#]*:[ \t]*(?:#[^\n]*)?\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*[ \t]*")
 _YAMLRS_POS = re.compile(r"at line (\d+), column (\d+)")
 # Total size of what aliases may expand to: the event bound above does not limit bytes (one
 # alias of a 1 MB scalar is one event), and yaml_rs copies the value for every alias.
@@ -314,7 +315,7 @@ class SourceMap:
             text = self._text
             first = _FIRST_DASH.search(text, start, end)
             if first is not None and _BLOCK_START.fullmatch(text, start, first.start()):
-                dash = re.compile(rf"^{re.escape(first.group(1))}-(?:[ \t]|$)", re.M)
+                dash = re.compile(rf"^{re.escape(first.group(1))}-(?:[ \t\r]|$)", re.M)
                 found = []
                 previous = start
                 for match in dash.finditer(text, start, end):

@@ -23,16 +23,33 @@ from govern.credentials.filestore import FileStore
 
 INVENTORY = """\
 version: 1
+organization: {name: Test Diocese, domains: [diocese.test]}
+people:
+  - {id: head, name: Head, email: head@diocese.test, level: A}
+entities:
+  - {id: chancery, name: Chancery, head: head}
+  - {id: st-mary, name: St Mary, head: head}
+  - {id: school, name: School, head: head}
 accounts:
   - id: chancery-x
     entity: chancery
     platform: x
+    handle: "@chancery"
+    access: [{person: head, role: admin}]
+    credential: {mfa: true, recovery_email: office@diocese.test}
   - id: parish-fb
     entity: st-mary
     platform: facebook
+    handle: stmary
   - id: school-ig
     entity: school
     platform: instagram
+    handle: school
+  - id: renamed-x
+    entity: chancery
+    platform: x
+    handle: "@renamed"
+    credential: {ref: legacy-x-login, mfa: true, recovery_email: office@diocese.test}
 """
 PASSWORD = "Corr3ct-Horse-Battery"
 TOTP = "JBSWY3DPEHPK3PXP"
@@ -339,3 +356,22 @@ def test_real_process_standalone(workdir: Path) -> None:
                            capture_output=True, text=True, timeout=60,
                            env={**base, "GOVERN_PASSPHRASE": PASSPHRASE})
     assert shown.returncode == 0 and f"password:    {PASSWORD}" in shown.stdout
+
+
+def test_credential_ref_from_the_inventory_is_the_store_key(workdir: Path) -> None:
+    """An account whose inventory declares `credential.ref` is stored under that ref, which
+    is what the audit's custody check looks up."""
+    result = run(creds, ["set", "renamed-x", "--password-stdin"], input=PASSWORD)
+    assert result.exit_code == 0, result.stderr
+    store = FileStore(workdir / "credentials.enc", env={"GOVERN_PASSPHRASE": PASSPHRASE})
+    assert [m.ref for m in store.list()] == ["legacy-x-login"]
+    shown = run(creds, ["show", "renamed-x", "--format", "json"])
+    assert json.loads(shown.stdout)["account"] == "legacy-x-login"
+
+
+def test_generated_password_follows_the_platform_rules() -> None:
+    from govern.cli.creds import password_policy_for
+
+    tiktok = password_policy_for("tiktok")
+    assert (tiktok.min_length, tiktok.max_length) == (8, 20)
+    assert password_policy_for("no-such-platform").min_length == 12

@@ -305,3 +305,15 @@ def test_generated_inventories_match_whole_document_positions(seed: int) -> None
     if rnd.random() < 0.5:
         text = _decorate(text, rnd)
     assert assert_all_positions_right(text) > 10
+
+
+def test_crlf_file_keeps_the_fast_path_and_the_same_positions() -> None:
+    from govern.inventory.source import SourceMap, parse
+
+    text = (Path(__file__).resolve().parents[2] / "inventory.yaml").read_text()
+    crlf = text.replace("\n", "\r\n")
+    lf_map = SourceMap("f", text, parse("f", text))
+    crlf_map = SourceMap("f", crlf, parse("f", crlf))
+    assert crlf_map._item_starts("accounts") is not None
+    for pointer in [("accounts", 3, "access", 1, "role"), ("people", 5, "email"), ("entities", 2)]:
+        assert crlf_map.locate(pointer) == lf_map.locate(pointer)
