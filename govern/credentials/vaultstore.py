@@ -80,22 +80,13 @@ def vault_address(env: Mapping[str, str]) -> str:
     return addr
 
 
-class VaultStore:
-    """Credentials in a KV v2 mount of Vault or OpenBao."""
+class VaultConnection:
+    """One server and one token: thread-local hvac clients, the token sources (VAULT_TOKEN,
+    keyring, AppRole) and the conversion of every hvac/requests error. Shared by the
+    credential store and access enforcement (`govern.vault`)."""
 
-    def __init__(
-        self,
-        addr: str,
-        *,
-        mount: str = DEFAULT_MOUNT,
-        env: Mapping[str, str],
-        token: str | None = None,
-    ) -> None:
-        mount = mount.strip("/")
-        if not _MOUNT.fullmatch(mount) or ".." in mount.split("/"):
-            raise UsageError(f"invalid Vault mount {mount!r}")
+    def __init__(self, addr: str, *, env: Mapping[str, str], token: str | None = None) -> None:
         self.addr = addr.rstrip("/")
-        self.mount = mount
         self._env = env
         self.namespace = env.get("VAULT_NAMESPACE") or None
         self._verify: bool | str = env.get("VAULT_CACERT") or True
@@ -106,20 +97,9 @@ class VaultStore:
         self._token = token
         self._token_lock = threading.Lock()
         self._local = threading.local()
-        self._mount_ok = False
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str], *, mount: str = DEFAULT_MOUNT) -> VaultStore:
-        return cls(vault_address(env), mount=mount, env=env)
-
-    def __repr__(self) -> str:
-        return f"VaultStore({self.describe()})"
 
     def describe(self) -> str:
-        where = f"vault:{self.addr} (mount {self.mount}"
-        return where + (f", namespace {self.namespace})" if self.namespace else ")")
-
-    # -- connection ---------------------------------------------------------------------------
+        return f"vault:{self.addr}" + (f" (namespace {self.namespace})" if self.namespace else "")
 
     def _new_client(self, token: str | None) -> hvac.Client:
         return hvac.Client(url=self.addr, token=token, namespace=self.namespace,
@@ -184,9 +164,10 @@ class VaultStore:
             raise
         except (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized) as exc:
             raise BackendUnavailable(
-                f"{where} refused to {action} {path} ({_short(exc)})",
-                hint=f"the token needs the {capability!r} capability on {path} (or is invalid or "
-                     "expired: check VAULT_TOKEN / `govern login`)") from None
+                f"{where} refused to {action} {path} ({_short(exc)}): the token needs the "
+                f"{capability!r} capability on {path}",
+                hint="or the token is invalid or expired: check VAULT_TOKEN / `govern login`"
+                ) from None
         except hvac.exceptions.VaultDown as exc:
             why = "is sealed" if "sealed" in _short(exc).lower() else "is unavailable"
             raise BackendUnavailable(f"{where} {why} (503: {_short(exc)})",
@@ -224,6 +205,39 @@ class VaultStore:
             return None
         raise BackendUnavailable(f"Vault at {self.addr} answered HTTP "
                                  f"{response.status_code} to {action} {path}")
+
+    resolve_token = _resolve_token
+    request = _request
+
+
+class VaultStore(VaultConnection):
+    """Credentials in a KV v2 mount of Vault or OpenBao."""
+
+    def __init__(
+        self,
+        addr: str,
+        *,
+        mount: str = DEFAULT_MOUNT,
+        env: Mapping[str, str],
+        token: str | None = None,
+    ) -> None:
+        mount = mount.strip("/")
+        if not _MOUNT.fullmatch(mount) or ".." in mount.split("/"):
+            raise UsageError(f"invalid Vault mount {mount!r}")
+        super().__init__(addr, env=env, token=token)
+        self.mount = mount
+        self._mount_ok = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, mount: str = DEFAULT_MOUNT) -> VaultStore:
+        return cls(vault_address(env), mount=mount, env=env)
+
+    def __repr__(self) -> str:
+        return f"VaultStore({self.describe()})"
+
+    def describe(self) -> str:
+        where = f"vault:{self.addr} (mount {self.mount}"
+        return where + (f", namespace {self.namespace})" if self.namespace else ")")
 
     def _missing_mount(self, exc: hvac.exceptions.InvalidPath) -> GovernError | None:
         if "no handler for route" in _short(exc):
