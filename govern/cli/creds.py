@@ -29,9 +29,9 @@ from govern.credentials import (
     open_store,
     validate_ref,
 )
-from govern.credentials.passwords import PasswordPolicy, generate_password
+from govern.credentials.passwords import generate_password, password_policy_for
 from govern.errors import GovernError, StoreError, UsageError
-from govern.platforms import Catalog, builtin_catalog
+from govern.platforms import Catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_INVENTORY = "inventory.yaml"
@@ -57,17 +57,6 @@ class BoundaryGroup(_Boundary, click.Group):
 
 class BoundaryCommand(_Boundary, click.Command):
     pass
-
-
-def password_policy_for(platform: str | None, catalog: Catalog | None = None) -> PasswordPolicy:
-    """The platform's password rules from the catalog (`password:`), else the defaults."""
-    spec = (catalog or builtin_catalog()).get(platform or "")
-    rules = spec.password if spec is not None else None
-    if rules is None:
-        return PasswordPolicy()
-    return PasswordPolicy(
-        min_length=rules.min_length, max_length=rules.max_length, symbols=rules.symbols
-    )
 
 
 # -- options and inputs -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ import string
 from dataclasses import dataclass
 
 from govern.errors import UsageError
+from govern.platforms import Catalog, builtin_catalog
 
 DEFAULT_LENGTH = 24
 # Printable ASCII punctuation most sign-up forms accept; no quotes, backslash or space.
@@ -89,3 +90,14 @@ def generate_password(policy: PasswordPolicy | None = None, length: int | None =
     chars += [secrets.choice(alphabet) for _ in range(size - len(chars))]
     secrets.SystemRandom().shuffle(chars)
     return "".join(chars)
+
+
+def password_policy_for(platform: str | None, catalog: Catalog | None = None) -> PasswordPolicy:
+    """The platform's password rules from the catalog (`password:`), else the defaults."""
+    spec = (catalog or builtin_catalog()).get(platform or "")
+    rules = spec.password if spec is not None else None
+    if rules is None:
+        return PasswordPolicy()
+    return PasswordPolicy(
+        min_length=rules.min_length, max_length=rules.max_length, symbols=rules.symbols
+    )

@@ -370,7 +370,7 @@ def test_credential_ref_from_the_inventory_is_the_store_key(workdir: Path) -> No
 
 
 def test_generated_password_follows_the_platform_rules() -> None:
-    from govern.cli.creds import password_policy_for
+    from govern.credentials.passwords import password_policy_for
 
     tiktok = password_policy_for("tiktok")
     assert (tiktok.min_length, tiktok.max_length) == (8, 20)
