@@ -70,7 +70,7 @@ def cli(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from govern.cli import audit, creds, init, query, schema
+    from govern.cli import audit, creds, drift, init, query, schema
 
     for command in (
         *audit.COMMANDS,
@@ -80,6 +80,7 @@ def _register() -> None:
         creds.store,
         *init.COMMANDS,
         *schema.COMMANDS,
+        *drift.COMMANDS,
     ):
         cli.add_command(command)
 

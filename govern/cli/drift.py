@@ -1,0 +1,144 @@
+"""`govern drift`: declared vs observed (snapshot files, Vault), in every audit format."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from govern.cli._common import (
+    emit,
+    inventory_option,
+    load,
+    parse_today,
+    policies_option,
+    stdout_is_tty,
+    today_option,
+)
+from govern.drift import collect
+from govern.drift.rules import RULES
+from govern.errors import EXIT_FINDINGS
+from govern.findings import Severity
+from govern.formats import OutputFormat, render
+from govern.inventory.source import suggest
+
+FORMATS = [f.value for f in OutputFormat]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def snapshots_option(func: F) -> F:
+    return click.option(
+        "--snapshots",
+        "-s",
+        "snapshots",
+        metavar="DIR_OR_FILE",
+        multiple=True,
+        help="Snapshot files (CSV or YAML, see docs/snapshots.md) or directories of them; "
+        "repeatable  [default: ./snapshots if it exists]",
+    )(func)
+
+
+def progress(message: str) -> None:
+    """Progress on long work, to standard error and only on a terminal."""
+    if sys.stderr.isatty():
+        click.echo(f"govern drift: {message}", err=True)
+
+
+def _explain(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is None or ctx.resilient_parsing:
+        return
+    info = RULES.get(value)
+    if info is None:
+        raise click.BadParameter(
+            f"unknown drift rule '{value}'; " + (suggest(value, RULES) or ", ".join(RULES)),
+            ctx=ctx,
+            param_hint="--explain",
+        )
+    click.echo(f"{info.id}  (severity: {info.severity.value})\n\n{info.explanation}")
+    ctx.exit(0)
+
+
+@click.command()
+@inventory_option
+@policies_option
+@snapshots_option
+@click.option(
+    "--vault/--no-vault",
+    "vault",
+    default=None,
+    help="Compare Vault's govern objects and credentials too  [default: when VAULT_ADDR is set]",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format (the same as `govern audit`).",
+)
+@click.option("--output", "-o", metavar="FILE", default=None, help="Write the report to FILE.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="warning",
+    show_default=True,
+    help="Exit 1 when drift at or above this is found (every drift finding is at least a warning).",
+)
+@click.option(
+    "--explain",
+    metavar="RULE",
+    callback=_explain,
+    expose_value=False,
+    is_eager=True,
+    help="Explain one drift rule (e.g. drift-unexpected-holder) and exit.",
+)
+@today_option
+def drift(
+    inventory: str | None,
+    policies: str | None,
+    snapshots: tuple[str, ...],
+    vault: bool | None,
+    fmt: str,
+    output: str | None,
+    fail_on: str,
+    today: str | None,
+) -> None:
+    """Compare what the inventory declares with what is observed: who holds which role
+    on each platform (snapshot files exported from admin pages) and, in Vault, govern's
+    groups, policies, entities and the credentials themselves.
+
+    Accounts that no snapshot covers are not observed, which is not drift. Exits 1 when
+    drift is found, 0 when none, 2 on bad input (path:line:column), 3 when Vault cannot be
+    reached.
+
+    \b
+    Examples:
+      govern drift                                   # ./snapshots, Vault if VAULT_ADDR is set
+      govern drift -s exports/linkedin.csv -s exports/youtube.yaml --no-vault
+      govern drift --format markdown >> "$GITHUB_STEP_SUMMARY"
+      govern drift --format json --output drift.json
+      govern drift --explain drift-unexpected-holder
+    """
+    day = parse_today(today)
+    loaded, policy = load(inventory, policies)
+    report = collect(
+        loaded,
+        policy.catalog,
+        today=day,
+        snapshots=list(snapshots) or None,
+        vault=vault,
+        env=os.environ,
+        progress=progress,
+    )
+    color = output in (None, "-") and fmt == "text" and stdout_is_tty()
+    emit(render(report, OutputFormat(fmt), color=color), output)
+    threshold = None if fail_on == "never" else Severity(fail_on)
+    if report.failing(threshold):
+        raise SystemExit(EXIT_FINDINGS)
+
+
+COMMANDS = (drift,)
