@@ -20,6 +20,7 @@ from govern.cli._common import (
     stdout_is_tty,
     today_option,
 )
+from govern.cli.drift import progress, snapshots_option
 from govern.custody import read_custody
 from govern.errors import EXIT_FINDINGS, UsageError
 from govern.findings import Severity
@@ -88,6 +89,14 @@ def validate(inventory_arg: str | None, inventory: str | None, policies: str | N
     "[default: $GOVERN_STORE, Vault if VAULT_ADDR is set, else file:credentials.enc "
     "beside the inventory]",
 )
+@click.option(
+    "--drift",
+    "with_drift",
+    is_flag=True,
+    help="Fold drift findings into the report (`govern drift`): snapshot files, and Vault "
+    "when VAULT_ADDR is set and not --offline.",
+)
+@snapshots_option
 @today_option
 def audit(
     inventory: str | None,
@@ -97,6 +106,8 @@ def audit(
     fail_on: str,
     offline: bool,
     store_spec: str | None,
+    with_drift: bool,
+    snapshots: tuple[str, ...],
     today: str | None,
 ) -> None:
     """Audit the inventory against the policy pack.
@@ -108,7 +119,10 @@ def audit(
       govern audit --format markdown >> "$GITHUB_STEP_SUMMARY"
       govern audit --fail-on warning --format github      # annotations in PRs
       govern audit --offline                              # declarations only, no store
+      govern audit --drift --snapshots exports/           # with declared-vs-observed drift
     """
+    if snapshots and not with_drift:
+        raise UsageError("--snapshots needs --drift", hint="govern audit --drift --snapshots DIR")
     day = parse_today(today)
     loaded, policy = load(inventory, policies)
     custody, source = (
@@ -117,6 +131,19 @@ def audit(
         else read_custody(store_spec, inventory_dir=Path(loaded.path).parent, env=os.environ)
     )
     report = run_audit(loaded, policy, today=day, custody=custody, custody_source=source)
+    if with_drift:
+        from govern.drift import collect, merge
+
+        found = collect(
+            loaded,
+            policy.catalog,
+            today=day,
+            snapshots=list(snapshots) or None,
+            vault=False if offline else None,
+            env=os.environ,
+            progress=progress,
+        )
+        report = merge(report, found)
     color = output in (None, "-") and fmt == "text" and stdout_is_tty()
     emit(render(report, OutputFormat(fmt), color=color), output)
     threshold = None if fail_on == "never" else Severity(fail_on)

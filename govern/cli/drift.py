@@ -18,8 +18,6 @@ from govern.cli._common import (
     stdout_is_tty,
     today_option,
 )
-from govern.drift import collect
-from govern.drift.rules import RULES
 from govern.errors import EXIT_FINDINGS
 from govern.findings import Severity
 from govern.formats import OutputFormat, render
@@ -50,6 +48,8 @@ def progress(message: str) -> None:
 def _explain(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value is None or ctx.resilient_parsing:
         return
+    from govern.drift.rules import RULES
+
     info = RULES.get(value)
     if info is None:
         raise click.BadParameter(
@@ -123,6 +123,8 @@ def drift(
       govern drift --format json --output drift.json
       govern drift --explain drift-unexpected-holder
     """
+    from govern.drift import collect
+
     day = parse_today(today)
     loaded, policy = load(inventory, policies)
     report = collect(
