@@ -70,7 +70,7 @@ def cli(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from govern.cli import audit, creds, drift, init, query, schema
+    from govern.cli import audit, creds, drift, init, offboard, query, schema
 
     for command in (
         *audit.COMMANDS,
@@ -81,6 +81,7 @@ def _register() -> None:
         *init.COMMANDS,
         *schema.COMMANDS,
         *drift.COMMANDS,
+        *offboard.COMMANDS,
     ):
         cli.add_command(command)
 
