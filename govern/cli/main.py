@@ -70,7 +70,7 @@ def cli(verbose: bool) -> None:
 
 
 def _register() -> None:
-    from govern.cli import audit, creds, drift, init, offboard, query, schema
+    from govern.cli import audit, creds, drift, enforce, init, offboard, query, schema
 
     for command in (
         *audit.COMMANDS,
@@ -82,6 +82,7 @@ def _register() -> None:
         *schema.COMMANDS,
         *drift.COMMANDS,
         *offboard.COMMANDS,
+        *enforce.COMMANDS,
     ):
         cli.add_command(command)
 
