@@ -26,6 +26,30 @@ def git_repo(tmp_path: Path) -> Path:
     return directory
 
 
+def snapshot_of_this_repository(tmp_path: Path) -> Path:
+    """This working tree (tracked and untracked, not ignored files) committed in a new git
+    repository: `try-repo` on the checkout itself would see modified tracked files but not new
+    ones, and so test a tree that exists nowhere."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        pytest.skip("this source tree is not a git checkout")
+    copy = tmp_path / "govern-src"
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = REPO / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    identity = ["-c", "user.name=govern tests", "-c", "user.email=tests@govern.invalid"]
+    for args in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-q", "-m", "snapshot"]):
+        subprocess.run(["git", *args], cwd=copy, check=True, capture_output=True)
+    return copy
+
+
 def test_published_hooks() -> None:
     by_id = {hook["id"]: hook for hook in HOOKS}
     assert set(by_id) == {"govern-validate", "govern-audit"}
@@ -40,7 +64,8 @@ def test_try_repo_runs_both_hooks_on_a_scaffolded_repository(tmp_path: Path) -> 
     exe = tool("pre-commit", install="pre-commit")
     repo = git_repo(tmp_path)
     env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
-    proc = run([exe, "try-repo", str(REPO), "--all-files"], cwd=repo, env=env, timeout=300)
+    source = snapshot_of_this_repository(tmp_path)
+    proc = run([exe, "try-repo", str(source), "--all-files"], cwd=repo, env=env, timeout=300)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     assert "govern validate" in output and "govern audit" in output
