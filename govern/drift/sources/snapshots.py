@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -353,7 +353,10 @@ def read_yaml(path: Path, display: str) -> list[Row]:
     try:
         snap = SnapshotFile.model_validate(data)
     except ValidationError as exc:
-        raise InputError(validation_problems(exc, source, known_fields=_yaml_fields)) from None
+        problems = validation_problems(exc, source, known_fields=_yaml_fields)
+        raise InputError(
+            [replace(p, message=p.message.replace("Value error, ", "")) for p in problems]
+        ) from None
     problems: list[Problem] = []
     entries: list[tuple[Pointer, AccountEntry]] = []
     single = snap.holders is not None or snap.account is not None or snap.handle is not None
