@@ -353,9 +353,9 @@ def read_yaml(path: Path, display: str) -> list[Row]:
     try:
         snap = SnapshotFile.model_validate(data)
     except ValidationError as exc:
-        problems = validation_problems(exc, source, known_fields=_yaml_fields)
+        found = validation_problems(exc, source, known_fields=_yaml_fields)
         raise InputError(
-            [replace(p, message=p.message.replace("Value error, ", "")) for p in problems]
+            [replace(p, message=p.message.replace("Value error, ", "")) for p in found]
         ) from None
     problems: list[Problem] = []
     entries: list[tuple[Pointer, AccountEntry]] = []
