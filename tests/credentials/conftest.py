@@ -17,12 +17,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/vaultserver.py
 sys.path.insert(0, str(HERE))  # filekeyring.py
 
+import vault_fixtures  # noqa: E402
 from filekeyring import FileKeyring  # noqa: E402
 from vaultserver import VaultServer  # noqa: E402
 
 from govern.credentials import CredentialStore  # noqa: E402
 from govern.credentials.filestore import FileStore, ScryptParams  # noqa: E402
 from govern.credentials.vaultstore import VaultStore  # noqa: E402
+
+# The OpenBao dev-server fixtures, shared with tests/vault.
+vault_server = vault_fixtures.vault_server
+disposable_vault = vault_fixtures.disposable_vault
 
 PASSPHRASE = "test passphrase, long enough"
 FAST_KDF = ScryptParams(n=2**14)  # the lowest cost a file may declare; keeps tests quick
@@ -55,22 +60,6 @@ def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FileKeyring
     backend = FileKeyring(path)
     keyring.set_keyring(backend)
     return backend
-
-
-@pytest.fixture(scope="session")
-def vault_server() -> Iterator[VaultServer]:
-    """The shared OpenBao dev server of the session (tests use fresh mounts on it)."""
-    server = VaultServer.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def disposable_vault() -> Iterator[VaultServer]:
-    """A server of its own, for tests that seal or stop it."""
-    server = VaultServer.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
