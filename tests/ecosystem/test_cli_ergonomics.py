@@ -41,11 +41,13 @@ def test_version() -> None:
 
 
 def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every leaf command (a group's help lists its subcommands, each with examples)."""
     found = []
     for name, command in group.commands.items():
-        found.append((*prefix, name))
         if isinstance(command, click.Group):
             found.extend(commands(command, (*prefix, name)))
+        else:
+            found.append((*prefix, name))
     return found
 
 
@@ -58,7 +60,6 @@ MISSING_EXAMPLES = {
     ("creds", "list"),
     ("creds", "import"),
     ("login",),
-    ("store",),
     ("store", "init"),
     ("store", "verify"),
 }
