@@ -19,7 +19,7 @@ from govern.cli._common import (
     parse_today,
     policies_option,
 )
-from govern.errors import BackendUnavailable, GovernError, UsageError
+from govern.errors import GovernError, UsageError
 from govern.inventory.source import suggest
 from govern.offboard import RevokePlan, checklist, plan_revoke, run_revoke
 from govern.offboard.journal import Journal
@@ -174,13 +174,12 @@ def revoke(
             else (lambda m: None),
         )
     except GovernError as exc:
-        hint = (
+        resume = (
             f"progress is saved in {Journal.path_for(inventory_path, person)}; run the "
             "same command again to finish"
         )
-        if isinstance(exc, BackendUnavailable):
-            raise BackendUnavailable(exc.message, hint=hint) from None
-        raise type(exc)(exc.message, hint=exc.hint or hint) from None
+        exc.hint = f"{exc.hint}\n{resume}" if exc.hint else resume
+        raise
     if branch:
         _git_commit(inventory_path, log_path, person, outcome.plan)
     items = checklist(outcome.plan, policy.catalog, outcome.steps)
