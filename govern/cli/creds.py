@@ -248,7 +248,17 @@ def set_command(
     store_spec: str | None,
     inventory: str | None,
 ) -> None:
-    """Store a new version of ACCOUNT's login (password by prompt or standard input)."""
+    """Store a new version of ACCOUNT's login (password by prompt or standard input).
+
+    The password never comes from the command line (shell history).
+
+    \b
+    Examples:
+      govern creds set st-mary-x --username stmarysb          # no-echo prompt
+      printf '%s' "$PW" | govern creds set st-mary-x --password-stdin
+      govern creds set st-mary-x --field totp_seed            # also prompt for a TOTP seed
+      govern creds set st-mary-x --from-json - < login.json
+    """
     if password_stdin and from_json is not None and from_json.name == "<stdin>":
         raise UsageError("--password-stdin and --from-json - both read standard input")
     session = open_session(store_spec, inventory)
@@ -300,7 +310,14 @@ def show_command(
     store_spec: str | None,
     inventory: str | None,
 ) -> None:
-    """ACCOUNT's credential metadata; the secret only with --reveal."""
+    """ACCOUNT's credential metadata; the secret only with --reveal.
+
+    \b
+    Examples:
+      govern creds show st-mary-x                 # versions, who rotated it and why
+      govern creds show st-mary-x --reveal        # needs the key
+      govern creds show st-mary-x --reveal --version 1 --format json
+    """
     if version is not None and not reveal:
         raise UsageError("--version needs --reveal")
     session = open_session(store_spec, inventory)
@@ -355,7 +372,13 @@ def rotate_command(
     store_spec: str | None,
     inventory: str | None,
 ) -> None:
-    """Store a new password for ACCOUNT and print the steps to change it on the platform."""
+    """Store a new password for ACCOUNT and print the steps to change it on the platform.
+
+    \b
+    Examples:
+      govern creds rotate st-mary-x --generate --reason "quarterly rotation"
+      printf '%s' "$NEW" | govern creds rotate st-mary-x --password-stdin
+    """
     if generate and password_stdin:
         raise UsageError("choose one of --generate and --password-stdin")
     session = open_session(store_spec, inventory)
@@ -417,7 +440,13 @@ def rotation_steps(account: str, platform: str | None, version: int, where: str)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @store_options
 def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> None:
-    """Every credential's metadata (no key needed, no secret shown)."""
+    """Every credential's metadata (no key needed, no secret shown).
+
+    \b
+    Examples:
+      govern creds list
+      govern creds list --format json --store vault
+    """
     session = open_session(store_spec, inventory)
     items = session.store.list()
     if fmt == "json":
@@ -559,6 +588,11 @@ def import_command(
     Every row is checked first (account declared in the inventory, password present, no
     duplicates, not already stored); refused rows are listed with their line numbers and
     nothing is imported unless --skip-invalid.
+
+    \b
+    Examples:
+      govern creds import logins.csv
+      govern creds import logins.csv --skip-invalid && shred -u logins.csv
     """
     session = open_session(store_spec, inventory)
     accepted, refused, ignored = _import_rows(csv_file, session, replace)
@@ -591,7 +625,13 @@ def import_command(
 @click.option("--address", metavar="URL", default=None, help="Vault address [default: $VAULT_ADDR]")
 @click.option("--token-stdin", is_flag=True, help="Read the token from standard input.")
 def login(address: str | None, token_stdin: bool) -> None:
-    """Save a Vault/OpenBao token in the OS keyring (service govern) for later commands."""
+    """Save a Vault/OpenBao token in the OS keyring (service govern) for later commands.
+
+    \b
+    Examples:
+      govern login --address https://vault.example.org:8200   # no-echo prompt for the token
+      bao print token | govern login --token-stdin
+    """
     from govern.credentials.vaultstore import login as save_token
 
     env = os.environ
@@ -627,7 +667,14 @@ def store_init(
     use_keyring: bool, create_mount: bool, store_spec: str | None, inventory: str | None
 ) -> None:
     """Create the store: the encrypted file (passphrase from GOVERN_PASSPHRASE or a prompt),
-    or the Vault KV v2 mount."""
+    or the Vault KV v2 mount.
+
+    \b
+    Examples:
+      govern store init                          # credentials.enc beside inventory.yaml
+      govern store init --keyring                # also keep the key in the OS keyring
+      VAULT_ADDR=https://vault:8200 govern store init --store vault:govern
+    """
     from govern.credentials.filestore import PASSPHRASE_ENV, FileStore
     from govern.credentials.vaultstore import VaultStore
 
@@ -658,7 +705,12 @@ def store_init(
 @store_options
 def store_verify(store_spec: str | None, inventory: str | None) -> None:
     """Check the store with the key: file integrity and every version (file store), or
-    access to every credential's metadata (Vault)."""
+    access to every credential's metadata (Vault).
+
+    \b
+    Example:
+      GOVERN_PASSPHRASE=... govern store verify
+    """
     from govern.credentials.filestore import FileStore
 
     session = open_session(store_spec, inventory)
