@@ -46,11 +46,14 @@ KEYRING_SERVICE = "govern"
 LIST_CONCURRENCY = 8
 _MOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 T = TypeVar("T")
+_WRAPPED = re.compile(r"\d+ errors? occurred:\s*\*\s*")
 
 
 def _short(exc: hvac.exceptions.VaultError) -> str:
     errors = exc.errors if isinstance(exc.errors, list) else []
     text = "; ".join(str(e) for e in errors if e) or type(exc).__name__
+    # One line: Vault wraps messages as "1 error occurred:\n\t* permission denied\n\n".
+    text = " ".join(_WRAPPED.sub("", text).split())
     return text if len(text) <= 200 else text[:197] + "..."
 
 
