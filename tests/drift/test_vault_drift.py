@@ -200,3 +200,24 @@ def test_vault_flag_without_address_is_a_usage_error(org: Path) -> None:
     finally:
         os.chdir(old)
     assert result.exit_code in (2, 3) and "VAULT_ADDR" in result.stderr
+
+
+def test_read_only_policy_of_the_docs_is_enough(org: Path, applied: VaultServer) -> None:
+    """The CI policy in docs/snapshots.md lets `govern drift` read everything it needs."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "snapshots.md").read_text()
+    hcl = docs.split("```hcl\n", 1)[1].split("```", 1)[0]
+    client = hvac_client(applied)
+    client.sys.create_or_update_policy("ci-govern-drift", hcl)
+    token = client.auth.token.create(policies=["ci-govern-drift"], no_default_policy=True)
+    env = {"VAULT_ADDR": applied.addr, "VAULT_TOKEN": token["auth"]["client_token"]}
+    client.sys.create_or_update_policy("govern-account-other", 'path "x/*" {\n'
+                                       '  capabilities = ["read"]\n}\n')
+    old = os.getcwd()
+    os.chdir(org)
+    try:
+        result = CliRunner().invoke(cli, ["drift", "-f", "json", *TODAY], env=env)
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 1, result.stderr
+    rules = sorted(f["rule"] for f in json.loads(result.stdout)["findings"])
+    assert rules == ["drift-foreign-object"]
