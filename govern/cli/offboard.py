@@ -145,9 +145,9 @@ def revoke(
         raise UsageError("--vault needs VAULT_ADDR")
 
     def open_vault() -> Any:
-        from govern.credentials.vaultstore import VaultConnection
+        from govern.vault import connect
 
-        return VaultConnection(env["VAULT_ADDR"], env=env)
+        return connect(env)
 
     def open_cred_store() -> Any:
         from govern.credentials import open_store

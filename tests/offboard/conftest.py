@@ -10,6 +10,7 @@ import pytest
 from govern.credentials import Secret
 from govern.credentials.filestore import FileStore, ScryptParams
 from tests.conftest import REPO
+from tests.vault.conftest import disposable_vault, world  # noqa: F401 - Vault fixtures
 
 PASSPHRASE = "offboarding test passphrase"
 SHARED = {"chancery-x": "x", "st-mary-x": "x", "youth-threads": "threads"}
