@@ -1,0 +1,49 @@
+"""The nightly drift workflow keeps the rules it was written to: scheduled and on demand,
+minimal permissions, actions pinned by full SHA, no credentials persisted, no template
+expansion inside scripts, Vault through AppRole secrets in `env:`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "drift-nightly.yml"
+
+
+def load() -> dict[Any, Any]:
+    data: dict[Any, Any] = yaml.safe_load(WORKFLOW.read_text())
+    return data
+
+
+def steps() -> list[dict[str, Any]]:
+    return [step for job in load()["jobs"].values() for step in job["steps"]]
+
+
+def test_triggers_and_permissions() -> None:
+    data = load()
+    triggers = data[True]  # YAML 1.1 reads the key `on` as True
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert re.fullmatch(r"[\d*/,-]+( [\d*/,-]+){4}", triggers["schedule"][0]["cron"])
+    assert data["permissions"] == {"contents": "read"}
+
+
+def test_actions_pinned_by_sha_and_no_persisted_credentials() -> None:
+    uses = [s["uses"] for s in steps() if "uses" in s]
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses)
+    checkout = next(s for s in steps() if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False
+
+
+def test_scripts_expand_no_templates_and_vault_comes_from_env() -> None:
+    scripts = [s["run"] for s in steps() if "run" in s]
+    assert not any("${{" in script for script in scripts)
+    drift = next(s for s in steps() if "govern drift" in s.get("run", ""))
+    assert set(drift["env"]) == {"VAULT_ADDR", "VAULT_ROLE_ID", "VAULT_SECRET_ID"}
+    assert all(v.startswith("${{ secrets.") for v in drift["env"].values())
+    assert 'govern drift --format markdown >> "$GITHUB_STEP_SUMMARY"' in drift["run"]
+    assert "--format json --output drift.json" in drift["run"]
+    upload = next(s for s in steps() if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "drift.json" and upload["if"] == "always()"
