@@ -190,19 +190,25 @@ def _reference_problems(
         where = source.locate(pointer)
         return Problem(where.path, where.line or 1, where.column or 1, message, hint)
 
+    def first_use(
+        section: str, kind: str, seen: dict[str, int], i: int, ident: str
+    ) -> Iterator[Problem]:
+        """Record the first item with `ident`; a later one is a duplicate."""
+        if ident not in seen:
+            seen[ident] = i
+            return
+        first = source.locate((section, seen[ident], "id"))
+        yield at(
+            (section, i, "id"),
+            f"duplicate {kind} id '{ident}'",
+            f"first defined at line {first.line}",
+        )
+
     people: dict[str, int] = {}
     for i, person in enumerate(people_list):
         if person is None:
             continue
-        if person.id in people:
-            first = source.locate(("people", people[person.id], "id"))
-            yield at(
-                ("people", i, "id"),
-                f"duplicate person id '{person.id}'",
-                f"first defined at line {first.line}",
-            )
-        else:
-            people[person.id] = i
+        yield from first_use("people", "person", people, i, person.id)
         if person.departed and person.left_on is None:
             yield at(
                 ("people", i, "status"),
@@ -220,15 +226,7 @@ def _reference_problems(
     for i, entity in enumerate(entity_list):
         if entity is None:
             continue
-        if entity.id in entities:
-            first = source.locate(("entities", entities[entity.id], "id"))
-            yield at(
-                ("entities", i, "id"),
-                f"duplicate entity id '{entity.id}'",
-                f"first defined at line {first.line}",
-            )
-        else:
-            entities[entity.id] = i
+        yield from first_use("entities", "entity", entities, i, entity.id)
         yield from person_ref(("entities", i, "head"), entity.head)
         for j, it in enumerate(entity.it):
             yield from person_ref(("entities", i, "it", j), it)
@@ -237,15 +235,7 @@ def _reference_problems(
     for i, account in enumerate(account_list):
         if account is None:
             continue
-        if account.id in accounts:
-            first = source.locate(("accounts", accounts[account.id], "id"))
-            yield at(
-                ("accounts", i, "id"),
-                f"duplicate account id '{account.id}'",
-                f"first defined at line {first.line}",
-            )
-        else:
-            accounts[account.id] = i
+        yield from first_use("accounts", "account", accounts, i, account.id)
         if (
             declared_entities is not None
             and account.entity not in entities
