@@ -36,6 +36,8 @@ class ObservedAccount:
     account: str  # inventory account id
     location: Location  # where the source first covers it
     holders: list[ObservedHolder] = field(default_factory=list)
+    # person id (or lowercased identity) -> index in `holders`
+    index: dict[str, int] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

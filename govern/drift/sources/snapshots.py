@@ -25,7 +25,7 @@ from govern.errors import InputError, Problem
 from govern.findings import Location, Pointer
 from govern.inventory.model import Inventory
 from govern.inventory.source import SourceMap, load_yaml, read_text, suggest, validation_problems
-from govern.platforms import Catalog
+from govern.platforms import Catalog, Platform
 
 DEFAULT_DIR = "snapshots"
 FORMATS = {".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}
@@ -565,15 +565,15 @@ class _Matcher:
         return None
 
 
-def _add(observed: ObservedAccount, holder: ObservedHolder, platform: Any) -> None:
+def _add(observed: ObservedAccount, holder: ObservedHolder, platform: Platform) -> None:
     """Add a holder; the same person twice keeps their most privileged role."""
     key = holder.person or holder.identity.lower()
-    for i, other in enumerate(observed.holders):
-        if (other.person or other.identity.lower()) == key:
-            if privilege(platform, holder.role) > privilege(platform, other.role):
-                observed.holders[i] = holder
-            return
-    observed.holders.append(holder)
+    at = observed.index.get(key)
+    if at is None:
+        observed.index[key] = len(observed.holders)
+        observed.holders.append(holder)
+    elif privilege(platform, holder.role) > privilege(platform, observed.holders[at].role):
+        observed.holders[at] = holder
 
 
 def read_rows(path: Path, display: str) -> list[Row]:
