@@ -14,10 +14,23 @@ import vault_fixtures
 
 disposable_vault = vault_fixtures.disposable_vault
 
-ENVIRONMENT = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE", "VAULT_CACERT", "VAULT_ROLE_ID",
-               "VAULT_SECRET_ID", "BAO_ADDR", "BAO_TOKEN", "GOVERN_VAULT_AUTH_MOUNT",
-               "GOVERN_VAULT_ALIAS_FIELD", "GOVERN_VAULT_MOUNT", "GOVERN_INVENTORY",
-               "GOVERN_POLICIES", "GOVERN_STORE", "GOVERN_TODAY")
+ENVIRONMENT = (
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_NAMESPACE",
+    "VAULT_CACERT",
+    "VAULT_ROLE_ID",
+    "VAULT_SECRET_ID",
+    "BAO_ADDR",
+    "BAO_TOKEN",
+    "GOVERN_VAULT_AUTH_MOUNT",
+    "GOVERN_VAULT_ALIAS_FIELD",
+    "GOVERN_VAULT_MOUNT",
+    "GOVERN_INVENTORY",
+    "GOVERN_POLICIES",
+    "GOVERN_STORE",
+    "GOVERN_TODAY",
+)
 
 
 @pytest.fixture(autouse=True)

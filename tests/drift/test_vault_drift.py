@@ -44,8 +44,13 @@ def applied(org: Path, disposable_vault: VaultServer) -> VaultServer:
     env = disposable_vault.env()
     store = VaultStore(disposable_vault.addr, mount="govern", env=env)
     store.ensure_mount(create=True)
-    store.put("xacct", Secret(password="a-password-for-tests"), meta={}, rotated_by="tester",
-              reason="test setup")
+    store.put(
+        "xacct",
+        Secret(password="a-password-for-tests"),
+        meta={},
+        rotated_by="tester",
+        reason="test setup",
+    )
     policy = load_policy(org / "policies")
     loaded = load_inventory(org / "inventory.yaml", policy.catalog)
     client = connect(env)
@@ -63,8 +68,12 @@ def drift(org: Path, server: VaultServer, *args: str) -> tuple[int, dict[str, An
     old = os.getcwd()
     os.chdir(org)
     try:
-        result = CliRunner().invoke(cli, ["drift", "--format", "json", *TODAY, *args],
-                                    env=server.env(), catch_exceptions=False)
+        result = CliRunner().invoke(
+            cli,
+            ["drift", "--format", "json", *TODAY, *args],
+            env=server.env(),
+            catch_exceptions=False,
+        )
     finally:
         os.chdir(old)
     report = json.loads(result.stdout) if result.stdout.strip() else {}
@@ -72,8 +81,10 @@ def drift(org: Path, server: VaultServer, *args: str) -> tuple[int, dict[str, An
 
 
 def brief(report: dict[str, Any]) -> list[tuple[str, str, str | None, str | None]]:
-    return sorted(((f["rule"], f["severity"], f["account"], f["person"])
-                   for f in report["findings"]), key=lambda t: tuple(x or "" for x in t))
+    return sorted(
+        ((f["rule"], f["severity"], f["account"], f["person"]) for f in report["findings"]),
+        key=lambda t: tuple(x or "" for x in t),
+    )
 
 
 def line_of(text: str, needle: str) -> int:
@@ -92,7 +103,10 @@ def test_hand_added_group_member_is_drift(org: Path, applied: VaultServer) -> No
     mgr2 = client.secrets.identity.read_entity_by_name("govern-person-mgr2")["data"]["id"]
     mallory = client.secrets.identity.create_or_update_entity(name="mallory")["data"]["id"]
     client.secrets.identity.update_group(
-        group["id"], name=GROUP, policies=group["policies"], metadata=group["metadata"],
+        group["id"],
+        name=GROUP,
+        policies=group["policies"],
+        metadata=group["metadata"],
         member_entity_ids=[*group["member_entity_ids"], mgr2, mallory],
     )
     code, report, err = drift(org, applied)
@@ -146,10 +160,12 @@ def test_missing_credential_is_drift(org: Path, applied: VaultServer) -> None:
 def test_hand_edited_policy_and_foreign_objects(org: Path, applied: VaultServer) -> None:
     client = hvac_client(applied)
     text = client.sys.read_policy(GROUP)["data"]["rules"]
-    client.sys.create_or_update_policy(GROUP, text + '\npath "govern/data/*" {\n'
-                                       '  capabilities = ["read"]\n}\n')
-    client.sys.create_or_update_policy("govern-account-other", 'path "x/*" {\n'
-                                       '  capabilities = ["read"]\n}\n')
+    client.sys.create_or_update_policy(
+        GROUP, text + '\npath "govern/data/*" {\n  capabilities = ["read"]\n}\n'
+    )
+    client.sys.create_or_update_policy(
+        "govern-account-other", 'path "x/*" {\n  capabilities = ["read"]\n}\n'
+    )
     code, report, _ = drift(org, applied)
     assert code == 1
     assert brief(report) == [
@@ -183,8 +199,9 @@ def test_vault_unreachable_exits_3_with_one_clear_line(org: Path) -> None:
     old = os.getcwd()
     os.chdir(org)
     try:
-        result = CliRunner().invoke(cli, ["drift", "--vault", *TODAY],
-                                    env={"VAULT_ADDR": addr, "VAULT_TOKEN": "t"})
+        result = CliRunner().invoke(
+            cli, ["drift", "--vault", *TODAY], env={"VAULT_ADDR": addr, "VAULT_TOKEN": "t"}
+        )
     finally:
         os.chdir(old)
     assert result.exit_code == 3
@@ -210,8 +227,9 @@ def test_read_only_policy_of_the_docs_is_enough(org: Path, applied: VaultServer)
     client.sys.create_or_update_policy("ci-govern-drift", hcl)
     token = client.auth.token.create(policies=["ci-govern-drift"], no_default_policy=True)
     env = {"VAULT_ADDR": applied.addr, "VAULT_TOKEN": token["auth"]["client_token"]}
-    client.sys.create_or_update_policy("govern-account-other", 'path "x/*" {\n'
-                                       '  capabilities = ["read"]\n}\n')
+    client.sys.create_or_update_policy(
+        "govern-account-other", 'path "x/*" {\n  capabilities = ["read"]\n}\n'
+    )
     old = os.getcwd()
     os.chdir(org)
     try:
