@@ -198,7 +198,7 @@ def revoke(
             )
         )
         return
-    rotated = [v for k, v in outcome.steps.items() if k.startswith("rotate:") and v["rotated"]]
+    rotated = [r for r in (outcome.steps.get("rotate") or {}).values() if r["rotated"]]
     click.echo(
         f"Revoked {person}: {len(outcome.plan.grants)} grants removed, "
         f"{len(rotated)} shared passwords rotated, inventory updated, "

@@ -13,7 +13,7 @@ import getpass
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -234,6 +234,15 @@ class CredentialStore(Protocol):
 
     def metadata(self, ref: str) -> CredentialMetadata | None:
         """Metadata without the secret; needs no key. None if `ref` has no credential."""
+        ...
+
+    def metadata_many(self, refs: Sequence[str]) -> dict[str, CredentialMetadata | None]:
+        """`metadata` of several refs in one go (one file read; bounded concurrency)."""
+        ...
+
+    def get_many(self, refs: Sequence[str]) -> dict[str, Secret]:
+        """The current version of several refs in one go; `CredentialNotFound` if one is
+        missing."""
         ...
 
     def list(self) -> builtins.list[CredentialMetadata]:

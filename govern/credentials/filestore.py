@@ -32,7 +32,7 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -309,9 +309,24 @@ class FileStore:
         doc = self._load()
         return [self._metadata(ref, self._versions(doc, ref)) for ref in sorted(doc["entries"])]
 
+    def metadata_many(self, refs: Sequence[str]) -> dict[str, CredentialMetadata | None]:
+        for ref in refs:
+            validate_ref(ref)
+        doc = self._load()
+        return {ref: self._metadata(ref, self._versions(doc, ref))
+                if ref in doc["entries"] else None for ref in refs}
+
+    def get_many(self, refs: Sequence[str]) -> dict[str, Secret]:
+        for ref in refs:
+            validate_ref(ref)
+        doc = self._load()
+        return {ref: self._decrypt(doc, ref, None) for ref in refs}
+
     def get(self, ref: str, version: int | None = None) -> Secret:
         validate_ref(ref)
-        doc = self._load()
+        return self._decrypt(self._load(), ref, version)
+
+    def _decrypt(self, doc: dict[str, Any], ref: str, version: int | None) -> Secret:
         versions = self._versions(doc, ref)
         if version is None:
             rec = versions[-1]
@@ -347,6 +362,8 @@ class FileStore:
         """Add a version to each item's ref in one atomic write (all or nothing)."""
         validate_rotation(rotated_by, reason)
         prepared = [(validate_ref(i.ref), i.secret, normalize_meta(i.ref, i.meta)) for i in items]
+        if len({ref for ref, _, _ in prepared}) != len(prepared):
+            raise UsageError("the same credential is given twice; nothing was stored")
         with self._locked():
             doc = self._load()
             keys = self._unlock(doc)

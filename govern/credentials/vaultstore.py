@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -368,6 +368,22 @@ class VaultStore(VaultConnection):
                                 thread_name_prefix="govern-vault") as pool:
             return builtins.list(pool.map(work, refs))
 
+    def metadata_many(self, refs: Sequence[str]) -> dict[str, CredentialMetadata | None]:
+        for ref in refs:
+            validate_ref(ref)
+        if not refs:
+            return {}
+        self._resolve_token()  # once, before the threads
+        found = self._parallel(self._read_metadata, builtins.list(refs))
+        return {ref: None if data is None else self._to_metadata(ref, data)
+                for ref, data in zip(refs, found, strict=True)}
+
+    def get_many(self, refs: Sequence[str]) -> dict[str, Secret]:
+        if not refs:
+            return {}
+        self._resolve_token()
+        return dict(zip(refs, self._parallel(self.get, builtins.list(refs)), strict=True))
+
     def get(self, ref: str, version: int | None = None) -> Secret:
         path = self._data_path(ref)
         params = {"version": int(version)} if version is not None else None
@@ -434,13 +450,25 @@ class VaultStore(VaultConnection):
     def put_many(
         self, items: builtins.list[NewCredential], *, rotated_by: str, reason: str
     ) -> builtins.list[CredentialMetadata]:
-        """One put per item, in order (Vault has no multi-secret transaction)."""
+        """One put per item, with bounded concurrency (Vault has no multi-secret
+        transaction); results in the order of `items`."""
         for item in items:  # validate everything before the first write
             validate_ref(item.ref)
             normalize_meta(item.ref, item.meta)
         validate_rotation(rotated_by, reason)
-        return [self.put(i.ref, i.secret, meta=i.meta, rotated_by=rotated_by, reason=reason)
-                for i in items]
+        if not items:
+            return []
+        self._resolve_token()
+        by_ref = {item.ref: item for item in items}
+        if len(by_ref) != len(items):
+            raise UsageError("the same credential is given twice; nothing was stored")
+
+        def put_one(ref: str) -> CredentialMetadata:
+            item = by_ref[ref]
+            return self.put(ref, item.secret, meta=item.meta, rotated_by=rotated_by,
+                            reason=reason)
+
+        return self._parallel(put_one, [item.ref for item in items])
 
     def delete(self, ref: str) -> None:
         if self._read_metadata(ref) is None:

@@ -105,6 +105,32 @@ def test_put_many_stores_each_item(store: CredentialStore) -> None:
     assert store.get("acct-3") == Secret(password="pw-3")
 
 
+def test_batch_reads_match_single_reads(store: CredentialStore) -> None:
+    for i in range(6):
+        put(store, f"acct-{i}", Secret(username=f"u{i}", password=f"pw-{i}"))
+    put(store, "acct-2", Secret(username="u2", password="pw-2-new"), reason="rotated")
+    refs = [f"acct-{i}" for i in range(6)] + ["absent"]
+    metas = store.metadata_many(refs)
+    assert list(metas) == refs and metas["absent"] is None
+    for ref in refs[:-1]:
+        assert metas[ref] == store.metadata(ref)
+    assert metas["acct-2"].current_version == 2  # type: ignore[union-attr]
+    secrets = store.get_many(refs[:-1])
+    assert secrets == {ref: store.get(ref) for ref in refs[:-1]}
+    assert secrets["acct-2"].password == "pw-2-new"
+    with pytest.raises(CredentialNotFound):
+        store.get_many(["acct-1", "absent"])
+    assert store.get_many([]) == {} and store.metadata_many([]) == {}
+
+
+def test_put_many_refuses_a_ref_given_twice(store: CredentialStore) -> None:
+    items = [NewCredential(ref="twice", secret=Secret(password=f"pw-{i}"), meta={})
+             for i in range(2)]
+    with pytest.raises(UsageError):
+        store.put_many(items, rotated_by="importer", reason="import")
+    assert store.metadata("twice") is None
+
+
 @pytest.mark.parametrize("ref", ["", "../x", "a/b", ".hidden", "x" * 129, "sp ace", "ü"])
 def test_invalid_refs_are_refused_before_any_write(store: CredentialStore, ref: str) -> None:
     with pytest.raises(UsageError, match="invalid account id"):

@@ -149,3 +149,20 @@ def test_branch_commits_the_inventory_change(org: Path) -> None:
 def test_unknown_person(org: Path, person: str) -> None:
     result = run("revoke", person, "--yes")
     assert result.exit_code == 2 and f"no person '{person}'" in result.stderr
+
+
+def test_rotation_interrupted_midway_rotates_nothing_twice(org: Path) -> None:
+    """it-lnguyen could read two shared logins. The first run dies before rotating (no key);
+    one login then gets its `revoke` version as a dying batch write would have left it; the
+    rerun rotates only the other."""
+    failed = run("revoke", "it-lnguyen", "--yes", env={"GOVERN_PASSPHRASE": ""})
+    assert failed.exit_code == 2
+    partial = run("creds", "rotate", "chancery-x", "--generate", "--reason",
+                  "revoke it-lnguyen")
+    assert partial.exit_code == 0, partial.stderr
+    finished = run("revoke", "it-lnguyen", "--yes")
+    assert finished.exit_code == 0, finished.stderr
+    store = open_store(org)
+    assert store.metadata("chancery-x").current_version == 2  # type: ignore[union-attr]
+    assert store.metadata("st-mary-x").current_version == 2  # type: ignore[union-attr]
+    assert store.metadata("youth-threads").current_version == 1  # type: ignore[union-attr]
