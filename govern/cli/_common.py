@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
-from govern.errors import UsageError
+from govern.errors import EXIT_FINDINGS, UsageError
+from govern.findings import Report, Severity
 from govern.fsutil import atomic_write_text
 from govern.inventory.load import LoadedInventory, load_inventory
 from govern.policy import Policy, load_policy
@@ -102,3 +103,46 @@ def stdout_is_tty() -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return sys.stdout.isatty()
+
+
+def report_options(*, fail_on_default: str, what: str) -> Callable[[F], F]:
+    """--format, --output and --fail-on, the same for every command that prints a report."""
+    from govern.formats import OutputFormat
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--fail-on",
+            type=click.Choice(["error", "warning", "never"]),
+            default=fail_on_default,
+            show_default=True,
+            help=f"Exit 1 when unwaived {what} at or above this level exist.",
+        )(func)
+        func = click.option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            default=None,
+            help="Write the report to FILE (atomically) instead of standard output.",
+        )(func)
+        return click.option(
+            "--format",
+            "-f",
+            "fmt",
+            type=click.Choice([f.value for f in OutputFormat]),
+            default="text",
+            show_default=True,
+            help="Report format.",
+        )(func)
+
+    return decorate
+
+
+def finish_report(report: Report, fmt: str, output: str | None, fail_on: str) -> None:
+    """Render and write `report`; exit 1 when it has findings at or above --fail-on."""
+    from govern.formats import OutputFormat, render
+
+    color = output in (None, "-") and fmt == "text" and stdout_is_tty()
+    emit(render(report, OutputFormat(fmt), color=color), output)
+    threshold = None if fail_on == "never" else Severity(fail_on)
+    if report.failing(threshold):
+        raise SystemExit(EXIT_FINDINGS)

@@ -11,24 +11,20 @@ import click
 from govern.audit import audit as run_audit
 from govern.audit import rule_infos
 from govern.cli._common import (
-    emit,
+    finish_report,
     inventory_option,
     load,
     load_policy_dir,
     parse_today,
     policies_option,
-    stdout_is_tty,
+    report_options,
     today_option,
 )
 from govern.cli.drift import progress, snapshots_option
 from govern.custody import read_custody
-from govern.errors import EXIT_FINDINGS, UsageError
-from govern.findings import Severity
-from govern.formats import OutputFormat, render
+from govern.errors import UsageError
 from govern.inventory.source import suggest
 from govern.rules import REGISTRY
-
-FORMATS = [f.value for f in OutputFormat]
 
 
 @click.command()
@@ -54,29 +50,7 @@ def validate(inventory_arg: str | None, inventory: str | None, policies: str | N
 @click.command()
 @inventory_option
 @policies_option
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
-@click.option(
-    "--output",
-    "-o",
-    metavar="FILE",
-    default=None,
-    help="Write the report to FILE (atomically) instead of standard output.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "never"]),
-    default="error",
-    show_default=True,
-    help="Exit 1 when unwaived findings at or above this exist.",
-)
+@report_options(fail_on_default="error", what="findings")
 @click.option(
     "--offline", is_flag=True, help="Do not consult the credential store: check declarations only."
 )
@@ -144,11 +118,7 @@ def audit(
             progress=progress,
         )
         report = merge(report, found)
-    color = output in (None, "-") and fmt == "text" and stdout_is_tty()
-    emit(render(report, OutputFormat(fmt), color=color), output)
-    threshold = None if fail_on == "never" else Severity(fail_on)
-    if report.failing(threshold):
-        raise SystemExit(EXIT_FINDINGS)
+    finish_report(report, fmt, output, fail_on)
 
 
 @click.command("rules")

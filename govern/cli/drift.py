@@ -10,20 +10,16 @@ from typing import Any, TypeVar
 import click
 
 from govern.cli._common import (
-    emit,
+    finish_report,
     inventory_option,
     load,
     parse_today,
     policies_option,
-    stdout_is_tty,
+    report_options,
     today_option,
 )
-from govern.errors import EXIT_FINDINGS
-from govern.findings import Severity
-from govern.formats import OutputFormat, render
 from govern.inventory.source import suggest
 
-FORMATS = [f.value for f in OutputFormat]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -71,23 +67,7 @@ def _explain(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     default=None,
     help="Compare Vault's govern objects and credentials too  [default: when VAULT_ADDR is set]",
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Report format (the same as `govern audit`).",
-)
-@click.option("--output", "-o", metavar="FILE", default=None, help="Write the report to FILE.")
-@click.option(
-    "--fail-on",
-    type=click.Choice(["error", "warning", "never"]),
-    default="warning",
-    show_default=True,
-    help="Exit 1 when drift at or above this is found (every drift finding is at least a warning).",
-)
+@report_options(fail_on_default="warning", what="drift findings")
 @click.option(
     "--explain",
     metavar="RULE",
@@ -136,11 +116,7 @@ def drift(
         env=os.environ,
         progress=progress,
     )
-    color = output in (None, "-") and fmt == "text" and stdout_is_tty()
-    emit(render(report, OutputFormat(fmt), color=color), output)
-    threshold = None if fail_on == "never" else Severity(fail_on)
-    if report.failing(threshold):
-        raise SystemExit(EXIT_FINDINGS)
+    finish_report(report, fmt, output, fail_on)
 
 
 COMMANDS = (drift,)
