@@ -8,12 +8,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from itertools import groupby
+from typing import Any
 
 from govern.errors import GovernError, StoreError
 from govern.vault._plan import phase
 from govern.vault._types import ApplyResult, Change, Plan
 from govern.vault.client import VaultClient
 
+# Where policies, entities and groups live by name (memberships and aliases are special).
+_BY_NAME = {"policy": "sys/policies/acl", "entity": "identity/entity/name",
+            "group": "identity/group/name"}
 Outcome = list[tuple[Change, str | None, int]]
 Step = Callable[[], Outcome]
 
@@ -36,11 +40,11 @@ class _Applier:
         info = self.client.list("identity/entity/id").get("key_info") or {}
         return {str((v or {}).get("name")): str(k) for k, v in info.items()}
 
-    def entity_id(self, name: str) -> str:
+    def entity(self, name: str) -> dict[str, Any]:
         found = self.client.read(f"identity/entity/name/{name}")
         if not found or not found.get("id"):
             raise StoreError(f"entity {name} does not exist in Vault at {self.client.addr}")
-        return str(found["id"])
+        return found
 
     def accessor(self, mount: str) -> str:
         if mount not in self._accessors:
@@ -49,9 +53,7 @@ class _Applier:
 
     def alias_id(self, entity: str, accessor: str, name: str) -> tuple[str, str | None]:
         """(entity id, id of its alias `name` on `accessor` or None)."""
-        found = self.client.read(f"identity/entity/name/{entity}")
-        if not found or not found.get("id"):
-            raise StoreError(f"entity {entity} does not exist in Vault at {self.client.addr}")
+        found = self.entity(entity)
         for alias in found.get("aliases") or ():
             if alias.get("mount_accessor") == accessor and alias.get("name") == name:
                 return str(found["id"]), str(alias["id"])
@@ -59,35 +61,21 @@ class _Applier:
 
     # -- one step per change (or per group, for memberships) ---------------------------------
 
-    def single(self, change: Change) -> None:
-        c, body, write = change, change.body, self.client.write
-        if c.kind == "policy":
-            if c.action == "delete":
-                self.client.delete(f"sys/policies/acl/{c.name}")
-            else:
-                write(f"sys/policies/acl/{c.name}", {"policy": body["policy"]},
-                      capability="create" if c.action == "create" else "update")
-        elif c.kind == "entity":
-            if c.action == "delete":
-                self.client.delete(f"identity/entity/name/{c.name}")
-            else:
-                write(f"identity/entity/name/{c.name}", body,
-                      capability="create" if c.action == "create" else "update")
-        elif c.kind == "group":
-            if c.action == "delete":
-                self.client.delete(f"identity/group/name/{c.name}")
-            else:
-                write(f"identity/group/name/{c.name}", body,
-                      capability="create" if c.action == "create" else "update")
-        elif c.kind == "alias":
+    def single(self, c: Change) -> None:
+        if c.kind == "alias":
             self.alias(c)
-        else:  # pragma: no cover - memberships go through `memberships`
-            raise AssertionError(c.kind)
+            return
+        path = f"{_BY_NAME[c.kind]}/{c.name}"
+        if c.action == "delete":
+            self.client.delete(path)
+        else:
+            self.client.write(path, c.body,
+                              capability="create" if c.action == "create" else "update")
 
     def alias(self, c: Change) -> None:
         accessor = self.accessor(str(c.body["mount"]))
         if c.action == "create":
-            write_body = {"name": c.body["alias"], "canonical_id": self.entity_id(c.name),
+            write_body = {"name": c.body["alias"], "canonical_id": self.entity(c.name)["id"],
                           "mount_accessor": accessor}
             self.client.write("identity/entity-alias", write_body, capability="create")
             return
