@@ -194,3 +194,27 @@ def test_partial_apply_is_finished_by_the_next_run(world: World) -> None:
     assert finished.exit_code == 0, finished.output
     assert world.plan("--detailed-exitcode").exit_code == 0
     assert world.readable(world.login("alice")) == {"x1", "fb2"}
+
+
+def test_settings_from_the_environment_and_unknown_auth_mount(world: World) -> None:
+    env = {"GOVERN_VAULT_AUTH_MOUNT": "userpass", "GOVERN_VAULT_ALIAS_FIELD": "id"}
+    assert world.govern("apply", "--yes", env=env).exit_code == 0
+    assert world.readable(world.login("bob")) == {"x2-login"}  # the alias came from the env
+    missing = world.govern("plan", "--auth-mount", "oidc")
+    assert missing.exit_code == 2, missing.output
+    assert "has no auth method at auth/oidc" in missing.output
+
+
+def test_person_removed_from_the_inventory_loses_entity_and_memberships(world: World) -> None:
+    assert world.apply().exit_code == 0
+    world.edit("  - {id: it, name: IT Person, email: it@diocese.test, level: B}\n", "")
+    world.edit("head: head, it: [it]", "head: head")
+    plan = world.plan("--format", "json")
+    changes = {(c["kind"], c["action"], c["name"], c["person"])
+               for c in json.loads(plan.output)["changes"]}
+    assert ("entity", "delete", "govern-person-it", "it") in changes
+    assert ("membership", "remove", "govern-account-x1", "it") in changes
+    applied = world.apply("--force")
+    assert applied.exit_code == 0, applied.output
+    assert world.readable(world.login("it")) == set()  # a new login gets a fresh, empty entity
+    assert world.plan("--detailed-exitcode").exit_code == 0
