@@ -16,7 +16,6 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.util import load_yaml_guess_indent
 
 from govern.errors import GovernError
 from govern.fsutil import atomic_write_text
@@ -36,16 +35,14 @@ class InventoryEditor:
         self.path = path
         self._original = path.read_text(encoding="utf-8")
         self._digest = hashlib.sha256(self._original.encode()).hexdigest()
-        _, seq_indent, block_seq_indent = load_yaml_guess_indent(self._original)
+        # Guessed from the text, not by a second parse (ruamel's round-trip loader is pure
+        # Python and dominates the time of a large edit).
+        sequence, offset = _sequence_indent(self._original)
         self._yaml = YAML()
         self._yaml.preserve_quotes = True
         self._yaml.width = 4096  # never re-wrap long lines
-        offset = block_seq_indent if block_seq_indent is not None else 2
-        self._yaml.indent(
-            mapping=_mapping_indent(self._original),
-            sequence=seq_indent or offset + 2,
-            offset=offset,
-        )
+        self._yaml.indent(mapping=_mapping_indent(self._original), sequence=sequence,
+                          offset=offset)
         self.doc: CommentedMap = self._yaml.load(self._original)
 
     # -- lookups --------------------------------------------------------------------------
@@ -155,6 +152,21 @@ class InventoryEditor:
 _NESTED_MAPPING = re.compile(
     r"^[^\s#-][^\n]*:[ \t]*\n(?:[ \t]*(?:#[^\n]*)?\n)*([ \t]+)[^\s#-]", re.M
 )
+
+
+_BLOCK_SEQUENCE = re.compile(
+    r"^([ \t]*)[^\s#-][^\n]*:[ \t]*\r?\n(?:[ \t]*(?:#[^\n]*)?\r?\n)*([ \t]*)-([ \t]+)\S", re.M
+)
+
+
+def _sequence_indent(text: str) -> tuple[int, int]:
+    """(sequence indent, dash offset) of the first block sequence under a key: for
+    `accounts:` / `  - id: x` that is (4, 2), ruamel's names for the inventory style."""
+    match = _BLOCK_SEQUENCE.search(text)
+    if match is None:
+        return 4, 2
+    offset = max(len(match.group(2)) - len(match.group(1)), 0)
+    return offset + 1 + len(match.group(3)), offset
 
 
 def _mapping_indent(text: str) -> int:

@@ -7,8 +7,10 @@ a group govern did not create is never touched.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from govern.credentials.vaultstore import LIST_CONCURRENCY
 from govern.vault import PREFIX, VaultClient, entity_name
 
 
@@ -21,13 +23,19 @@ def disable_person(client: VaultClient, person: str) -> dict[str, Any]:
     entity_id = entity["id"]
     if not entity.get("disabled"):
         client.write(f"identity/entity/id/{entity_id}", {"disabled": True}, action="disable")
-    left = []
-    for group_id in entity.get("direct_group_ids") or []:
+
+    def leave(group_id: str) -> str | None:
         group = client.read(f"identity/group/id/{group_id}") or {}
         if not str(group.get("name", "")).startswith(PREFIX):
-            continue
+            return None
         members = [m for m in group.get("member_entity_ids") or [] if m != entity_id]
         client.write(f"identity/group/id/{group_id}", {"member_entity_ids": members},
                      action="remove a member from")
-        left.append(str(group["name"]))
+        return str(group["name"])
+
+    group_ids = list(entity.get("direct_group_ids") or [])
+    # Bounded concurrency, as everywhere govern talks to Vault: a person in 500 groups.
+    with ThreadPoolExecutor(max_workers=min(LIST_CONCURRENCY, max(len(group_ids), 1)),
+                            thread_name_prefix="govern-revoke") as pool:
+        left = [name for name in pool.map(leave, group_ids) if name]
     return {"entity": name, "groups_left": sorted(left)}
