@@ -184,4 +184,3 @@ def explain(rule: str, policies: str | None) -> None:
             click.echo(f"  {name}: {json.dumps(value)}")
 
 
-COMMANDS = (validate, audit, rules_command, explain)

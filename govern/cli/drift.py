@@ -119,4 +119,3 @@ def drift(
     finish_report(report, fmt, output, fail_on)
 
 
-COMMANDS = (drift,)

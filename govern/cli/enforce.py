@@ -191,4 +191,3 @@ def apply(inventory: str | None, policies: str | None, mount: str, auth_mount: s
     click.echo(f"Apply complete: {summary}.")
 
 
-COMMANDS = (plan, apply)

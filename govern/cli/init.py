@@ -67,4 +67,3 @@ def init(directory: Path, force: bool, package: str | None) -> None:
     )
 
 
-COMMANDS = (init,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import traceback
 from typing import Any
@@ -29,7 +30,20 @@ Examples:
 
 
 class GovernGroup(click.Group):
-    """Runs commands with one error boundary: project errors become a message and an exit code."""
+    """Runs commands with one error boundary: project errors become a message and an exit code.
+    Subcommands load on first use (see COMMANDS)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module, attribute = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):  # pragma: no cover - wiring error
+                raise TypeError(f"{module}.{attribute} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -69,25 +83,26 @@ def cli(verbose: bool) -> None:
     """
 
 
-def _register() -> None:
-    from govern.cli import audit, creds, drift, enforce, init, offboard, query, schema
-
-    for command in (
-        *audit.COMMANDS,
-        *query.COMMANDS,
-        creds.creds,
-        creds.login,
-        creds.store,
-        *init.COMMANDS,
-        *schema.COMMANDS,
-        *drift.COMMANDS,
-        *offboard.COMMANDS,
-        *enforce.COMMANDS,
-    ):
-        cli.add_command(command)
-
-
-_register()
+# Subcommands are imported when used: `govern validate` in a pre-commit hook should not pay
+# for hvac, requests, cryptography and ruamel (click's documented lazy-loading pattern).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("govern.cli.audit", "validate"),
+    "audit": ("govern.cli.audit", "audit"),
+    "rules": ("govern.cli.audit", "rules_command"),
+    "explain": ("govern.cli.audit", "explain"),
+    "who": ("govern.cli.query", "who"),
+    "accounts": ("govern.cli.query", "accounts"),
+    "creds": ("govern.cli.creds", "creds"),
+    "login": ("govern.cli.creds", "login"),
+    "store": ("govern.cli.creds", "store"),
+    "init": ("govern.cli.init", "init"),
+    "schema": ("govern.cli.schema", "schema"),
+    "drift": ("govern.cli.drift", "drift"),
+    "plan": ("govern.cli.enforce", "plan"),
+    "apply": ("govern.cli.enforce", "apply"),
+    "revoke": ("govern.cli.offboard", "revoke"),
+    "log": ("govern.cli.offboard", "log_group"),
+}
 
 
 def main() -> None:

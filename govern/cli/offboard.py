@@ -349,4 +349,3 @@ def log_show(log_file: str | None, person: str | None, fmt: str, inventory: str 
         click.echo("No records.")
 
 
-COMMANDS = (revoke, log_group)

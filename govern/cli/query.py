@@ -108,4 +108,3 @@ def accounts(
     click.echo(f"{len(rows)} account{'s' if len(rows) != 1 else ''}")
 
 
-COMMANDS = (who, accounts)

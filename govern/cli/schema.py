@@ -139,4 +139,3 @@ def schema(output: str | None) -> None:
     emit(schema_text(), output)
 
 
-COMMANDS = (schema,)

@@ -43,7 +43,10 @@ def test_version() -> None:
 def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Every leaf command (a group's help lists its subcommands, each with examples)."""
     found = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # loads lazily registered commands too
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             found.extend(commands(command, (*prefix, name)))
         else:
@@ -51,25 +54,7 @@ def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str
     return found
 
 
-# Commands whose --help still lacks examples (issue 6 asks for them on every command); the
-# xfail is strict, so adding the examples makes this list fail until it is emptied.
-MISSING_EXAMPLES: set[tuple[str, ...]] = set()
-
-
-def command_params() -> list[object]:
-    return [
-        pytest.param(
-            path,
-            id=" ".join(path),
-            marks=[pytest.mark.xfail(strict=True, reason="no examples in --help yet")]
-            if path in MISSING_EXAMPLES
-            else [],
-        )
-        for path in commands(cli)
-    ]
-
-
-@pytest.mark.parametrize("path", command_params())
+@pytest.mark.parametrize("path", commands(cli), ids=" ".join)
 def test_every_command_help_has_examples(path: tuple[str, ...]) -> None:
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
