@@ -103,6 +103,26 @@ def _free_text(ctx: Context) -> Iterator[tuple[Pointer, str, str | None, str | N
                 yield account_pointer(i, "access", g, "note"), grant.note, account.id, grant.person
 
 
+def _texts(ctx: Context) -> list[str]:
+    """The values of `_free_text`, in the same order, without building a pointer for each
+    (a clean inventory of 10,000 accounts has some 50,000 of them and no match)."""
+    inventory = ctx.inventory
+    texts = [inventory.organization.name]
+    for person in inventory.people:
+        texts.append(person.name)
+        texts += person.tags
+    texts += [entity.name for entity in inventory.entities]
+    for account in inventory.accounts:
+        texts.append(account.handle)
+        if account.url:
+            texts.append(account.url)
+        texts += account.tags
+        if account.credential is not None and account.credential.ref:
+            texts.append(account.credential.ref)
+        texts += [grant.note for grant in account.access if grant.note]
+    return texts
+
+
 def check(ctx: Context, params: Params) -> Iterator[Violation]:
     for index, account in enumerate(ctx.inventory.accounts):
         platform = ctx.platform(account)
@@ -113,8 +133,10 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
                 account=account.id,
                 entity=account.entity,
             )
+    reasons = secret_reasons(_texts(ctx), params)
+    if not reasons:
+        return
     values = list(_free_text(ctx))
-    reasons = secret_reasons([text for _, text, _, _ in values], params)
     for index in sorted(reasons):
         pointer, _, account_id, person_id = values[index]
         reason = reasons[index]

@@ -292,3 +292,21 @@ def test_example_inventory_has_no_errors() -> None:
     report = audit(loaded, policy, today=TODAY)
     assert report.failing(Severity.ERROR) == []
     assert report.summary()["waived"] >= 1
+
+
+def test_secret_scan_texts_and_pointers_stay_aligned() -> None:
+    """The fast strings-only pass and the pointer pass of credential-declared must list the
+    same values in the same order, or a finding would point at the wrong node."""
+    import datetime as dt
+
+    from govern.inventory.load import load_inventory
+    from govern.policy import load_policy
+    from govern.rules import Context
+    from govern.rules.credential_declared import _free_text, _texts
+    from tests.conftest import REPO
+
+    policy = load_policy(REPO / "policies")
+    inventory = load_inventory(REPO / "inventory.yaml", policy.catalog).inventory
+    ctx = Context(inventory=inventory, catalog=policy.catalog, today=dt.date(2026, 11, 22))
+    assert _texts(ctx) == [text for _, text, _, _ in _free_text(ctx)]
+    assert len(_texts(ctx)) > 50
