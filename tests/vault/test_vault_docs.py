@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -50,3 +51,15 @@ def test_documented_readonly_policy_plans_but_cannot_apply(world: World) -> None
     assert refused.exit_code == 3, refused.output
     assert "needs the 'read' capability on identity/group/name/govern-account-x2" in \
         refused.output, refused.output
+
+
+def test_documented_readonly_policy_runs_drift_and_the_custody_audit(world: World) -> None:
+    """CI's token: drift against Vault and the audit's custody check, without any secret."""
+    assert world.apply().exit_code == 0
+    readonly = {"VAULT_TOKEN": token_with(world, "govern_readonly")}
+    drift = world.govern("drift", "--vault", env=readonly)
+    assert drift.exit_code == 0, drift.output
+    audit = world.govern("audit", "-f", "json", "--fail-on", "never", env=readonly)
+    assert audit.exit_code == 0, audit.output
+    rules = {f["rule"] for f in json.loads(audit.stdout)["findings"]}
+    assert "credential-custody" not in rules
