@@ -33,7 +33,19 @@ def inventory_option(func: F) -> F:
         default=None,
         envvar="GOVERN_INVENTORY",
         show_envvar=True,
-        help=f"Inventory file  [default: ./{DEFAULT_INVENTORY}]",
+        help=f"Inventory file; its directory holds the default credentials.enc  "
+        f"[default: ./{DEFAULT_INVENTORY}]",
+    )(func)
+
+
+def store_option(func: F) -> F:
+    return click.option(
+        "--store",
+        "store_spec",
+        metavar="SPEC",
+        default=None,
+        help="Credential store: file:PATH, vault or vault:MOUNT  [default: $GOVERN_STORE, "
+        "else vault when VAULT_ADDR is set, else file:credentials.enc beside the inventory]",
     )(func)
 
 

@@ -18,6 +18,7 @@ from govern.cli._common import (
     parse_today,
     policies_option,
     report_options,
+    store_option,
     today_option,
 )
 from govern.cli.drift import progress, snapshots_option
@@ -54,15 +55,7 @@ def validate(inventory_arg: str | None, inventory: str | None, policies: str | N
 @click.option(
     "--offline", is_flag=True, help="Do not consult the credential store: check declarations only."
 )
-@click.option(
-    "--store",
-    "store_spec",
-    metavar="SPEC",
-    default=None,
-    help="Credential store: file:PATH, vault or vault:MOUNT  "
-    "[default: $GOVERN_STORE, Vault if VAULT_ADDR is set, else file:credentials.enc "
-    "beside the inventory]",
-)
+@store_option
 @click.option(
     "--drift",
     "with_drift",

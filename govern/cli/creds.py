@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
+from govern.cli._common import DEFAULT_INVENTORY, inventory_option, store_option
 from govern.credentials import (
     CredentialMetadata,
     CredentialNotFound,
@@ -34,7 +35,7 @@ from govern.errors import GovernError, StoreError, UsageError
 from govern.platforms import Catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
-DEFAULT_INVENTORY = "inventory.yaml"
+
 MIN_PASSPHRASE = 12
 FORMATS = click.Choice(["text", "json"])
 
@@ -63,25 +64,9 @@ class BoundaryCommand(_Boundary, click.Command):
 
 
 def store_options(func: F) -> F:
-    func = click.option(
-        "--inventory",
-        "-i",
-        "inventory",
-        metavar="PATH",
-        default=None,
-        envvar="GOVERN_INVENTORY",
-        show_envvar=True,
-        help=f"Inventory file: its directory holds the default credentials.enc, and ACCOUNT "
-        f"must be declared in it  [default: ./{DEFAULT_INVENTORY}]",
-    )(func)
-    return click.option(
-        "--store",
-        "store_spec",
-        metavar="SPEC",
-        default=None,
-        help="file:PATH, vault or vault:MOUNT  [default: $GOVERN_STORE, else vault when "
-        "VAULT_ADDR is set, else file:credentials.enc beside the inventory]",
-    )(func)
+    """--inventory (where the default credentials.enc lives; ACCOUNT must be declared there)
+    and --store."""
+    return inventory_option(store_option(func))
 
 
 @dataclass

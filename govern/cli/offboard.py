@@ -18,6 +18,7 @@ from govern.cli._common import (
     load,
     parse_today,
     policies_option,
+    store_option,
 )
 from govern.errors import GovernError, UsageError
 from govern.inventory.source import suggest
@@ -47,13 +48,7 @@ from govern.offboard.journal import Journal
     default=None,
     help="Create this git branch and commit the inventory change on it.",
 )
-@click.option(
-    "--store",
-    "store_spec",
-    metavar="SPEC",
-    default=None,
-    help="Credential store: file:PATH, vault or vault:MOUNT.",
-)
+@store_option
 @click.option(
     "--vault/--no-vault",
     "use_vault",
