@@ -28,73 +28,14 @@ SCHEMA_DESCRIPTION = (
     "platform roles and the policy rules are checked by `govern validate` and `govern audit`."
 )
 
-# Descriptions for fields the models leave undocumented (or document only as a generic slug),
-# so that editors show help on hover for every key. A specific model description wins.
-_FIELD_HELP: dict[str, dict[str, str]] = {
-    "Inventory": {
-        "version": "Format version of this file; always 1.",
-        "organization": "The organization this inventory describes.",
-        "people": "Everyone who heads an entity, acts as its IT, or holds access to an account.",
-        "entities": "Parishes, schools, departments: the units that own accounts.",
-        "accounts": "The social media accounts, each owned by one entity.",
-    },
-    "Person": {
-        "id": "Unique person id (lowercase slug), used by entities and access grants.",
-        "name": "Full name.",
-        "email": "Work email address.",
-        "status": "active, or departed (then left_on is required).",
-        "tags": "Free labels for filtering.",
-    },
-    "Entity": {
-        "id": "Unique entity id (lowercase slug).",
-        "name": "Display name of the entity.",
-    },
-    "Account": {
-        "id": "Unique account id (lowercase slug); the credential store key by default.",
-        "entity": "Id of the entity that owns this account.",
-        "handle": "The account's handle or page name on the platform.",
-        "url": "Link to the account (optional).",
-        "access": "Who holds which role on the account.",
-    },
-    "Grant": {
-        "person": "Id of the person who holds the role.",
-        "note": "Why the grant exists (optional), e.g. 'summer takeover'.",
-    },
-    "Credential": {
-        "recovery_email": "Recovery email of the shared login; must be on an organization domain.",
-    },
-}
-
-
-# Examples for slug fields that name a person or an account rather than an entity.
-_EXAMPLES: dict[str, dict[str, list[Any]]] = {
-    "Person": {"id": ["jdoe"]},
-    "Entity": {"head": ["jdoe"], "it": [["it-rlee"]]},
-    "Account": {"id": ["st-mary-facebook"]},
-    "Grant": {"person": ["jdoe"]},
-}
-
 
 def inventory_schema() -> dict[str, Any]:
     """The inventory's JSON Schema (draft-07) as a dict, with `$schema`, `$id` and a title."""
-    from govern.inventory.model import Inventory, Person
+    from govern.inventory.model import Inventory
 
+    # Every field's description and examples live in the models themselves.
     body = Inventory.model_json_schema(ref_template="#/definitions/{model}", mode="validation")
     definitions: dict[str, Any] = body.pop("$defs", {})
-    slug_help = Person.model_fields["id"].description
-    for name, definition in {"Inventory": body, **definitions}.items():
-        properties: dict[str, Any] = definition.get("properties", {})
-        for field, text in _FIELD_HELP.get(name, {}).items():
-            prop = properties.get(field)
-            if prop is None:
-                continue
-            if "description" not in prop:
-                prop["description"] = text
-            elif prop["description"] == slug_help:
-                prop["description"] = f"{text} {slug_help}"
-        for field, examples in _EXAMPLES.get(name, {}).items():
-            if field in properties:
-                properties[field]["examples"] = examples
     body.pop("title", None)
     body.pop("description", None)
     schema: dict[str, Any] = {
@@ -137,5 +78,3 @@ def schema(output: str | None) -> None:
       govern schema | check-jsonschema --schemafile /dev/stdin inventory.yaml
     """
     emit(schema_text(), output)
-
-

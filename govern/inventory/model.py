@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from govern.platforms import Role
 
+_SLUG_HELP = " Lowercase identifier: letters, digits, '.', '_' and '-'."
 Slug = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=128),
@@ -44,11 +45,16 @@ class Organization(_Model):
 
 
 class Person(_Model):
-    id: Slug
-    name: str
-    email: Email
+    id: Slug = Field(
+        description="Unique person id, used by entities and access grants." + _SLUG_HELP,
+        examples=["jdoe"],
+    )
+    name: str = Field(description="Full name.")
+    email: Email = Field(description="Work email address.")
     level: str = Field(description="Personnel level, e.g. A, B or C.", examples=["C"])
-    status: Literal["active", "departed"] = "active"
+    status: Literal["active", "departed"] = Field(
+        default="active", description="active, or departed (then left_on is required)."
+    )
     left_on: dt.date | None = Field(default=None, description="Required when departed.")
     trained_on: dt.date | None = Field(
         default=None, description="Date of the last social media policy training."
@@ -61,22 +67,31 @@ class Person(_Model):
 
 
 class Entity(_Model):
-    id: Slug
-    name: str
-    head: Slug = Field(description="Person id of the entity's head (pastor, principal, director).")
+    id: Slug = Field(description="Unique entity id." + _SLUG_HELP, examples=["st-mary"])
+    name: str = Field(description="Display name of the entity.")
+    head: Slug = Field(
+        description="Person id of the entity's head (pastor, principal, director).",
+        examples=["jdoe"],
+    )
     it: tuple[Slug, ...] = Field(
-        default=(), description="Person ids of IT personnel who may act for the head."
+        default=(),
+        description="Person ids of IT personnel who may act for the head.",
+        examples=[["it-rlee"]],
     )
     tags: Tags = ()
 
 
 class Grant(_Model):
-    person: Slug
+    person: Slug = Field(
+        description="Id of the person who holds the role." + _SLUG_HELP, examples=["jdoe"]
+    )
     role: Role = Field(description="owner, admin, editor or analyst; must exist on the platform.")
     expires: dt.date | None = Field(
         default=None, description="Last day of time-bound access (e.g. a takeover)."
     )
-    note: str | None = None
+    note: str | None = Field(
+        default=None, description="Why the grant exists (optional), e.g. 'summer takeover'."
+    )
 
 
 class Credential(_Model):
@@ -84,16 +99,22 @@ class Credential(_Model):
         default=None, description="Key in the credential store; defaults to the account id."
     )
     mfa: bool = Field(default=False, description="Whether multi-factor authentication is on.")
-    recovery_email: Email | None = None
+    recovery_email: Email | None = Field(
+        default=None,
+        description="Recovery email of the shared login; must be on an organization domain.",
+    )
 
 
 class Account(_Model):
-    id: Slug
-    entity: Slug
+    id: Slug = Field(
+        description="Unique account id; the credential store key by default." + _SLUG_HELP,
+        examples=["st-mary-facebook"],
+    )
+    entity: Slug = Field(description="Id of the entity that owns this account." + _SLUG_HELP)
     platform: str = Field(description="A key of the platform catalog.", examples=["facebook"])
-    handle: str
-    url: str | None = None
-    access: tuple[Grant, ...] = ()
+    handle: str = Field(description="The account's handle or page name on the platform.")
+    url: str | None = Field(default=None, description="Link to the account (optional).")
+    access: tuple[Grant, ...] = Field(default=(), description="Who holds which role on it.")
     credential: Credential | None = Field(
         default=None, description="Only for platforms whose login is shared (e.g. x)."
     )
@@ -115,11 +136,18 @@ class Inventory(_Model):
         json_schema_extra={"title": "govern inventory (version 1)"},
     )
 
-    version: Literal[1]
-    organization: Organization
-    people: tuple[Person, ...] = ()
-    entities: tuple[Entity, ...] = ()
-    accounts: tuple[Account, ...] = ()
+    version: Literal[1] = Field(description="Format version of this file; always 1.")
+    organization: Organization = Field(description="The organization this file describes.")
+    people: tuple[Person, ...] = Field(
+        default=(),
+        description="Everyone who heads an entity, acts as its IT, or holds access to an account.",
+    )
+    entities: tuple[Entity, ...] = Field(
+        default=(), description="Parishes, schools, departments: the units that own accounts."
+    )
+    accounts: tuple[Account, ...] = Field(
+        default=(), description="The social media accounts, each owned by one entity."
+    )
 
     @cached_property
     def person_index(self) -> dict[str, int]:
