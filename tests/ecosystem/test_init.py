@@ -19,6 +19,7 @@ EXPECTED = {
     "policies/platforms.yaml",
     ".github/workflows/govern.yml",
     ".pre-commit-config.yaml",
+    ".gitignore",
     "README.md",
     "schema/inventory.schema.json",
 }
