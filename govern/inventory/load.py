@@ -6,7 +6,7 @@ import contextlib
 import gc
 import types
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from govern.errors import InputError, Problem
 from govern.findings import Location, Pointer
-from govern.inventory.model import Account, Entity, Inventory, Person
+from govern.inventory.model import Account, Entity, Grant, Inventory, Person
 from govern.inventory.source import SourceMap, load_yaml, suggest, validation_problems
 from govern.platforms import Catalog
 
@@ -133,28 +133,84 @@ def _model_in(annotation: Any) -> Any:
 def _salvage(
     data: dict[str, Any],
 ) -> tuple[list[Person | None], list[Entity | None], list[Account | None]]:
-    """The valid items of an invalid inventory (None where an item is invalid, to keep
-    indexes), so reference checks still run in the same pass."""
+    """The usable parts of an invalid inventory, so reference checks still run in the same
+    pass: valid items as they are; invalid entities and accounts as partial objects that keep
+    only the fields that passed the schema (None elsewhere: the checks skip them, so nothing
+    is reported twice); other invalid items as None, to keep indexes."""
     return (
-        _valid_items(Person, data.get("people")),
-        _valid_items(Entity, data.get("entities")),
-        _valid_items(Account, data.get("accounts")),
+        _items(Person, data.get("people"), None),
+        _items(Entity, data.get("entities"), _partial_entity),
+        _items(Account, data.get("accounts"), _partial_account),
     )
 
 
 M = TypeVar("M", bound=BaseModel)
+Partial = Callable[[dict[str, Any], Callable[..., bool]], Any]
 
 
-def _valid_items(kind: type[M], items: Any) -> list[M | None]:
+def _items(kind: type[M], items: Any, partial: Partial | None) -> list[M | None]:
     if not isinstance(items, list):
         return []
     out: list[M | None] = []
     for item in items:
         try:
             out.append(kind.model_validate(item))
-        except ValidationError:
-            out.append(None)
+        except ValidationError as exc:
+            if partial is None or not isinstance(item, dict):
+                out.append(None)
+                continue
+            bad = [tuple(error["loc"]) for error in exc.errors()]
+
+            def ok(*path: str | int, bad: list[tuple[Any, ...]] = bad) -> bool:
+                """True when no schema error lies on, above or below `path`."""
+                return not any(loc[: len(path)] == path or path[: len(loc)] == loc for loc in bad)
+
+            out.append(partial(item, ok))
     return out
+
+
+def _text(item: dict[str, Any], ok: Callable[..., bool], *path: str | int) -> str | None:
+    value: Any = item
+    for step in path:
+        if isinstance(step, int):
+            value = value[step] if isinstance(value, list) and step < len(value) else None
+        else:
+            value = value.get(step) if isinstance(value, dict) else None
+    return value if isinstance(value, str) and ok(*path) else None
+
+
+def _partial_entity(item: dict[str, Any], ok: Callable[..., bool]) -> Entity:
+    it = item.get("it")
+    members = [
+        member if isinstance(member, str) and ok("it", j) else None
+        for j, member in enumerate(it if isinstance(it, list) else [])
+    ]
+    # Deliberately partial (None where the schema failed): built from a plain dict.
+    fields: dict[str, Any] = {
+        "id": _text(item, ok, "id"),
+        "head": _text(item, ok, "head"),
+        "it": tuple(members),
+    }
+    return Entity.model_construct(**fields)
+
+
+def _partial_account(item: dict[str, Any], ok: Callable[..., bool]) -> Account:
+    access = item.get("access")
+    grants = []
+    for j, grant in enumerate(access if isinstance(access, list) else []):
+        usable = isinstance(grant, dict)
+        grant_fields: dict[str, Any] = {
+            "person": _text(item, ok, "access", j, "person") if usable else None,
+            "role": _text(item, ok, "access", j, "role") if usable else None,
+        }
+        grants.append(Grant.model_construct(**grant_fields))
+    fields: dict[str, Any] = {
+        "id": _text(item, ok, "id"),
+        "entity": _text(item, ok, "entity"),
+        "platform": _text(item, ok, "platform"),
+        "access": tuple(grants),
+    }
+    return Account.model_construct(**fields)
 
 
 def _declared_ids(data: dict[str, Any]) -> dict[str, set[str] | None]:
@@ -216,8 +272,8 @@ def _reference_problems(
                 "add left_on: YYYY-MM-DD",
             )
 
-    def person_ref(pointer: Pointer, person_id: str) -> Iterator[Problem]:
-        if declared_people is None or person_id in declared_people:
+    def person_ref(pointer: Pointer, person_id: str | None) -> Iterator[Problem]:
+        if person_id is None or declared_people is None or person_id in declared_people:
             return
         if person_id not in people:
             yield at(pointer, f"unknown person '{person_id}'", suggest(person_id, people))
@@ -226,7 +282,8 @@ def _reference_problems(
     for i, entity in enumerate(entity_list):
         if entity is None:
             continue
-        yield from first_use("entities", "entity", entities, i, entity.id)
+        if entity.id is not None:
+            yield from first_use("entities", "entity", entities, i, entity.id)
         yield from person_ref(("entities", i, "head"), entity.head)
         for j, it in enumerate(entity.it):
             yield from person_ref(("entities", i, "it", j), it)
@@ -235,9 +292,11 @@ def _reference_problems(
     for i, account in enumerate(account_list):
         if account is None:
             continue
-        yield from first_use("accounts", "account", accounts, i, account.id)
+        if account.id is not None:
+            yield from first_use("accounts", "account", accounts, i, account.id)
         if (
-            declared_entities is not None
+            account.entity is not None
+            and declared_entities is not None
             and account.entity not in entities
             and account.entity not in declared_entities
         ):
@@ -246,8 +305,8 @@ def _reference_problems(
                 f"unknown entity '{account.entity}'",
                 suggest(account.entity, entities),
             )
-        platform = catalog.get(account.platform)
-        if platform is None:
+        platform = catalog.get(account.platform) if account.platform is not None else None
+        if platform is None and account.platform is not None:
             yield at(
                 ("accounts", i, "platform"),
                 f"unknown platform '{account.platform}'",
@@ -257,13 +316,15 @@ def _reference_problems(
         holders: dict[str, int] = {}
         for j, grant in enumerate(account.access):
             yield from person_ref(("accounts", i, "access", j, "person"), grant.person)
-            if platform is not None and grant.role not in platform.roles:
+            if platform is not None and grant.role is not None and grant.role not in platform.roles:
                 yield at(
                     ("accounts", i, "access", j, "role"),
                     f"role '{grant.role}' does not exist on {account.platform}",
                     "roles there: "
                     + ", ".join(f"{r} ({s.label})" for r, s in platform.roles.items()),
                 )
+            if grant.person is None:
+                continue
             if grant.person in holders:
                 yield at(
                     ("accounts", i, "access", j, "person"),

@@ -395,3 +395,51 @@ def test_an_undefined_alias_fails_cleanly(tmp_path: Path) -> None:
     problem = only_problem(tmp_path, edit(BASE, 13, "    level: *nowhere"))
     assert problem.line == 13
     assert problem.message.startswith("YAML syntax error")
+
+
+def test_schema_invalid_items_still_get_their_reference_checks_in_the_same_run(
+    tmp_path: Path,
+) -> None:
+    """An account with a schema error (a misspelt field) still has its platform, entity,
+    people and roles checked in the same run; a field that failed the schema is not also
+    reported as a bad reference."""
+    from govern.inventory.load import load_inventory
+    from govern.platforms import builtin_catalog
+
+    text = (
+        "version: 1\n"
+        "organization: {name: X, domains: [x.test]}\n"
+        "people:\n"
+        "  - {id: ann, name: Ann, email: ann@x.test, level: C}\n"
+        "entities:\n"
+        "  - {id: parish, name: P, head: anne, colour: blue}\n"
+        "accounts:\n"
+        "  - id: fb\n"
+        "    entity: parsh\n"
+        "    platform: facebok\n"
+        "    handle: fb\n"
+        "    acess: []\n"
+        "  - id: yt\n"
+        "    entity: parish\n"
+        "    platform: youtube\n"
+        "    handle: yt\n"
+        "    url: [not, a, string]\n"
+        "    access:\n"
+        "      - {person: bob, role: owner}\n"
+        "      - {person: ann, role: boss}\n"
+    )
+    path = tmp_path / "inventory.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        load_inventory(path, builtin_catalog())
+    found = {(p.line, p.message) for p in caught.value.problems}
+    assert found == {
+        (6, "unknown field 'colour'"),
+        (6, "unknown person 'anne'"),
+        (9, "unknown entity 'parsh'"),
+        (10, "unknown platform 'facebok'"),
+        (12, "unknown field 'acess'"),
+        (17, "url: Input should be a valid string"),
+        (19, "unknown person 'bob'"),
+        (20, "role: Input should be 'owner', 'admin', 'editor' or 'analyst'"),
+    }
