@@ -21,6 +21,7 @@ from typing import Any
 from govern import auditlog
 from govern.credentials import CredentialStore, NewCredential, actor
 from govern.credentials.passwords import generate_password, password_policy_for
+from govern.errors import UsageError
 from govern.inventory.edit import InventoryEditor
 from govern.offboard.journal import DONE, STARTED, Journal
 from govern.offboard.plan import RevokePlan, plan_revoke
@@ -61,9 +62,17 @@ def run_revoke(
             left_on=left_on,
             actor=who,
         )
+        journal.data["vault"] = vault is not None
+        journal.save()
     else:
         plan = RevokePlan.from_json(journal.data["plan"])
         left_on = dt.date.fromisoformat(journal.data["left_on"])
+        if journal.data.get("vault") and vault is None:
+            raise UsageError(
+                f"this revoke of {plan.person} started with Vault; finishing it without Vault "
+                "would leave their tokens working",
+                hint="set VAULT_ADDR (and a token) and run the same command again",
+            )
     outcome = Outcome(plan=plan, resumed=resumed)
     reason = f"revoke {plan.person}"
 
@@ -84,10 +93,19 @@ def run_revoke(
     step("inventory", lambda: _edit_inventory(inventory, plan, left_on))
 
     def log() -> dict[str, Any]:
+        started = journal.data["started_at"]
+        # A crash after the append but before the journal said so: the record is there.
+        for record in reversed(auditlog.read(log_path)):
+            if (
+                record.get("person") == plan.person
+                and (record.get("details") or {}).get("journal_started") == started
+            ):
+                return {"seq": record["seq"], "hash": record["hash"]}
         details = {
             "plan": plan.to_json(),
             "left_on": left_on.isoformat(),
-            "steps": {k: v for k, v in outcome.steps.items()},
+            "steps": dict(outcome.steps),
+            "journal_started": started,
         }
         record = auditlog.append(log_path, "revoke", actor=who, person=plan.person, details=details)
         return {"seq": record["seq"], "hash": record["hash"]}

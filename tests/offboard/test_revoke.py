@@ -166,3 +166,48 @@ def test_rotation_interrupted_midway_rotates_nothing_twice(org: Path) -> None:
     assert store.metadata("chancery-x").current_version == 2  # type: ignore[union-attr]
     assert store.metadata("st-mary-x").current_version == 2  # type: ignore[union-attr]
     assert store.metadata("youth-threads").current_version == 1  # type: ignore[union-attr]
+
+
+def test_crash_after_the_log_append_does_not_append_twice(org: Path) -> None:
+    """The run dies between appending the audit record and journaling it (simulated: the
+    run is stopped before the log step, then the record it would have written is appended);
+    the rerun finds the record and appends nothing."""
+    import datetime as dt
+
+    from govern.cli._common import load
+    from govern.credentials import open_store as open_credentials
+    from govern.offboard import plan_revoke, run_revoke
+    from govern.offboard.journal import Journal
+
+    class Crash(Exception):
+        pass
+
+    def crash_before_log(message: str) -> None:
+        if message.startswith("log "):
+            raise Crash
+
+    loaded, policy = load("inventory.yaml", "policies")
+    plan = plan_revoke(loaded.inventory, policy.catalog, "dkim")
+    env = {"GOVERN_ACTOR": "offboarder", "GOVERN_PASSPHRASE": "offboarding test passphrase"}
+    with pytest.raises(Crash):
+        run_revoke(plan, inventory=org / "inventory.yaml", catalog=policy.catalog,
+                   left_on=dt.date(2026, 11, 22), env=env,
+                   store=lambda: open_credentials(None, inventory_dir=org, env=env),
+                   vault=None, log_path=org / "audit.log.jsonl", progress=crash_before_log)
+    journal = Journal.load(Journal.path_for(org / "inventory.yaml", "dkim"))
+    assert journal is not None
+    auditlog.append(org / "audit.log.jsonl", "revoke", actor="offboarder", person="dkim",
+                    details={"journal_started": journal.data["started_at"]})
+    finished = run("revoke", "dkim", "--yes")
+    assert finished.exit_code == 0, finished.stderr
+    assert auditlog.verify(org / "audit.log.jsonl").records == 1
+
+
+def test_a_revoke_started_with_vault_is_not_finished_without_it(org: Path) -> None:
+    journal = org / ".govern" / "revoke-dkim.json"
+    failed = run("revoke", "dkim", "--yes", "--vault",
+                 env={"VAULT_ADDR": "http://127.0.0.1:9", "VAULT_TOKEN": "t"})
+    assert failed.exit_code == 3 and journal.exists()
+    again = run("revoke", "dkim", "--yes")
+    assert again.exit_code == 2 and "started with Vault" in again.stderr
+    assert journal.exists()
