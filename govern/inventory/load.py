@@ -138,7 +138,7 @@ def _salvage(
     only the fields that passed the schema (None elsewhere: the checks skip them, so nothing
     is reported twice); other invalid items as None, to keep indexes."""
     return (
-        _items(Person, data.get("people"), None),
+        _items(Person, data.get("people"), _partial_person),
         _items(Entity, data.get("entities"), _partial_entity),
         _items(Account, data.get("accounts"), _partial_account),
     )
@@ -177,6 +177,14 @@ def _text(item: dict[str, Any], ok: Callable[..., bool], *path: str | int) -> st
         else:
             value = value.get(step) if isinstance(value, dict) else None
     return value if isinstance(value, str) and ok(*path) else None
+
+
+def _partial_person(item: dict[str, Any], ok: Callable[..., bool]) -> Person:
+    status = _text(item, ok, "status")
+    # A `left_on` that failed the schema is reported as such, not also as missing.
+    left_on = item.get("left_on") if ok("left_on") else "(invalid)"
+    fields: dict[str, Any] = {"id": _text(item, ok, "id"), "status": status, "left_on": left_on}
+    return Person.model_construct(**fields)
 
 
 def _partial_entity(item: dict[str, Any], ok: Callable[..., bool]) -> Entity:
@@ -264,7 +272,8 @@ def _reference_problems(
     for i, person in enumerate(people_list):
         if person is None:
             continue
-        yield from first_use("people", "person", people, i, person.id)
+        if person.id is not None:
+            yield from first_use("people", "person", people, i, person.id)
         if person.departed and person.left_on is None:
             yield at(
                 ("people", i, "status"),

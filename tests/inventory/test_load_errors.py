@@ -443,3 +443,27 @@ def test_schema_invalid_items_still_get_their_reference_checks_in_the_same_run(
         (19, "unknown person 'bob'"),
         (20, "role: Input should be 'owner', 'admin', 'editor' or 'analyst'"),
     }
+
+
+def test_schema_invalid_person_is_still_checked_for_departure_date(tmp_path: Path) -> None:
+    from govern.inventory.load import load_inventory
+    from govern.platforms import builtin_catalog
+
+    path = tmp_path / "inventory.yaml"
+    path.write_text(
+        "version: 1\n"
+        "organization: {name: X}\n"
+        "people:\n"
+        "  - {id: ann, name: Ann, email: not-an-email, level: C, status: departed}\n"
+        "  - {id: bob, name: Bob, email: bob@x.test, level: [C], status: departed,"
+        " left_on: someday}\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_inventory(path, builtin_catalog())
+    found = sorted((p.line, p.message) for p in caught.value.problems)
+    assert found == [
+        (4, "email: must be an email address like name@example.org"),
+        (4, "person 'ann' is departed but has no 'left_on' date"),
+        (5, "left_on: Input should be a valid date or datetime, input is too short"),
+        (5, "level: Input should be a valid string"),
+    ]
