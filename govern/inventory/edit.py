@@ -41,8 +41,7 @@ class InventoryEditor:
         self._yaml = YAML()
         self._yaml.preserve_quotes = True
         self._yaml.width = 4096  # never re-wrap long lines
-        self._yaml.indent(mapping=_mapping_indent(self._original), sequence=sequence,
-                          offset=offset)
+        self._yaml.indent(mapping=_mapping_indent(self._original), sequence=sequence, offset=offset)
         self.doc: CommentedMap = self._yaml.load(self._original)
 
     # -- lookups --------------------------------------------------------------------------
@@ -130,9 +129,6 @@ class InventoryEditor:
         out = io.StringIO()
         self._yaml.dump(self.doc, out)
         return out.getvalue()
-
-    def changed(self) -> bool:
-        return self.text() != self._original
 
     def save(self) -> bool:
         """Write the edits atomically; False when there was nothing to change."""

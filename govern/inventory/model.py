@@ -177,6 +177,3 @@ class Inventory(_Model):
             for gi, grant in enumerate(account.access):
                 index[grant.person].append((ai, gi))
         return dict(index)
-
-    def accounts_of_entity(self, entity_id: str) -> list[Account]:
-        return [a for a in self.accounts if a.entity == entity_id]

@@ -75,10 +75,6 @@ class Platform(_Strict):
         spec = self.roles.get(role)  # type: ignore[call-overload]
         return spec is not None and spec.administrative
 
-    def can_remove(self, remover: str, target: str) -> bool:
-        spec = self.roles.get(remover)  # type: ignore[call-overload]
-        return spec is not None and target in spec.can_remove
-
     def label(self, role: str) -> str:
         spec = self.roles.get(role)  # type: ignore[call-overload]
         return spec.label if spec is not None else role

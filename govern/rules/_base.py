@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from govern.findings import Severity, Violation
 from govern.inventory.model import Account, Entity, Grant, Inventory, Person
@@ -59,7 +59,6 @@ class Context:
     custody: dict[str, CustodyRecord] | None = None
     custody_source: str = "the credential store"
     waivers: tuple[Any, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def platform(self, account: Account) -> Platform:
         return self.catalog.platforms[account.platform]
@@ -114,6 +113,17 @@ class Context:
         """Grants held by people other than the entity head and the entity's IT."""
         positions = self._positions.get(account.entity, frozenset())
         return [(i, g) for i, g in enumerate(account.access) if g.person not in positions]
+
+
+class ManagerRolesParams(RuleParams):
+    """Parameters of rules about designated managers: which roles count as managing."""
+
+    roles: tuple[str, ...] = ("owner", "admin", "editor")
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
+        return role_list(roles)
 
 
 def account_pointer(index: int, *rest: str | int) -> tuple[str | int, ...]:

@@ -13,23 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from govern.findings import Severity, Violation
-from govern.rules._base import Context, RuleParams, account_pointer, role_list
+from govern.rules._base import Context, ManagerRolesParams, account_pointer
 
 ID = "manager-level"
 SEVERITY = Severity.ERROR
 
 
-class Params(RuleParams):
+class Params(ManagerRolesParams):
     levels: tuple[str, ...] = Field(default=("C",), min_length=1)
-    roles: tuple[str, ...] = ("owner", "admin", "editor")
-
-    @field_validator("roles")
-    @classmethod
-    def _known_roles(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
-        return role_list(roles)
 
 
 def check(ctx: Context, params: Params) -> Iterator[Violation]:

@@ -13,23 +13,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from govern.findings import Severity, Violation
-from govern.rules._base import Context, RuleParams, account_pointer, role_list
+from govern.rules._base import Context, ManagerRolesParams, account_pointer
 
 ID = "training-current"
 SEVERITY = Severity.WARNING
 
 
-class Params(RuleParams):
+class Params(ManagerRolesParams):
     max_age_days: int = Field(default=365, ge=1)
-    roles: tuple[str, ...] = ("owner", "admin", "editor")
-
-    @field_validator("roles")
-    @classmethod
-    def _known_roles(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
-        return role_list(roles)
 
 
 def check(ctx: Context, params: Params) -> Iterator[Violation]:
