@@ -1,11 +1,11 @@
-"""The Vault/OpenBao store: KV version 2 through `hvac`.
+"""The Vault/OpenBao store: KV version 2 (transport: `vaulthttp`; errors: hvac's).
 
 Secrets live at `<mount>/data/accounts/<ref>` as a flat mapping (username, password, fields);
 each secret's custom_metadata carries account, entity, platform, rotated_at, rotated_by, reason
 and `govern_version` (the version those describe, so a version written outside govern is not
 credited to the last govern rotation). Works the same on HashiCorp Vault and OpenBao.
 
-Every hvac and requests exception is converted here: unreachable, sealed or refusing servers
+Every hvac and urllib3 exception is converted here: unreachable, sealed or refusing servers
 become `BackendUnavailable` (exit 3) with one line naming the address and why; nothing from
 hvac escapes, and no message contains a secret or a token.
 """
@@ -20,9 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import hvac
 import hvac.exceptions
-import requests
+import urllib3.exceptions
 
 from govern.credentials import (
     RESERVED_META_KEYS,
@@ -39,6 +38,7 @@ from govern.credentials import (
     validate_ref,
     validate_rotation,
 )
+from govern.credentials.vaulthttp import Transport, connection_reason
 from govern.errors import BackendUnavailable, GovernError, StoreError, UsageError
 
 DEFAULT_MOUNT = "govern"
@@ -57,23 +57,6 @@ def _short(exc: hvac.exceptions.VaultError) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _connection_reason(exc: requests.exceptions.RequestException) -> str:
-    text = str(exc)
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS verification failed"
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "timed out"
-    for needle, reason in (("Connection refused", "connection refused"),
-                           ("Name or service not known", "unknown host"),
-                           ("nodename nor servname", "unknown host"),
-                           ("Temporary failure in name resolution", "unknown host"),
-                           ("No route to host", "no route to host"),
-                           ("Connection reset", "connection reset")):
-        if needle in text:
-            return reason
-    return f"cannot connect ({type(exc).__name__})"
-
-
 def vault_address(env: Mapping[str, str]) -> str:
     addr = env.get("VAULT_ADDR", "").strip().rstrip("/")
     if not addr:
@@ -84,9 +67,10 @@ def vault_address(env: Mapping[str, str]) -> str:
 
 
 class VaultConnection:
-    """One server and one token: thread-local hvac clients, the token sources (VAULT_TOKEN,
-    keyring, AppRole) and the conversion of every hvac/requests error. Shared by the
-    credential store and access enforcement (`govern.vault`)."""
+    """One server and one token: the connection pool (`vaulthttp.Transport`, shared by all
+    threads), the token sources (VAULT_TOKEN, keyring, AppRole) and the conversion of every
+    hvac/urllib3 error. Shared by the credential store and access enforcement
+    (`govern.vault`)."""
 
     def __init__(self, addr: str, *, env: Mapping[str, str], token: str | None = None) -> None:
         self.addr = addr.rstrip("/")
@@ -99,15 +83,11 @@ class VaultConnection:
             raise UsageError("VAULT_CLIENT_TIMEOUT must be a number of seconds") from None
         self._token = token
         self._token_lock = threading.Lock()
-        self._local = threading.local()
+        self._transport = Transport(self.addr, namespace=self.namespace, verify=self._verify,
+                                    timeout=self._timeout)
 
     def describe(self) -> str:
         return f"vault:{self.addr}" + (f" (namespace {self.namespace})" if self.namespace else "")
-
-    def _new_client(self, token: str | None) -> hvac.Client:
-        return hvac.Client(url=self.addr, token=token, namespace=self.namespace,
-                           verify=self._verify, timeout=self._timeout,
-                           session=requests.Session())
 
     def _resolve_token(self) -> str:
         """VAULT_TOKEN, else the token `govern login` saved in the keyring, else AppRole."""
@@ -137,28 +117,20 @@ class VaultConnection:
 
     def _approle_login(self, role_id: str, secret_id: str) -> str:
         mount = self._env.get("VAULT_APPROLE_MOUNT", "approle").strip("/")
-        client = self._new_client(None)
         path = f"auth/{mount}/login"
         with self._boundary("log in with AppRole at", path, "update"):
-            response = client.adapter.request(
-                "POST", f"/v1/{path}", json={"role_id": role_id, "secret_id": secret_id})
+            response = self._transport.send("POST", path, token=None,
+                                            json={"role_id": role_id, "secret_id": secret_id})
         try:
-            return str(response["auth"]["client_token"])
+            return str((response or {})["auth"]["client_token"])
         except (KeyError, TypeError):
             raise BackendUnavailable(
                 f"Vault at {self.addr}: AppRole login at {path} returned no token") from None
 
-    def _client(self) -> hvac.Client:
-        client: hvac.Client | None = getattr(self._local, "client", None)
-        if client is None:
-            client = self._new_client(self._resolve_token())
-            self._local.client = client
-        return client
-
     @contextmanager
     def _boundary(self, action: str, path: str, capability: str,
                   passthrough: tuple[type[Exception], ...] = ()) -> Iterator[None]:
-        """Convert hvac/requests exceptions; 404 (InvalidPath) and `passthrough` are left to
+        """Convert hvac/urllib3 exceptions; 404 (InvalidPath) and `passthrough` are left to
         the caller, which converts them in turn."""
         where = f"Vault at {self.addr}"
         try:
@@ -186,8 +158,8 @@ class VaultConnection:
         except hvac.exceptions.VaultError as exc:
             raise BackendUnavailable(f"{where} failed to {action} {path} "
                                      f"({type(exc).__name__}: {_short(exc)})") from None
-        except requests.exceptions.RequestException as exc:
-            raise BackendUnavailable(f"cannot reach {where}: {_connection_reason(exc)}",
+        except urllib3.exceptions.HTTPError as exc:
+            raise BackendUnavailable(f"cannot reach {where}: {connection_reason(exc)}",
                                      hint="check VAULT_ADDR, the network, and that the server "
                                           "is running") from None
         except ValueError:
@@ -199,15 +171,9 @@ class VaultConnection:
                  params: Mapping[str, Any] | None = None,
                  passthrough: tuple[type[Exception], ...] = ()) -> dict[str, Any] | None:
         """One API call; the JSON body, None for 204, or hvac's InvalidPath for a 404."""
-        client = self._client()
+        token = self._resolve_token()
         with self._boundary(action, path, capability, passthrough):
-            response = client.adapter.request(method, f"/v1/{path}", json=json, params=params)
-        if isinstance(response, dict):
-            return response
-        if response.status_code == 204:
-            return None
-        raise BackendUnavailable(f"Vault at {self.addr} answered HTTP "
-                                 f"{response.status_code} to {action} {path}")
+            return self._transport.send(method, path, token=token, json=json, params=params)
 
     resolve_token = _resolve_token
     request = _request
