@@ -84,7 +84,7 @@ def cli(verbose: bool) -> None:
 
 
 # Subcommands are imported when used: `govern validate` in a pre-commit hook should not pay
-# for hvac, requests, cryptography and ruamel (click's documented lazy-loading pattern).
+# for cryptography, ruamel and the Vault transport (click's documented lazy-loading pattern).
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("govern.cli.audit", "validate"),
     "audit": ("govern.cli.audit", "audit"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from govern.errors import StoreError, UsageError
 
@@ -28,6 +28,7 @@ __all__ = [
     "CredentialNotFound",
     "CredentialStore",
     "NewCredential",
+    "Rotation",
     "Secret",
     "actor",
     "open_store",
@@ -81,6 +82,12 @@ def normalize_meta(ref: str, meta: Mapping[str, str]) -> dict[str, str]:
     if len(out) > MAX_META_KEYS:
         raise UsageError(f"at most {MAX_META_KEYS} metadata keys")
     return out
+
+
+def refuse_duplicates(refs: Sequence[str]) -> None:
+    """A batch names each credential once (before anything is written)."""
+    if len(set(refs)) != len(refs):
+        raise UsageError("the same credential is given twice; nothing was stored")
 
 
 def validate_rotation(rotated_by: str, reason: str) -> None:
@@ -160,6 +167,17 @@ class NewCredential:
     meta: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Rotation:
+    """The outcome of one item of `rotate_many`: `status` is "rotated" (a new version was
+    written), "already" (its current version was written with the same reason since the
+    given time: a resumed run) or "missing" (no credential stored; `version` is None)."""
+
+    ref: str
+    status: Literal["rotated", "already", "missing"]
+    version: int | None
+
+
 def format_time(value: datetime, *, precise: bool = False) -> str:
     spec = "microseconds" if precise else "seconds"
     return value.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z")
@@ -236,13 +254,23 @@ class CredentialStore(Protocol):
         """Metadata without the secret; needs no key. None if `ref` has no credential."""
         ...
 
-    def metadata_many(self, refs: Sequence[str]) -> dict[str, CredentialMetadata | None]:
-        """`metadata` of several refs in one go (one file read; bounded concurrency)."""
-        ...
-
-    def get_many(self, refs: Sequence[str]) -> dict[str, Secret]:
-        """The current version of several refs in one go; `CredentialNotFound` if one is
-        missing."""
+    def rotate_many(
+        self,
+        refs: Sequence[str],
+        new_password: Callable[[str], str],
+        *,
+        rotated_by: str,
+        reason: str,
+        unless_since: datetime | None = None,
+    ) -> builtins.list[Rotation]:
+        """A new version of each ref: its current secret with the password
+        `new_password(ref)`, username, fields and meta kept; results in the order of `refs`.
+        A ref with no credential is reported ("missing"), not an error. With `unless_since`,
+        a ref whose current version govern wrote with this `reason` at or after that time is
+        left alone ("already"): a resumed run rotates nothing twice. The file store does it
+        in one atomic write; Vault reads and writes each ref with bounded concurrency, and a
+        version written by someone else between the read and the write fails the item
+        (check-and-set) instead of being overwritten."""
         ...
 
     def list(self) -> builtins.list[CredentialMetadata]:

@@ -32,8 +32,9 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,14 @@ from govern.credentials import (
     CredentialNotFound,
     NewCredential,
     Prompt,
+    Rotation,
     Secret,
     format_time,
     keyring_get,
     keyring_set,
     normalize_meta,
     parse_time,
+    refuse_duplicates,
     tty_prompt,
     utc_now,
     validate_ref,
@@ -309,19 +312,6 @@ class FileStore:
         doc = self._load()
         return [self._metadata(ref, self._versions(doc, ref)) for ref in sorted(doc["entries"])]
 
-    def metadata_many(self, refs: Sequence[str]) -> dict[str, CredentialMetadata | None]:
-        for ref in refs:
-            validate_ref(ref)
-        doc = self._load()
-        return {ref: self._metadata(ref, self._versions(doc, ref))
-                if ref in doc["entries"] else None for ref in refs}
-
-    def get_many(self, refs: Sequence[str]) -> dict[str, Secret]:
-        for ref in refs:
-            validate_ref(ref)
-        doc = self._load()
-        return {ref: self._decrypt(doc, ref, None) for ref in refs}
-
     def get(self, ref: str, version: int | None = None) -> Secret:
         validate_ref(ref)
         return self._decrypt(self._load(), ref, version)
@@ -337,6 +327,10 @@ class FileStore:
                                      f"(versions 1 to {len(versions)})")
         keys = self._unlock(doc)
         self._verify(doc, keys)
+        return self._open(keys, ref, rec)
+
+    def _open(self, keys: _Keys, ref: str, rec: dict[str, Any]) -> Secret:
+        """One version's secret, with the keys of an unlocked and verified document."""
         try:
             plain = keys.seal.decrypt(_unb64(rec["nonce"], "nonce"),
                                       _unb64(rec["ciphertext"], "ciphertext"),
@@ -362,27 +356,72 @@ class FileStore:
         """Add a version to each item's ref in one atomic write (all or nothing)."""
         validate_rotation(rotated_by, reason)
         prepared = [(validate_ref(i.ref), i.secret, normalize_meta(i.ref, i.meta)) for i in items]
-        if len({ref for ref, _, _ in prepared}) != len(prepared):
-            raise UsageError("the same credential is given twice; nothing was stored")
+        refuse_duplicates([ref for ref, _, _ in prepared])
         with self._locked():
             doc = self._load()
             keys = self._unlock(doc)
             self._verify(doc, keys)
-            now = format_time(utc_now(), precise=True)
-            touched: dict[str, builtins.list[dict[str, Any]]] = {}
-            for ref, secret, meta in prepared:
-                versions = self._versions(doc, ref) if ref in doc["entries"] else []
-                rec: dict[str, Any] = {"version": len(versions) + 1, "created_at": now,
-                                       "rotated_by": rotated_by, "reason": reason, "meta": meta}
-                nonce = os.urandom(12)
-                sealed = keys.seal.encrypt(nonce, _padded(canonical(secret.to_payload())),
-                                           _entry_ad(keys.store_id, ref, rec))
-                rec["nonce"], rec["ciphertext"] = _b64(nonce), _b64(sealed)
-                versions.append(rec)
-                doc["entries"][ref] = {"versions": versions}
-                touched[ref] = versions
+            touched = self._add_versions(doc, keys, prepared, rotated_by, reason)
             self._write(doc, keys)
         return [self._metadata(ref, touched[ref]) for ref, _, _ in prepared]
+
+    def _add_versions(
+        self, doc: dict[str, Any], keys: _Keys,
+        prepared: builtins.list[tuple[str, Secret, dict[str, str]]], rotated_by: str,
+        reason: str,
+    ) -> dict[str, builtins.list[dict[str, Any]]]:
+        now = format_time(utc_now(), precise=True)
+        touched: dict[str, builtins.list[dict[str, Any]]] = {}
+        for ref, secret, meta in prepared:
+            versions = self._versions(doc, ref) if ref in doc["entries"] else []
+            rec: dict[str, Any] = {"version": len(versions) + 1, "created_at": now,
+                                   "rotated_by": rotated_by, "reason": reason, "meta": meta}
+            nonce = os.urandom(12)
+            sealed = keys.seal.encrypt(nonce, _padded(canonical(secret.to_payload())),
+                                       _entry_ad(keys.store_id, ref, rec))
+            rec["nonce"], rec["ciphertext"] = _b64(nonce), _b64(sealed)
+            versions.append(rec)
+            doc["entries"][ref] = {"versions": versions}
+            touched[ref] = versions
+        return touched
+
+    def rotate_many(
+        self,
+        refs: Sequence[str],
+        new_password: Callable[[str], str],
+        *,
+        rotated_by: str,
+        reason: str,
+        unless_since: datetime | None = None,
+    ) -> builtins.list[Rotation]:
+        """Read, decide and write under one lock, in one atomic write (all or nothing)."""
+        validate_rotation(rotated_by, reason)
+        refs = [validate_ref(ref) for ref in refs]
+        refuse_duplicates(refs)
+        with self._locked():
+            doc = self._load()
+            keys = self._unlock(doc)
+            self._verify(doc, keys)
+            outcome: dict[str, Rotation] = {}
+            prepared: builtins.list[tuple[str, Secret, dict[str, str]]] = []
+            for ref in refs:
+                if ref not in doc["entries"]:
+                    outcome[ref] = Rotation(ref, "missing", None)
+                    continue
+                versions = self._versions(doc, ref)
+                current = versions[-1]
+                if (unless_since is not None and current["reason"] == reason
+                        and parse_time(current["created_at"]) >= unless_since):
+                    outcome[ref] = Rotation(ref, "already", current["version"])
+                    continue
+                secret = self._open(keys, ref, current).replace_password(new_password(ref))
+                prepared.append((ref, secret, dict(current["meta"])))
+            if prepared:
+                touched = self._add_versions(doc, keys, prepared, rotated_by, reason)
+                self._write(doc, keys)
+                for ref, versions in touched.items():
+                    outcome[ref] = Rotation(ref, "rotated", versions[-1]["version"])
+        return [outcome[ref] for ref in refs]
 
     def delete(self, ref: str) -> None:
         validate_ref(ref)

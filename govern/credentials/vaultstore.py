@@ -1,13 +1,13 @@
-"""The Vault/OpenBao store: KV version 2 (transport: `vaulthttp`; errors: hvac's).
+"""The Vault/OpenBao store: KV version 2, over the `vaulthttp` transport.
 
 Secrets live at `<mount>/data/accounts/<ref>` as a flat mapping (username, password, fields);
 each secret's custom_metadata carries account, entity, platform, rotated_at, rotated_by, reason
 and `govern_version` (the version those describe, so a version written outside govern is not
 credited to the last govern rotation). Works the same on HashiCorp Vault and OpenBao.
 
-Every hvac and urllib3 exception is converted here: unreachable, sealed or refusing servers
+Every transport error (`vaulthttp`) is converted here: unreachable, sealed or refusing servers
 become `BackendUnavailable` (exit 3) with one line naming the address and why; nothing from
-hvac escapes, and no message contains a secret or a token.
+the transport escapes, and no message contains a secret or a token.
 """
 
 from __future__ import annotations
@@ -18,27 +18,27 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, TypeVar
-
-import hvac.exceptions
-import urllib3.exceptions
 
 from govern.credentials import (
     RESERVED_META_KEYS,
     CredentialMetadata,
     CredentialNotFound,
     NewCredential,
+    Rotation,
     Secret,
     format_time,
     keyring_get,
     keyring_set,
     normalize_meta,
     parse_time,
+    refuse_duplicates,
     utc_now,
     validate_ref,
     validate_rotation,
+    vaulthttp,
 )
-from govern.credentials.vaulthttp import Transport, connection_reason
 from govern.errors import BackendUnavailable, GovernError, StoreError, UsageError
 
 DEFAULT_MOUNT = "govern"
@@ -49,9 +49,8 @@ T = TypeVar("T")
 _WRAPPED = re.compile(r"\d+ errors? occurred:\s*\*\s*")
 
 
-def _short(exc: hvac.exceptions.VaultError) -> str:
-    errors = exc.errors if isinstance(exc.errors, list) else []
-    text = "; ".join(str(e) for e in errors if e) or type(exc).__name__
+def _short(exc: vaulthttp.VaultHTTPError) -> str:
+    text = "; ".join(str(e) for e in exc.errors if e) or f"HTTP {exc.status}"
     # One line: Vault wraps messages as "1 error occurred:\n\t* permission denied\n\n".
     text = " ".join(_WRAPPED.sub("", text).split())
     return text if len(text) <= 200 else text[:197] + "..."
@@ -67,9 +66,9 @@ def vault_address(env: Mapping[str, str]) -> str:
 
 
 class VaultConnection:
-    """One server and one token: the connection pool (`vaulthttp.Transport`, shared by all
-    threads), the token sources (VAULT_TOKEN, keyring, AppRole) and the conversion of every
-    hvac/urllib3 error. Shared by the credential store and access enforcement
+    """One server and one token: the connections (`vaulthttp.Transport`, thread-safe), the
+    token sources (VAULT_TOKEN, keyring, AppRole) and the conversion of every
+    transport error. Shared by the credential store and access enforcement
     (`govern.vault`)."""
 
     def __init__(self, addr: str, *, env: Mapping[str, str], token: str | None = None) -> None:
@@ -83,8 +82,8 @@ class VaultConnection:
             raise UsageError("VAULT_CLIENT_TIMEOUT must be a number of seconds") from None
         self._token = token
         self._token_lock = threading.Lock()
-        self._transport = Transport(self.addr, namespace=self.namespace, verify=self._verify,
-                                    timeout=self._timeout)
+        self._transport = vaulthttp.Transport(self.addr, namespace=self.namespace,
+                                              verify=self._verify, timeout=self._timeout)
 
     def describe(self) -> str:
         return f"vault:{self.addr}" + (f" (namespace {self.namespace})" if self.namespace else "")
@@ -130,36 +129,37 @@ class VaultConnection:
     @contextmanager
     def _boundary(self, action: str, path: str, capability: str,
                   passthrough: tuple[type[Exception], ...] = ()) -> Iterator[None]:
-        """Convert hvac/urllib3 exceptions; 404 (InvalidPath) and `passthrough` are left to
+        """Convert transport errors; 404 (InvalidPath) and `passthrough` are left to
         the caller, which converts them in turn."""
         where = f"Vault at {self.addr}"
+        left: tuple[type[Exception], ...] = (vaulthttp.InvalidPath, *passthrough)
         try:
             yield
-        except (hvac.exceptions.InvalidPath, *passthrough):
+        except left:
             raise
-        except (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized) as exc:
+        except vaulthttp.Forbidden as exc:
             raise BackendUnavailable(
                 f"{where} refused to {action} {path} ({_short(exc)}): the token needs the "
                 f"{capability!r} capability on {path}",
                 hint="or the token is invalid or expired: check VAULT_TOKEN / `govern login`"
                 ) from None
-        except hvac.exceptions.VaultDown as exc:
+        except vaulthttp.Unavailable as exc:
             why = "is sealed" if "sealed" in _short(exc).lower() else "is unavailable"
             raise BackendUnavailable(f"{where} {why} (503: {_short(exc)})",
                                      hint="unseal it or try another node") from None
-        except hvac.exceptions.VaultNotInitialized:
+        except vaulthttp.NotInitialized:
             raise BackendUnavailable(f"{where} is not initialized (501)") from None
-        except hvac.exceptions.RateLimitExceeded:
+        except vaulthttp.RateLimited:
             raise BackendUnavailable(f"{where} rate-limited the request to {action} "
                                      f"{path} (429)", hint="retry later") from None
-        except hvac.exceptions.InvalidRequest as exc:
+        except vaulthttp.InvalidRequest as exc:
             raise StoreError(f"{where} rejected the request to {action} {path} "
                              f"(400: {_short(exc)})") from None
-        except hvac.exceptions.VaultError as exc:
-            raise BackendUnavailable(f"{where} failed to {action} {path} "
-                                     f"({type(exc).__name__}: {_short(exc)})") from None
-        except urllib3.exceptions.HTTPError as exc:
-            raise BackendUnavailable(f"cannot reach {where}: {connection_reason(exc)}",
+        except vaulthttp.VaultHTTPError as exc:
+            detail = f"HTTP {exc.status}" + (f": {_short(exc)}" if exc.errors else "")
+            raise BackendUnavailable(f"{where} failed to {action} {path} ({detail})") from None
+        except vaulthttp.TransportError as exc:
+            raise BackendUnavailable(f"cannot reach {where}: {exc.reason}",
                                      hint="check VAULT_ADDR, the network, and that the server "
                                           "is running") from None
         except ValueError:
@@ -170,7 +170,7 @@ class VaultConnection:
                  json: Mapping[str, Any] | None = None,
                  params: Mapping[str, Any] | None = None,
                  passthrough: tuple[type[Exception], ...] = ()) -> dict[str, Any] | None:
-        """One API call; the JSON body, None for 204, or hvac's InvalidPath for a 404."""
+        """One API call; the JSON body, None for 204, or `InvalidPath` for a 404."""
         token = self._resolve_token()
         with self._boundary(action, path, capability, passthrough):
             return self._transport.send(method, path, token=token, json=json, params=params)
@@ -208,7 +208,7 @@ class VaultStore(VaultConnection):
         where = f"vault:{self.addr} (mount {self.mount}"
         return where + (f", namespace {self.namespace})" if self.namespace else ")")
 
-    def _missing_mount(self, exc: hvac.exceptions.InvalidPath) -> GovernError | None:
+    def _missing_mount(self, exc: vaulthttp.InvalidPath) -> GovernError | None:
         if "no handler for route" in _short(exc):
             return StoreError(
                 f"Vault at {self.addr} has no secrets engine at {self.mount}/",
@@ -228,8 +228,8 @@ class VaultStore(VaultConnection):
         path = f"sys/internal/ui/mounts/{self.mount}"
         try:
             info = self._request("GET", path, action="look up the mount", capability="read",
-                                 passthrough=(hvac.exceptions.Forbidden,))
-        except (hvac.exceptions.InvalidPath, hvac.exceptions.Forbidden):
+                                 passthrough=(vaulthttp.Forbidden,))
+        except (vaulthttp.InvalidPath, vaulthttp.Forbidden):
             info = None  # a missing mount answers 403 ("preflight capability check") or 404
         if info is not None:
             data = info.get("data") or {}
@@ -251,15 +251,15 @@ class VaultStore(VaultConnection):
         path = f"sys/mounts/{self.mount}"
         try:
             self._request("POST", path, json=body, action="create the mount",
-                          capability="create", passthrough=(hvac.exceptions.InvalidRequest,))
-        except hvac.exceptions.InvalidRequest as exc:
+                          capability="create", passthrough=(vaulthttp.InvalidRequest,))
+        except vaulthttp.InvalidRequest as exc:
             if "already in use" in _short(exc):
                 raise StoreError(f"a secrets engine exists at {self.mount}/ on {self.addr} but "
                                  "this token cannot read it", hint="ask for a policy with "
                                  f"access to {self.mount}/data/accounts/*") from None
             raise StoreError(f"Vault at {self.addr} refused to create the mount "
                              f"{self.mount}/ (400: {_short(exc)})") from None
-        except hvac.exceptions.InvalidPath:
+        except vaulthttp.InvalidPath:
             raise BackendUnavailable(f"Vault at {self.addr} answered 404 to create the mount "
                                      f"at {path}") from None
         self._mount_ok = True
@@ -272,7 +272,7 @@ class VaultStore(VaultConnection):
         """A read that may find nothing: None for a 404, unless the mount itself is missing."""
         try:
             return self._request(method, path, action=action, capability=capability) or {}
-        except hvac.exceptions.InvalidPath as exc:
+        except vaulthttp.InvalidPath as exc:
             missing = self._missing_mount(exc)
             if missing:
                 raise missing from None
@@ -334,28 +334,12 @@ class VaultStore(VaultConnection):
                                 thread_name_prefix="govern-vault") as pool:
             return builtins.list(pool.map(work, refs))
 
-    def metadata_many(self, refs: Sequence[str]) -> dict[str, CredentialMetadata | None]:
-        for ref in refs:
-            validate_ref(ref)
-        if not refs:
-            return {}
-        self._resolve_token()  # once, before the threads
-        found = self._parallel(self._read_metadata, builtins.list(refs))
-        return {ref: None if data is None else self._to_metadata(ref, data)
-                for ref, data in zip(refs, found, strict=True)}
-
-    def get_many(self, refs: Sequence[str]) -> dict[str, Secret]:
-        if not refs:
-            return {}
-        self._resolve_token()
-        return dict(zip(refs, self._parallel(self.get, builtins.list(refs)), strict=True))
-
     def get(self, ref: str, version: int | None = None) -> Secret:
         path = self._data_path(ref)
         params = {"version": int(version)} if version is not None else None
         try:
             body = self._request("GET", path, params=params, action="read", capability="read")
-        except hvac.exceptions.InvalidPath as exc:
+        except vaulthttp.InvalidPath as exc:
             missing = self._missing_mount(exc)
             if missing:
                 raise missing from None
@@ -379,22 +363,46 @@ class VaultStore(VaultConnection):
         full_meta = normalize_meta(validate_ref(ref), meta)
         if not self._mount_ok:
             self.ensure_mount(create=False)
+        version, created = self._write_version(ref, secret, full_meta, rotated_by, reason)
+        if version == 1:
+            return CredentialMetadata(ref=ref, current_version=1, versions=1, created_at=created,
+                                      updated_at=created, rotated_by=rotated_by, reason=reason,
+                                      meta=full_meta)
+        found = self.metadata(ref)
+        if found is None:
+            raise StoreError(f"{ref!r} disappeared from {self.describe()} while being written")
+        return found
+
+    def _write_version(self, ref: str, secret: Secret, meta: Mapping[str, str],
+                       rotated_by: str, reason: str,
+                       cas: int | None = None) -> tuple[int, datetime]:
+        """Write a new version, then who wrote it and why; (version, its creation time).
+        With `cas`, Vault refuses the write unless `cas` is still the current version."""
         path = self._data_path(ref)
+        body: dict[str, Any] = {"data": secret.to_payload()}
+        if cas is not None:
+            body["options"] = {"cas": cas}
         try:
-            body = self._request("POST", path, json={"data": secret.to_payload()},
-                                 action="write", capability="create")
-        except hvac.exceptions.InvalidPath as exc:
+            answer = self._request("POST", path, json=body, action="write", capability="create",
+                                   passthrough=(vaulthttp.InvalidRequest,))
+        except vaulthttp.InvalidPath as exc:
             raise self._missing_mount(exc) or BackendUnavailable(
                 f"Vault at {self.addr} answered 404 to write {path}") from None
-        info = (body or {}).get("data") or {}
+        except vaulthttp.InvalidRequest as exc:
+            if cas is not None and "check-and-set" in _short(exc):
+                raise StoreError(f"{ref!r} got a new version in {self.describe()} while govern "
+                                 "was rotating it; nothing was overwritten",
+                                 hint="run the command again") from None
+            raise StoreError(f"Vault at {self.addr} rejected the request to write {path} "
+                             f"(400: {_short(exc)})") from None
+        info = (answer or {}).get("data") or {}
         try:
             version = int(info["version"])
             created = parse_time(str(info["created_time"]))
         except (KeyError, TypeError, ValueError):
             raise BackendUnavailable(f"Vault at {self.addr} did not confirm the write of "
                                      f"{path}") from None
-        rotated_at = format_time(utc_now())
-        custom = {**full_meta, "rotated_at": rotated_at, "rotated_by": rotated_by,
+        custom = {**meta, "rotated_at": format_time(utc_now()), "rotated_by": rotated_by,
                   "reason": reason, "govern_version": str(version)}
         try:
             self._request("POST", self._meta_path(ref), json={"custom_metadata": custom},
@@ -404,14 +412,7 @@ class VaultStore(VaultConnection):
                           + exc.message
             exc.args = (exc.message,)
             raise
-        if version == 1:
-            return CredentialMetadata(ref=ref, current_version=1, versions=1, created_at=created,
-                                      updated_at=created, rotated_by=rotated_by, reason=reason,
-                                      meta=full_meta)
-        found = self.metadata(ref)
-        if found is None:
-            raise StoreError(f"{ref!r} disappeared from {self.describe()} while being written")
-        return found
+        return version, created
 
     def put_many(
         self, items: builtins.list[NewCredential], *, rotated_by: str, reason: str
@@ -424,10 +425,9 @@ class VaultStore(VaultConnection):
         validate_rotation(rotated_by, reason)
         if not items:
             return []
+        refuse_duplicates([item.ref for item in items])
         self._resolve_token()
         by_ref = {item.ref: item for item in items}
-        if len(by_ref) != len(items):
-            raise UsageError("the same credential is given twice; nothing was stored")
 
         def put_one(ref: str) -> CredentialMetadata:
             item = by_ref[ref]
@@ -436,13 +436,64 @@ class VaultStore(VaultConnection):
 
         return self._parallel(put_one, [item.ref for item in items])
 
+    def rotate_many(
+        self,
+        refs: Sequence[str],
+        new_password: Callable[[str], str],
+        *,
+        rotated_by: str,
+        reason: str,
+        unless_since: datetime | None = None,
+    ) -> builtins.list[Rotation]:
+        """Three requests per ref, in one worker each (8 at a time): read the current
+        version (KV v2 returns its custom_metadata with it), write the new version with
+        check-and-set on the one read, write the who/why metadata."""
+        validate_rotation(rotated_by, reason)
+        refs = [validate_ref(ref) for ref in refs]
+        refuse_duplicates(refs)
+        if not refs:
+            return []
+        if not self._mount_ok:
+            self.ensure_mount(create=False)
+        self._resolve_token()
+
+        def rotate(ref: str) -> Rotation:
+            path = self._data_path(ref)
+            body = self._lookup("GET", path, action="read", capability="read")
+            if body is None:
+                return Rotation(ref, "missing", None)
+            data = body.get("data") or {}
+            info, payload = data.get("metadata"), data.get("data")
+            if not isinstance(info, dict) or not isinstance(payload, dict):
+                # A 200 without data: the current version was deleted or destroyed.
+                raise CredentialNotFound(f"the current version of {ref!r} was deleted in "
+                                         f"{self.describe()}; restore it or store a new one "
+                                         "with `govern creds set`")
+            try:
+                version = int(info["version"])
+                written = parse_time(str(info["created_time"]))
+            except (KeyError, TypeError, ValueError):
+                raise StoreError(f"malformed metadata for {path} at {self.addr}") from None
+            custom: dict[str, str] = info.get("custom_metadata") or {}
+            own = custom.get("govern_version") == str(version)
+            if (unless_since is not None and own and custom.get("reason") == reason
+                    and written >= unless_since):
+                return Rotation(ref, "already", version)
+            secret = Secret.from_payload(payload).replace_password(new_password(ref))
+            meta = {k: str(v) for k, v in custom.items() if k not in RESERVED_META_KEYS}
+            new_version, _ = self._write_version(ref, secret, meta, rotated_by, reason,
+                                                 cas=version)
+            return Rotation(ref, "rotated", new_version)
+
+        return self._parallel(rotate, refs)
+
     def delete(self, ref: str) -> None:
         if self._read_metadata(ref) is None:
             raise CredentialNotFound(f"no credential for {ref!r} in {self.describe()}")
         path = self._meta_path(ref)
         try:
             self._request("DELETE", path, action="delete", capability="delete")
-        except hvac.exceptions.InvalidPath:
+        except vaulthttp.InvalidPath:
             raise CredentialNotFound(f"no credential for {ref!r} in "
                                      f"{self.describe()}") from None
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from govern import auditlog
-from govern.credentials import CredentialStore, NewCredential, actor
+from govern.credentials import CredentialStore, actor
 from govern.credentials.passwords import generate_password, password_policy_for
 from govern.errors import UsageError
 from govern.inventory.edit import InventoryEditor
@@ -130,52 +130,38 @@ def _rotate_all(
     reason: str,
     journal: Journal,
 ) -> dict[str, dict[str, Any]]:
-    """A new generated version of every credential the person could read: batched reads,
-    one batched write (one atomic file write; bounded concurrency on Vault). Resumable: a
-    credential whose current version already says `revoke PERSON` and was written after the
-    journal started is not rotated again."""
+    """A new generated version of every credential the person could read, in one batch (one
+    atomic file write; on Vault, bounded concurrency). Resumable: a credential whose current
+    version already says `revoke PERSON` and was written after the journal started is not
+    rotated again."""
     store = open_store()
     platforms: dict[str, str] = {}
     accounts: dict[str, str] = {}
     for account, ref, platform in plan.credentials:  # two accounts may share one login
         platforms.setdefault(ref, platform)
         accounts.setdefault(ref, account)
-    metas = store.metadata_many(list(platforms))
-    started = dt.datetime.fromisoformat(journal.data["started_at"])
+    policies = {ref: password_policy_for(platform, catalog) for ref, platform in platforms.items()}
+    done = store.rotate_many(
+        list(platforms),
+        lambda ref: generate_password(policies[ref]),
+        rotated_by=who,
+        reason=reason,
+        unless_since=dt.datetime.fromisoformat(journal.data["started_at"]),
+    )
     results: dict[str, dict[str, Any]] = {}
-    todo = []
-    for ref, meta in metas.items():
-        if meta is None:
-            results[ref] = {
-                "account": accounts[ref],
+    for rotation in done:
+        if rotation.status == "missing":
+            results[rotation.ref] = {
+                "account": accounts[rotation.ref],
                 "rotated": False,
                 "why": "no credential in the store",
             }
-        elif meta.reason == reason and meta.updated_at >= started:
-            results[ref] = {
-                "account": accounts[ref],
-                "rotated": True,
-                "version": meta.current_version,
-            }
         else:
-            todo.append(ref)
-    current = store.get_many(todo)
-    items = [
-        NewCredential(
-            ref=ref,
-            secret=current[ref].replace_password(
-                generate_password(password_policy_for(platforms[ref], catalog))
-            ),
-            meta=dict(metas[ref].meta),  # type: ignore[union-attr]
-        )
-        for ref in todo
-    ]
-    for stored in store.put_many(items, rotated_by=who, reason=reason):
-        results[stored.ref] = {
-            "account": accounts[stored.ref],
-            "rotated": True,
-            "version": stored.current_version,
-        }
+            results[rotation.ref] = {
+                "account": accounts[rotation.ref],
+                "rotated": True,
+                "version": rotation.version,
+            }
     return results
 
 

@@ -69,7 +69,8 @@ class Journal:
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(self.data, sort_keys=True, separators=(",", ":"))  # `jq .` to read
+        atomic_write_text(self.path, text + "\n")
 
     def state(self, step: str) -> str | None:
         entry = self.data["steps"].get(step)

@@ -1,7 +1,7 @@
 """The connection govern.vault talks through: the credential store's `VaultConnection`
 (token sources, thread-local clients, error conversion) plus the few verbs enforcement needs.
 
-Every hvac exception is converted here or in `VaultConnection`; callers see `GovernError`s.
+Every transport error is converted here or in `VaultConnection`; callers see `GovernError`s.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import hvac.exceptions
-
+from govern.credentials.vaulthttp import InvalidPath
 from govern.credentials.vaultstore import VaultConnection, vault_address
 from govern.errors import BackendUnavailable, StoreError
 
@@ -22,7 +21,7 @@ class VaultClient(VaultConnection):
         """LIST `path`: its `data` (keys, key_info), empty when nothing is there (404)."""
         try:
             body = self.request("LIST", path, action="list", capability="list")
-        except hvac.exceptions.InvalidPath:
+        except InvalidPath:
             return {}
         data = (body or {}).get("data")
         return data if isinstance(data, dict) else {}
@@ -31,7 +30,7 @@ class VaultClient(VaultConnection):
         """GET `path`: its `data`, None when it does not exist."""
         try:
             body = self.request("GET", path, action="read", capability="read")
-        except hvac.exceptions.InvalidPath:
+        except InvalidPath:
             return None
         data = (body or {}).get("data")
         return data if isinstance(data, dict) else None
@@ -40,13 +39,13 @@ class VaultClient(VaultConnection):
               action: str = "write") -> dict[str, Any] | None:
         try:
             return self.request("POST", path, json=body, action=action, capability=capability)
-        except hvac.exceptions.InvalidPath:
+        except InvalidPath:
             raise StoreError(f"Vault at {self.addr} has no endpoint {path} (404)") from None
 
     def delete(self, path: str) -> None:
         try:
             self.request("DELETE", path, action="delete", capability="delete")
-        except hvac.exceptions.InvalidPath:
+        except InvalidPath:
             return  # already gone: the wanted outcome
 
     def check(self) -> None:

@@ -105,22 +105,65 @@ def test_put_many_stores_each_item(store: CredentialStore) -> None:
     assert store.get("acct-3") == Secret(password="pw-3")
 
 
-def test_batch_reads_match_single_reads(store: CredentialStore) -> None:
+def test_rotate_many_writes_a_new_version_keeping_everything_but_the_password(
+        store: CredentialStore) -> None:
     for i in range(6):
-        put(store, f"acct-{i}", Secret(username=f"u{i}", password=f"pw-{i}"))
-    put(store, "acct-2", Secret(username="u2", password="pw-2-new"), reason="rotated")
+        put(store, f"acct-{i}", Secret(username=f"u{i}", password=f"pw-{i}",
+                                       fields={"totp_seed": f"SEED{i}"}), platform=f"p{i}")
+    put(store, "acct-2", Secret(username="u2", password="pw-2-new", fields={"totp_seed": "S"}),
+        reason="rotated", platform="p2")
     refs = [f"acct-{i}" for i in range(6)] + ["absent"]
-    metas = store.metadata_many(refs)
-    assert list(metas) == refs and metas["absent"] is None
-    for ref in refs[:-1]:
-        assert metas[ref] == store.metadata(ref)
-    assert metas["acct-2"].current_version == 2  # type: ignore[union-attr]
-    secrets = store.get_many(refs[:-1])
-    assert secrets == {ref: store.get(ref) for ref in refs[:-1]}
-    assert secrets["acct-2"].password == "pw-2-new"
-    with pytest.raises(CredentialNotFound):
-        store.get_many(["acct-1", "absent"])
-    assert store.get_many([]) == {} and store.metadata_many([]) == {}
+    done = store.rotate_many(refs, lambda ref: f"generated-for-{ref}", rotated_by="revoker",
+                             reason="revoke jdoe")
+    assert [(r.ref, r.status, r.version) for r in done] == [
+        *((f"acct-{i}", "rotated", 3 if i == 2 else 2) for i in range(6)),
+        ("absent", "missing", None)]
+    for i in range(6):
+        ref = f"acct-{i}"
+        secret = store.get(ref)
+        assert secret.password == f"generated-for-{ref}"
+        assert secret.username == f"u{i}" and dict(secret.fields) == {
+            "totp_seed": "S" if i == 2 else f"SEED{i}"}
+        meta = store.metadata(ref)
+        assert meta is not None
+        assert (meta.rotated_by, meta.reason, dict(meta.meta)) == (
+            "revoker", "revoke jdoe", {"account": ref, "platform": f"p{i}"})
+    assert store.get("acct-2", version=2).password == "pw-2-new"  # older versions are kept
+    assert store.rotate_many([], lambda ref: "x", rotated_by="a", reason="b") == []
+
+
+def test_rotate_many_skips_what_a_resumed_run_already_rotated(store: CredentialStore) -> None:
+    put(store, "done-before", Secret(password="pw-1"))
+    put(store, "other-reason", Secret(password="pw-1"))
+    put(store, "todo", Secret(password="pw-1"))
+    first = store.rotate_many(["done-before"], lambda ref: "first-run-pw", rotated_by="revoker",
+                              reason="revoke jdoe")
+    assert [(r.status, r.version) for r in first] == [("rotated", 2)]
+    since = store.metadata("done-before").updated_at  # type: ignore[union-attr]
+    put(store, "other-reason", Secret(password="pw-2"), reason="set")
+    again = store.rotate_many(["done-before", "other-reason", "todo"],
+                              lambda ref: "second-run-pw", rotated_by="revoker",
+                              reason="revoke jdoe", unless_since=since)
+    assert [(r.ref, r.status, r.version) for r in again] == [
+        ("done-before", "already", 2), ("other-reason", "rotated", 3), ("todo", "rotated", 2)]
+    assert store.get("done-before").password == "first-run-pw"
+    # A rotation for the same reason before `since` (an earlier revoke) is done again.
+    later = store.metadata("todo").updated_at  # type: ignore[union-attr]
+    time.sleep(0.01)
+    last = store.rotate_many(["done-before"], lambda ref: "third-run-pw", rotated_by="revoker",
+                             reason="revoke jdoe", unless_since=later.replace(year=later.year + 1))
+    assert [(r.status, r.version) for r in last] == [("rotated", 3)]
+
+
+def test_rotate_many_refuses_bad_input_before_any_write(store: CredentialStore) -> None:
+    put(store, "once", Secret(password="pw-1"))
+    with pytest.raises(UsageError):
+        store.rotate_many(["once", "once"], lambda ref: "x", rotated_by="a", reason="b")
+    with pytest.raises(UsageError):
+        store.rotate_many(["once", "../x"], lambda ref: "x", rotated_by="a", reason="b")
+    with pytest.raises(UsageError):
+        store.rotate_many(["once"], lambda ref: "x", rotated_by="", reason="b")
+    assert store.get("once").password == "pw-1"
 
 
 def test_put_many_refuses_a_ref_given_twice(store: CredentialStore) -> None:

@@ -191,6 +191,37 @@ def test_deleted_version(vault_server: VaultServer, vault_store: VaultStore,
     assert vault_store.get("acct-a").password == "second"
 
 
+def test_rotation_never_overwrites_a_version_written_meanwhile(vault_store: VaultStore) -> None:
+    """Between reading a credential and writing its rotation, someone stores a new password:
+    check-and-set makes the rotation fail for that one instead of overwriting it."""
+    put(vault_store, "raced")
+    put(vault_store, "calm")
+
+    def password(ref: str) -> str:
+        if ref == "raced":  # another writer, after govern's read
+            put(vault_store, "raced", Secret(username="vault-user", password="typed-by-hand"))
+        return f"generated-{ref}"
+
+    with pytest.raises(StoreError) as caught:
+        vault_store.rotate_many(["raced", "calm"], password, rotated_by="revoker",
+                                reason="revoke jdoe")
+    assert caught.value.message == (f"'raced' got a new version in {vault_store.describe()} "
+                                    "while govern was rotating it; nothing was overwritten")
+    assert vault_store.get("raced").password == "typed-by-hand"
+    assert vault_store.metadata("raced").current_version == 2  # type: ignore[union-attr]
+
+
+def test_rotation_of_a_deleted_current_version_reports_it_missing(
+        vault_server: VaultServer, vault_store: VaultStore, vault_mount: str) -> None:
+    """No usable secret to keep the username of: reported (the revoke checklist then says to
+    set a new one), not guessed."""
+    put(vault_store)
+    vault_server.api("POST", f"{vault_mount}/delete/accounts/acct-a", json={"versions": [1]})
+    done = vault_store.rotate_many(["acct-a"], lambda ref: "new-pw", rotated_by="revoker",
+                                   reason="revoke jdoe")
+    assert [(r.status, r.version) for r in done] == [("missing", None)]
+
+
 def test_list_many_with_bounded_concurrency(vault_store: VaultStore) -> None:
     refs = [f"acct-{i:03d}" for i in range(40)]
     for ref in refs:

@@ -5,20 +5,24 @@ endpoint with a private CA, a broken answer), a local HTTP server speaking just 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.server
 import ipaddress
 import json
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from faultproxy import TcpProxy
 from vaultserver import VaultServer
 
 from govern.credentials import NewCredential, Secret
@@ -174,13 +178,12 @@ def test_the_proxy_variables_are_honoured(
     (503, {"errors": ["Vault is sealed"]}, None,
      "Vault at {addr} is sealed (503: Vault is sealed)"),
     (500, {"errors": ["1 error occurred:\n\t* internal error\n\n"]}, None,
-     "Vault at {addr} failed to list govern/metadata/accounts (InternalServerError: "
-     "internal error)"),
+     "Vault at {addr} failed to list govern/metadata/accounts (HTTP 500: internal error)"),
     (403, {"errors": ["permission denied"]}, None,
      "Vault at {addr} refused to list govern/metadata/accounts (permission denied): the "
      "token needs the 'list' capability on govern/metadata/accounts"),
     (502, None, b"Bad Gateway", "Vault at {addr} failed to list govern/metadata/accounts "
-                                "(BadGateway: BadGateway)"),
+                                "(HTTP 502)"),
 ])
 def test_odd_answers_are_one_line_errors(
         local_server: Callable[..., LocalServer], status: int, body: object,
@@ -193,11 +196,115 @@ def test_odd_answers_are_one_line_errors(
 
 
 def test_one_pool_serves_concurrent_batches(vault_store: VaultStore) -> None:
-    """put_many/get_many run 8 workers over one shared pool: every item arrives intact."""
+    """put_many and rotate_many run 8 workers over one shared pool: every item arrives
+    intact, each with its own password."""
     items = [NewCredential(ref=f"pool-{i:02d}", secret=Secret(username=f"u{i}",
                                                                password=f"pw-{i:02d}-x"),
                            meta={}) for i in range(40)]
     vault_store.put_many(items, rotated_by="tester", reason="setup")
-    found = vault_store.get_many([item.ref for item in items])
-    assert {ref: secret.password for ref, secret in found.items()} == {
-        item.ref: item.secret.password for item in items}
+    refs = [item.ref for item in items]
+    done = vault_store.rotate_many(refs, lambda ref: f"new-{ref}", rotated_by="tester",
+                                   reason="rotate")
+    assert [(r.ref, r.status, r.version) for r in done] == [(ref, "rotated", 2) for ref in refs]
+    for i, ref in enumerate(refs):
+        assert vault_store.get(ref) == Secret(username=f"u{i}", password=f"new-{ref}")
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused(
+        vault_server: VaultServer, vault_mount: str) -> None:
+    """Keep-alive connections are kept per thread; when the server (or a load balancer)
+    drops one while it is idle, the next request, a write, goes out once on a new one."""
+    proxy = TcpProxy("127.0.0.1", urlparse(vault_server.addr).port or 0)
+    proxy.start()
+    try:
+        store = VaultStore(proxy.addr, mount=vault_mount, env=vault_server.env())
+        put = store.put("idle", Secret(password="first-pw"), meta={}, rotated_by="t",
+                        reason="set")
+        assert put.current_version == 1
+        proxy.stop()  # closes every open connection
+        proxy.start()
+        again = store.put("idle", Secret(password="second-pw"), meta={}, rotated_by="t",
+                          reason="set")
+        assert again.current_version == 2  # sent exactly once
+        assert store.get("idle").password == "second-pw"
+    finally:
+        proxy.stop()
+
+
+class ConnectProxy:
+    """An HTTPS proxy: answers CONNECT host:port, then relays bytes both ways."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.addr = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connects: list[str] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
+
+    def _tunnel(self, client: socket.socket) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += client.recv(4096)
+        line = head.split(b"\r\n", 1)[0].decode()
+        self.connects.append(line)
+        host, port = line.split()[1].rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)))
+        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        for src, dst in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_https_through_a_connect_proxy_still_verifies_the_server(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        local_server: Callable[..., LocalServer]) -> None:
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = local_server(answer(200, EMPTY_LIST), tls=context)
+    proxy = ConnectProxy()
+    try:
+        for name in ("HTTPS_PROXY", "https_proxy"):
+            monkeypatch.setenv(name, proxy.addr)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        trusted = VaultStore(server.addr, env={"VAULT_TOKEN": "t0ken-value",
+                                               "VAULT_CACERT": str(cert)})
+        assert trusted.list() == []
+        port = urlparse(server.addr).port
+        assert [c.rsplit(" ", 1)[0] for c in proxy.connects] == [f"CONNECT 127.0.0.1:{port}"]
+        with pytest.raises(BackendUnavailable) as caught:
+            VaultStore(server.addr, env={"VAULT_TOKEN": "t0ken-value"}).list()
+        assert caught.value.message.endswith(": TLS verification failed")
+    finally:
+        proxy.close()
+
+
+def test_a_server_that_never_answers_times_out() -> None:
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts (backlog), never answers
+    try:
+        addr = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        store = VaultStore(addr, env={"VAULT_TOKEN": "t0ken-value",
+                                      "VAULT_CLIENT_TIMEOUT": "0.3"})
+        with pytest.raises(BackendUnavailable) as caught:
+            store.list()
+        assert caught.value.message == f"cannot reach Vault at {addr}: timed out"
+    finally:
+        silent.close()
