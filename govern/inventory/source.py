@@ -149,10 +149,19 @@ def _diagnose(path: str, text: str, message: str) -> list[Problem]:
     return [Problem(path, 1, 1, f"invalid YAML: {message.splitlines()[0]}")]
 
 
+def anchors_and_aliases(text: str) -> tuple[bool, bool]:
+    """Whether the text seems to define anchors (`&a`) and to use aliases (`*a`); either
+    may be a false positive (a `*` in a plain scalar), never a false negative."""
+    return (
+        "&" in text and _ANCHOR.search(text) is not None,
+        "*" in text and _ALIAS.search(text) is not None,
+    )
+
+
 def _alias_bomb(text: str) -> tuple[int, int] | None:
     """Position of the alias at which expansion passes MAX_ALIAS_BYTES, if one does.
     Only documents that seem to use anchors and aliases are scanned (libyaml events)."""
-    if not ("&" in text and "*" in text and _ANCHOR.search(text) and _ALIAS.search(text)):
+    if not all(anchors_and_aliases(text)):
         return None
     sizes: dict[str, int] = {}
     open_: list[list[Any]] = []  # [anchor, expanded size so far] of each open collection
@@ -288,18 +297,7 @@ class SourceMap:
     def _section_spans(self) -> dict[str, tuple[int, int, int]]:
         """Top-level key -> (start offset, end offset, 0-based start line)."""
         if self._sections is None:
-            text = self._text
-            heads: list[tuple[int, int, str]] = []
-            line, previous = 0, 0
-            for match in _TOP_KEY.finditer(text):
-                line += text.count("\n", previous, match.start())
-                previous = match.start()
-                heads.append((match.start(), line, match.group(1).strip("'\"")))
-            spans: dict[str, tuple[int, int, int]] = {}
-            for n, (offset, first_line, name) in enumerate(heads):
-                end = heads[n + 1][0] if n + 1 < len(heads) else len(text)
-                spans.setdefault(name, (offset, end, first_line))
-            self._sections = spans
+            self._sections = section_spans(self._text)
         return self._sections
 
     def _item_starts(self, section: str) -> list[tuple[int, int]] | None:
@@ -312,19 +310,15 @@ class SourceMap:
         values = self._data.get(section) if isinstance(self._data, dict) else None
         if span is not None and isinstance(values, list):
             start, end, line = span
-            text = self._text
-            first = _FIRST_DASH.search(text, start, end)
-            if first is not None and _BLOCK_START.fullmatch(text, start, first.start()):
-                dash = re.compile(rf"^{re.escape(first.group(1))}-(?:[ \t\r]|$)", re.M)
-                found = []
+            found = block_sequence(self._text, start, end)
+            if found is not None and len(found[0]) == len(values):
+                result = []
                 previous = start
-                for match in dash.finditer(text, start, end):
-                    line += text.count("\n", previous, match.start())
-                    previous = match.start()
-                    found.append((match.start(), line))
-                if len(found) == len(values):
-                    result = found
-            elif not values:
+                for offset in found[0]:
+                    line += self._text.count("\n", previous, offset)
+                    previous = offset
+                    result.append((offset, line))
+            elif found is None and not values:
                 result = []
         self._items[section] = result
         return result
@@ -370,6 +364,49 @@ class SourceMap:
             except yaml.YAMLError:
                 self._whole = None
         return self._whole if isinstance(self._whole, yaml.Node) else None
+
+
+def section_spans(text: str) -> dict[str, tuple[int, int, int]]:
+    """Top-level key -> (start offset, end offset, 0-based start line) of its first
+    occurrence: the text from the key to the next top-level key."""
+    heads: list[tuple[int, int, str]] = []
+    line, previous = 0, 0
+    for match in _TOP_KEY.finditer(text):
+        line += text.count("\n", previous, match.start())
+        previous = match.start()
+        heads.append((match.start(), line, match.group(1).strip("'\"")))
+    spans: dict[str, tuple[int, int, int]] = {}
+    for n, (offset, first_line, name) in enumerate(heads):
+        end = heads[n + 1][0] if n + 1 < len(heads) else len(text)
+        spans.setdefault(name, (offset, end, first_line))
+    return spans
+
+
+def block_sequence(text: str, start: int, end: int) -> tuple[list[int], int] | None:
+    """The block sequence that is the value of the key whose line starts at `start`: the
+    offset of each item's first line, and where the sequence ends (the first line before
+    `end` that is neither blank, a comment, an item's dash nor indented deeper than it).
+    None when the value is not a block sequence (a flow sequence, a scalar, a mapping).
+    Nothing is parsed: callers check the result against the data."""
+    first = _FIRST_DASH.search(text, start, end)
+    if first is None or not _BLOCK_START.fullmatch(text, start, first.start()):
+        return None
+    dash, outside = _sequence_lines(first.group(1))
+    after_first = text.find("\n", first.start(), end)
+    stop = outside.search(text, after_first + 1, end) if after_first >= 0 else None
+    seq_end = stop.start() if stop is not None else end
+    return [match.start() for match in dash.finditer(text, first.start(), seq_end)], seq_end
+
+
+@functools.lru_cache(maxsize=32)
+def _sequence_lines(indent: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """For items whose dash is after `indent`: (an item's first line, a line that ends
+    the sequence: not blank, not a comment, not an item's, not indented deeper)."""
+    at = re.escape(indent)
+    return (
+        re.compile(rf"^{at}-(?:[ \t\r]|$)", re.M),
+        re.compile(rf"^(?!{at}-(?:[ \t\r]|$)|{at}[ \t]|[ \t]*(?:#|\r?$))", re.M),
+    )
 
 
 def _walk(node: yaml.Node, pointer: Pointer, key: bool) -> tuple[int, int] | None:
@@ -443,4 +480,14 @@ def load_yaml(path: Path, *, display: str | None = None) -> tuple[Any, SourceMap
     return data, SourceMap(shown, text, data)
 
 
-__all__ = ["SourceMap", "load_yaml", "parse", "read_text", "suggest", "validation_problems"]
+__all__ = [
+    "SourceMap",
+    "anchors_and_aliases",
+    "block_sequence",
+    "load_yaml",
+    "parse",
+    "read_text",
+    "section_spans",
+    "suggest",
+    "validation_problems",
+]
