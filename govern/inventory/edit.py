@@ -56,6 +56,10 @@ class EditConflict(GovernError):
     """The file changed between reading and writing (exit 2)."""
 
 
+class UnsafeEdit(GovernError):
+    """The edited text would not read back as the edited data; nothing written (exit 2)."""
+
+
 class InventoryEditor:
     """One inventory file with the edits govern makes to it.
 
@@ -79,6 +83,8 @@ class InventoryEditor:
             self._data: Any = parse(str(path), self._original)
         except InputError:
             self._data = None
+        # Whether the result can be checked against the edited data read by the fast reader.
+        self._checkable = isinstance(self._data, dict)
         # Each account's grants as they were, to tell deleted, raised and added ones apart.
         self._grants_before: dict[int, tuple[dict[str, Any], list[tuple[Any, Any]]]] = {}
         if not isinstance(self._data, dict):
@@ -152,6 +158,15 @@ class InventoryEditor:
         new = self.text()
         if new == self._original:
             return False
+        if self.last_path == "roundtrip" and self._checkable and not self._reads_back(new):
+            # ruamel.yaml can emit text that is not the data it was given (e.g. an emptied
+            # list after a comment becomes `key:   # c` + `[]` at column 0): never write it.
+            raise UnsafeEdit(
+                f"govern could not edit {self.path} safely: the edited file would not read "
+                "back as intended; nothing was written",
+                hint="make the change by hand (see `govern revoke --dry-run` for what it is), "
+                "then run the same command again",
+            )
         current = hashlib.sha256(self.path.read_bytes()).hexdigest()
         if current != self._digest:
             raise EditConflict(
@@ -160,6 +175,12 @@ class InventoryEditor:
             )
         atomic_write_text(self.path, new)
         return True
+
+    def _reads_back(self, text: str) -> bool:
+        try:
+            return bool(parse(str(self.path), text) == self._data)
+        except InputError:
+            return False
 
     def _roundtrip(self) -> str:
         out = io.StringIO()

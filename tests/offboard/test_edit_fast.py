@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from govern.cli.main import cli
+from govern.inventory.edit import InventoryEditor, UnsafeEdit
 
 
 def run(*args: str) -> Result:
@@ -63,3 +64,35 @@ def test_revoke_of_a_holder_of_many_accounts_changes_only_their_lines(org: Path)
     assert inventory.read_text() == before.replace(
         "      - {person: volunteer, role: editor}\n", ""
     ).replace("level: C}\nentities", "level: C, status: departed, left_on: 2026-11-22}\nentities")
+
+
+
+def test_an_edit_that_would_not_read_back_is_never_written(tmp_path: Path) -> None:
+    """ruamel.yaml writes a list emptied after a comment as `access:   # note` + `[]` at
+    column 0, which is not the edited data. The editor refuses (exit 2) and writes nothing.
+    (`govern revoke` never empties an access list, since it refuses to leave an account
+    without an admin; the guard is for every path to the whole-file round trip.)"""
+    inventory = tmp_path / "inventory.yaml"
+    before = ("version: 1\n"
+              "organization: {name: T, domains: [t.test]}\n"
+              "people:\n"
+              "  - {id: vol, name: Vol, email: vol@t.test, level: C}\n"
+              "entities:\n"
+              "  - {id: e, name: E, head: vol}\n"
+              "accounts:\n"
+              "  - id: c\n"
+              "    entity: e\n"
+              "    platform: instagram\n"
+              "    handle: gram\n"
+              "    access:   # emptied\n"
+              "      - {person: vol, role: admin}\n")
+    inventory.write_text(before)
+    editor = InventoryEditor(inventory)
+    assert editor.remove_grants("vol") == [("c", "admin")]
+    with pytest.raises(UnsafeEdit) as caught:
+        editor.save()
+    assert editor.last_path == "roundtrip"
+    assert caught.value.exit_code == 2
+    assert caught.value.message == (f"govern could not edit {inventory} safely: the edited "
+                                    "file would not read back as intended; nothing was written")
+    assert inventory.read_text() == before
