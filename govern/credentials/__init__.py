@@ -90,6 +90,15 @@ def refuse_duplicates(refs: Sequence[str]) -> None:
         raise UsageError("the same credential is given twice; nothing was stored")
 
 
+def checked_batch(refs: Sequence[str], rotated_by: str, reason: str) -> list[str]:
+    """The refs of a batch rotation, each valid and named once, with a valid who/why;
+    raises `UsageError` before anything is read or written."""
+    validate_rotation(rotated_by, reason)
+    checked = [validate_ref(ref) for ref in refs]
+    refuse_duplicates(checked)
+    return checked
+
+
 def validate_rotation(rotated_by: str, reason: str) -> None:
     _validate_text("rotated_by", rotated_by)
     _validate_text("reason", reason)

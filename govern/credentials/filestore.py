@@ -52,6 +52,7 @@ from govern.credentials import (
     Prompt,
     Rotation,
     Secret,
+    checked_batch,
     format_time,
     keyring_get,
     keyring_set,
@@ -395,9 +396,7 @@ class FileStore:
         unless_since: datetime | None = None,
     ) -> builtins.list[Rotation]:
         """Read, decide and write under one lock, in one atomic write (all or nothing)."""
-        validate_rotation(rotated_by, reason)
-        refs = [validate_ref(ref) for ref in refs]
-        refuse_duplicates(refs)
+        refs = checked_batch(refs, rotated_by, reason)
         with self._locked():
             doc = self._load()
             keys = self._unlock(doc)

@@ -28,6 +28,7 @@ from govern.credentials import (
     NewCredential,
     Rotation,
     Secret,
+    checked_batch,
     format_time,
     keyring_get,
     keyring_set,
@@ -448,9 +449,7 @@ class VaultStore(VaultConnection):
         """Three requests per ref, in one worker each (8 at a time): read the current
         version (KV v2 returns its custom_metadata with it), write the new version with
         check-and-set on the one read, write the who/why metadata."""
-        validate_rotation(rotated_by, reason)
-        refs = [validate_ref(ref) for ref in refs]
-        refuse_duplicates(refs)
+        refs = checked_batch(refs, rotated_by, reason)
         if not refs:
             return []
         if not self._mount_ok:
