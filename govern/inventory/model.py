@@ -35,6 +35,44 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
 
+class GithubConnector(_Model):
+    api_url: str | None = Field(
+        default=None,
+        description="REST API root for GitHub Enterprise Server (e.g. https://ghe.example/api/v3); "
+        "GOVERN_GITHUB_API_URL overrides it.",
+    )
+
+
+class MetaConnector(_Model):
+    business_id: str | None = Field(
+        default=None,
+        description="Id of the Meta Business portfolio that owns the pages and Instagram accounts.",
+        examples=["1234567890"],
+    )
+
+
+class GoogleConnector(_Model):
+    pass
+
+
+class LinkedinConnector(_Model):
+    pass
+
+
+class TiktokConnector(_Model):
+    bc_id: str | None = Field(default=None, description="TikTok Business Center id.")
+
+
+class Connectors(_Model):
+    """Per-platform settings of the live connectors (docs/connectors.md); all optional."""
+
+    github: GithubConnector | None = None
+    meta: MetaConnector | None = None
+    google: GoogleConnector | None = None
+    linkedin: LinkedinConnector | None = None
+    tiktok: TiktokConnector | None = None
+
+
 class Organization(_Model):
     name: str = Field(description="The organization's name.", examples=["Diocese of Example"])
     domains: tuple[str, ...] = Field(
@@ -42,6 +80,33 @@ class Organization(_Model):
         description="The organization's email domains (recovery emails must be on one of them).",
         examples=[["diocese.example"]],
     )
+    connectors: Connectors = Field(
+        default_factory=Connectors,
+        description="Settings of the platform connectors (`govern drift --live`, `govern revoke`).",
+    )
+
+
+PlatformIdentity = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class Identities(_Model):
+    """A person's identity on each platform, as the platform's admin API returns it."""
+
+    github: PlatformIdentity | None = Field(default=None, description="GitHub login.")
+    meta: PlatformIdentity | None = Field(
+        default=None,
+        description="Meta business-scoped user id (as assigned_users and business_users "
+        "return it).",
+    )
+    google: PlatformIdentity | None = Field(
+        default=None,
+        description="Google Business Profile admin id (the last part of the admin resource "
+        "name accounts/{account}/admins/{admin}).",
+    )
+    linkedin: PlatformIdentity | None = Field(
+        default=None, description="LinkedIn person URN (urn:li:person:...)."
+    )
+    tiktok: PlatformIdentity | None = Field(default=None, description="TikTok user id.")
 
 
 class Person(_Model):
@@ -58,6 +123,12 @@ class Person(_Model):
     left_on: dt.date | None = Field(default=None, description="Required when departed.")
     trained_on: dt.date | None = Field(
         default=None, description="Date of the last social media policy training."
+    )
+    identities: Identities = Field(
+        default_factory=Identities,
+        description="The person's identity on each platform (github, meta, google, ...), for "
+        "live drift and revoke; without one, holders are matched by email where the "
+        "platform returns it.",
     )
     tags: Tags = ()
 
@@ -114,6 +185,12 @@ class Account(_Model):
     platform: str = Field(description="A key of the platform catalog.", examples=["facebook"])
     handle: str = Field(description="The account's handle or page name on the platform.")
     url: str | None = Field(default=None, description="Link to the account (optional).")
+    platform_id: str | None = Field(
+        default=None,
+        description="The platform's id of the account when the handle is not enough: Facebook "
+        "Page id, Instagram professional account id, Google Business Profile account id "
+        "('123' or 'accounts/123'). GitHub uses the handle (organization login).",
+    )
     access: tuple[Grant, ...] = Field(default=(), description="Who holds which role on it.")
     credential: Credential | None = Field(
         default=None, description="Only for platforms whose login is shared (e.g. x)."

@@ -1,0 +1,299 @@
+"""The one HTTP client of the platform connectors: a pooled `requests` session with timeouts,
+rate-limit handling and bounded retries, and errors that never carry the token.
+
+    api = Api("https://api.github.com", title="GitHub", headers={"Authorization": "Bearer ..."},
+              throttle=github_throttle)
+    response = api.get("/orgs/acme/members", params={"role": "admin"})
+    for page in api.pages("/orgs/acme/members", next_url=link_next): ...
+
+Reads are retried (at most `retries` times, exponential backoff with jitter, or the wait the
+platform asks for: `Retry-After`, GitHub's `x-ratelimit-reset`) on connection errors, 429, 5xx
+and whatever the platform's `throttle` hook calls throttling. Writes (`delete`, `post`) are
+sent once: the caller re-reads the state before trying again. A URL the server hands back
+for paging is followed only on the same origin as the API root, so the token never leaves it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from govern.connectors import ConnectorUnavailable
+
+DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+DEFAULT_RETRIES = 4
+MAX_WAIT = 60.0  # never sleep longer than this for one retry; beyond it, give up (exit 3)
+
+# A platform hook: (response, parsed body or None) -> seconds to wait before retrying, or
+# None when the response is not throttling.
+Throttle = Callable[[requests.Response, Any], "float | None"]
+
+
+class Api:
+    """One platform's API root, with a session shared by the threads that read it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        title: str,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        throttle: Throttle | None = None,
+        describe_error: Callable[[Any], str | None] | None = None,
+        concurrency: int = 8,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        max_wait: float = MAX_WAIT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.title = title
+        self._origin = _origin(self.base_url)
+        self._throttle = throttle
+        self._describe_error = describe_error
+        self._params = dict(params or {})
+        self.timeout = timeout
+        self.retries = retries
+        self.max_wait = max_wait
+        self.session = requests.Session()
+        self.session.headers.update({"User-Agent": "govern", **(headers or {})})
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(concurrency, 1))
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self._lock = threading.Lock()
+        self.requests_sent = 0
+
+    # --- requests -------------------------------------------------------------------------
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            if _origin(path_or_url) != self._origin:
+                raise ConnectorUnavailable(
+                    f"{self.title}: the API pointed govern at another host "
+                    f"({_origin(path_or_url)}); refused to send the token there",
+                    kind="bad-response",
+                )
+            return path_or_url
+        return self.base_url + "/" + path_or_url.lstrip("/")
+
+    def get(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> requests.Response:
+        """A read, retried on throttling and transient failures; raises on any other error
+        status except 404, which the caller interprets."""
+        return self.request("GET", path_or_url, params=params, retry=True)
+
+    def delete(
+        self, path_or_url: str, params: Mapping[str, Any] | None = None
+    ) -> requests.Response:
+        return self.request("DELETE", path_or_url, params=params, retry=False)
+
+    def post(
+        self, path_or_url: str, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> requests.Response:
+        return self.request("POST", path_or_url, params=params, json=json, retry=False)
+
+    def put(
+        self, path_or_url: str, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> requests.Response:
+        return self.request("PUT", path_or_url, params=params, json=json, retry=False)
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        retry: bool,
+    ) -> requests.Response:
+        url = self.url(path_or_url)
+        merged = {**self._params, **(params or {})} if not _has_query(url) else dict(params or {})
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self._lock:
+                    self.requests_sent += 1
+                response = self.session.request(
+                    method, url, params=merged or None, json=json, timeout=self.timeout
+                )
+            except requests.RequestException as exc:
+                if retry and attempt <= self.retries:
+                    self._sleep(_backoff(attempt))
+                    continue
+                raise ConnectorUnavailable(
+                    f"{self.title}: cannot reach {self._origin}: {_reason(exc)}",
+                    kind="unreachable",
+                    hint="check the network, or the API URL (GOVERN_<PLATFORM>_API_URL)",
+                ) from None
+            body = _json_or_none(response)
+            wait = self._throttle(response, body) if self._throttle is not None else None
+            if wait is None and response.status_code == 429:
+                wait = _retry_after(response) or _backoff(attempt)
+            if wait is None and response.status_code >= 500:
+                wait = _retry_after(response) or _backoff(attempt)
+                if not retry or attempt > self.retries:
+                    raise self.error(response, body)
+            if wait is not None:
+                if not retry or attempt > self.retries or wait > self.max_wait:
+                    raise ConnectorUnavailable(
+                        f"{self.title}: rate limited at {self._origin} "
+                        f"(HTTP {response.status_code}"
+                        + (f", retry in {wait:.0f} s" if wait > self.max_wait else "")
+                        + ")",
+                        kind="throttled",
+                        hint="run again later, or lower --concurrency",
+                    )
+                self._sleep(wait)
+                continue
+            if response.status_code >= 400 and response.status_code != 404:
+                raise self.error(response, body)
+            return response
+
+    def json(self, response: requests.Response) -> Any:
+        """The body as JSON, or exit 3 naming the platform: a proxy's HTML error page or a
+        truncated answer is not something to compare against."""
+        body = _json_or_none(response)
+        if body is None:
+            raise ConnectorUnavailable(
+                f"{self.title}: {self._origin} answered HTTP {response.status_code} with a body "
+                "that is not JSON",
+                kind="bad-response",
+            )
+        return body
+
+    def get_json(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.json(self.get(path_or_url, params))
+
+    def error(self, response: requests.Response, body: Any) -> ConnectorUnavailable:
+        status = response.status_code
+        detail = self._describe_error(body) if self._describe_error is not None else None
+        said = f": {_clip(detail)}" if detail else ""
+        path = urlsplit(response.url).path
+        if status == 401:
+            return ConnectorUnavailable(
+                f"{self.title}: the token was refused (HTTP 401 at {self._origin}){said}",
+                kind="refused",
+                hint="renew the token (environment variable or `govern creds set connector-...`)",
+            )
+        if status == 403:
+            return ConnectorUnavailable(
+                f"{self.title}: the token lacks permission for {path} (HTTP 403){said}",
+                kind="forbidden",
+                hint="docs/connectors.md lists the scopes each platform needs",
+            )
+        return ConnectorUnavailable(
+            f"{self.title}: {method_path(response)} failed with HTTP {status}{said}",
+            kind="bad-response" if status < 500 else "unreachable",
+        )
+
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+    def pages(
+        self,
+        path_or_url: str,
+        params: Mapping[str, Any] | None,
+        next_url: Callable[[requests.Response, Any], str | None],
+    ) -> Iterator[tuple[requests.Response, Any]]:
+        """Every page of a listing: (response, JSON body), following `next_url` until it
+        returns None. A 404 ends the listing at once (the caller checks the status)."""
+        url: str | None = path_or_url
+        first = True
+        seen: set[str] = set()
+        while url is not None:
+            response = self.get(url, params if first else None)
+            first = False
+            if response.status_code == 404:
+                yield response, None
+                return
+            body = self.json(response)
+            yield response, body
+            url = next_url(response, body)
+            if url is not None:
+                if url in seen:  # a server that loops its paging links
+                    raise ConnectorUnavailable(
+                        f"{self.title}: paging at {self._origin} repeats a page",
+                        kind="bad-response",
+                    )
+                seen.add(url)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def link_next(response: requests.Response, _body: Any) -> str | None:
+    """RFC 8288 `Link: <...>; rel="next"` paging (GitHub)."""
+    link = response.links.get("next")
+    return link.get("url") if link else None
+
+
+def method_path(response: requests.Response) -> str:
+    request = response.request
+    return f"{request.method} {urlsplit(request.url or '').path}"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _has_query(url: str) -> bool:
+    return bool(urlsplit(url).query)
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """`Retry-After` as seconds (a number or an HTTP date)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def retry_after(response: requests.Response) -> float | None:
+    return _retry_after(response)
+
+
+def _backoff(attempt: int) -> float:
+    """0.5, 1, 2, 4 s ... with full jitter: threads that failed together retry apart."""
+    return float(random.uniform(0, 0.5 * 2 ** (attempt - 1)))
+
+
+def _reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS verification failed"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    return type(exc).__name__
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+__all__ = ["Api", "Throttle", "link_next", "method_path", "retry_after"]
