@@ -101,6 +101,43 @@ class RuleInfo:
     enabled: bool = True
 
 
+class State(enum.StrEnum):
+    """What live drift concluded about one account."""
+
+    CLEAN = "clean"  # observed and equal to the declaration
+    DRIFT = "drift"  # observed and different (findings say how)
+    UNVERIFIABLE = "unverifiable"  # could not be observed (a drift-unverifiable finding says why)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Every account of the inventory in exactly one state (`govern drift --live`)."""
+
+    states: tuple[tuple[str, State], ...]  # (account id, state), in inventory order
+    # Platforms that refused the token or could not be reached: the run exits 3.
+    failures: tuple[str, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        counts = {state.value: 0 for state in State}
+        for _account, state in self.states:
+            counts[state.value] += 1
+        return counts
+
+    def line(self) -> str:
+        """`23 accounts: 17 clean, 3 drift, 3 unverifiable`."""
+        n = len(self.states)
+        parts = ", ".join(f"{count} {state}" for state, count in self.counts().items())
+        return f"{n} account{'s' if n != 1 else ''}: {parts}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accounts": len(self.states),
+            **self.counts(),
+            "states": {account: state.value for account, state in self.states},
+            "failures": list(self.failures),
+        }
+
+
 @dataclass(frozen=True)
 class Report:
     """Everything a formatter needs: findings in, a string out."""
@@ -108,6 +145,7 @@ class Report:
     inventory: str
     findings: tuple[Finding, ...]
     rules: tuple[RuleInfo, ...] = ()
+    coverage: Coverage | None = None
 
     def summary(self) -> dict[str, int]:
         counts = {"error": 0, "warning": 0, "info": 0, "waived": 0}

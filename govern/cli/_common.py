@@ -6,9 +6,9 @@ import datetime as dt
 import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,6 +17,9 @@ from govern.findings import Report, Severity
 from govern.fsutil import atomic_write_text
 from govern.inventory.load import LoadedInventory, load_inventory
 from govern.policy import Policy, load_policy
+
+if TYPE_CHECKING:
+    from govern.credentials import CredentialStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,6 +50,38 @@ def store_option(func: F) -> F:
         help="Credential store: file:PATH, vault or vault:MOUNT  [default: $GOVERN_STORE, "
         "else vault when VAULT_ADDR is set, else file:credentials.enc beside the inventory]",
     )(func)
+
+
+def store_token_lookup(
+    store_spec: str | None, inventory_path: str, env: Mapping[str, str]
+) -> Callable[[str], str | None]:
+    """Reads a connector token (`connector-github`, ...) from the credential store, opened on
+    first use without prompting; a store that is absent, locked or lacks the key gives None
+    (the account is then reported unverifiable: no token)."""
+    from govern.credentials import open_store
+    from govern.errors import GovernError
+
+    opened: list[CredentialStore] = []
+
+    def lookup(ref: str) -> str | None:
+        try:
+            if not opened:
+                opened.append(
+                    open_store(
+                        store_spec,
+                        inventory_dir=Path(inventory_path).resolve().parent,
+                        env=env,
+                        prompt=None,
+                    )
+                )
+            store = opened[0]
+            if store.metadata(ref) is None:
+                return None
+            return store.get(ref).password
+        except GovernError:
+            return None
+
+    return lookup
 
 
 def policies_option(func: F) -> F:

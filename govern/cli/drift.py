@@ -16,8 +16,12 @@ from govern.cli._common import (
     parse_today,
     policies_option,
     report_options,
+    store_option,
+    store_token_lookup,
     today_option,
 )
+from govern.connectors import DEFAULT_CONCURRENCY
+from govern.errors import EXIT_UNAVAILABLE
 from govern.inventory.source import suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,6 +71,20 @@ def _explain(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     default=None,
     help="Compare Vault's govern objects and credentials too  [default: when VAULT_ADDR is set]",
 )
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Read who holds each account from the platforms' admin APIs (GitHub, Meta, Google "
+    "Business Profile); every account ends clean, drift or unverifiable.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=DEFAULT_CONCURRENCY,
+    show_default=True,
+    help="Platform API requests in flight at once (--live).",
+)
+@store_option
 @report_options(fail_on_default="warning", what="drift findings")
 @click.option(
     "--explain",
@@ -82,6 +100,9 @@ def drift(
     policies: str | None,
     snapshots: tuple[str, ...],
     vault: bool | None,
+    live: bool,
+    concurrency: int,
+    store_spec: str | None,
     fmt: str,
     output: str | None,
     fail_on: str,
@@ -91,13 +112,22 @@ def drift(
     on each platform (snapshot files exported from admin pages) and, in Vault, govern's
     groups, policies, entities and the credentials themselves.
 
-    Accounts that no snapshot covers are not observed, which is not drift. Exits 1 when
-    drift is found, 0 when none, 2 on bad input (path:line:column), 3 when Vault cannot be
-    reached.
+    Without --live, accounts that no snapshot covers are not observed, which is not drift.
+    With --live, govern reads each account whose platform has a connector through its API
+    (tokens from GOVERN_GITHUB_TOKEN, GOVERN_META_TOKEN, GOVERN_GOOGLE_TOKEN, or the store's
+    connector-github, connector-meta, connector-google; see docs/connectors.md) and every
+    account ends in one state: clean, drift or unverifiable (drift-unverifiable says why);
+    the report ends with a coverage line.
+
+    Exits 1 when drift is found, 0 when none, 2 on bad input (path:line:column), 3 when
+    Vault or a platform cannot be reached or refuses the token (after writing the whole
+    report: every other platform is still compared).
 
     \b
     Examples:
       govern drift                                   # ./snapshots, Vault if VAULT_ADDR is set
+      GOVERN_GITHUB_TOKEN=... govern drift --live    # read the platforms' admin APIs
+      govern drift --live --format json -o drift.json --concurrency 4
       govern drift -s exports/linkedin.csv -s exports/youtube.yaml --no-vault
       govern drift --format markdown >> "$GITHUB_STEP_SUMMARY"
       govern drift --format json --output drift.json
@@ -115,7 +145,17 @@ def drift(
         vault=vault,
         env=os.environ,
         progress=progress,
+        live=live,
+        store=store_token_lookup(store_spec, loaded.path, os.environ) if live else None,
+        concurrency=concurrency,
     )
-    finish_report(report, fmt, output, fail_on)
-
-
+    failures = report.coverage.failures if report.coverage is not None else ()
+    try:
+        finish_report(report, fmt, output, fail_on)
+    except SystemExit:
+        if not failures:
+            raise
+    if failures:
+        for failure in failures:
+            click.echo(f"error: {failure}", err=True)
+        raise SystemExit(EXIT_UNAVAILABLE)

@@ -11,16 +11,23 @@ about a declared grant points at the inventory; one about a snapshot row points 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from govern.drift.compare import Drift, compare_snapshots
+from govern.connectors import DEFAULT_CONCURRENCY, TokenLookup
+from govern.drift import rules
+from govern.drift.compare import Drift, compare
 from govern.drift.rules import RULES
 from govern.drift.sources import Observation
 from govern.drift.sources.snapshots import DEFAULT_DIR, load_snapshots
-from govern.findings import Finding, Report, Severity
+from govern.findings import Coverage, Finding, Report, Severity, State, Violation
 from govern.inventory.load import LoadedInventory
 from govern.platforms import Catalog
+
+if TYPE_CHECKING:
+    from govern.drift.sources.live import LiveObservation
 
 
 def stamp(loaded: LoadedInventory, drifts: Iterable[Drift]) -> list[Finding]:
@@ -45,7 +52,7 @@ def stamp(loaded: LoadedInventory, drifts: Iterable[Drift]) -> list[Finding]:
 def snapshot_drift(
     loaded: LoadedInventory, catalog: Catalog, observation: Observation, *, today: dt.date
 ) -> list[Drift]:
-    return list(compare_snapshots(loaded.inventory, catalog, observation, today=today))
+    return list(compare(loaded.inventory, catalog, observation, today=today))
 
 
 def drift_report(loaded: LoadedInventory, drifts: Iterable[Drift]) -> Report:
@@ -82,25 +89,123 @@ def collect(
     vault: bool | None = None,
     env: Mapping[str, str],
     progress: Callable[[str], None] = _quiet,
+    live: bool = False,
+    store: TokenLookup | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Report:
     """Drift from every source asked for: snapshot files (`snapshots`; None: the default
-    directory) and Vault (`vault`; None: when VAULT_ADDR is set). Raises `InputError` for bad
-    snapshot files (exit 2) and `BackendUnavailable` when Vault cannot be reached (exit 3)."""
+    directory), Vault (`vault`; None: when VAULT_ADDR is set) and, with `live`, the platforms'
+    admin APIs (tokens from `env` or `store`). Raises `InputError` for bad snapshot files
+    (exit 2) and `BackendUnavailable` when Vault cannot be reached (exit 3).
+
+    With `live`, every account ends in one state (`Report.coverage`); platforms that refused
+    the token or could not be reached are listed in `coverage.failures` (the CLI exits 3
+    after writing the whole report)."""
     paths = list(snapshots) if snapshots is not None else default_snapshots()
     drifts: list[Drift] = []
+    observed_live = None
+    if live:
+        from govern.drift.sources.live import observe_live
+
+        observed_live = observe_live(
+            loaded, catalog, env=env, store=store, concurrency=concurrency, progress=progress
+        )
+        drifts += compare(loaded.inventory, catalog, observed_live.observation, today=today)
+        drifts += _live_findings(loaded, observed_live)
+    snapshot_covered: set[str] = set()
     if paths:
         progress(f"reading snapshots from {', '.join(paths)}")
         observation = load_snapshots(paths, loaded.inventory, catalog)
         progress(
             f"{len(observation.files)} snapshot files cover {len(observation.accounts)} accounts"
         )
+        if observed_live is not None:
+            # An account read live is compared once, from the platform; a snapshot fills in
+            # the accounts the APIs could not read.
+            for account_id in observed_live.observation.accounts:
+                observation.accounts.pop(account_id, None)
+        snapshot_covered = set(observation.accounts)
         drifts += snapshot_drift(loaded, catalog, observation, today=today)
     if vault if vault is not None else bool(env.get("VAULT_ADDR")):
         from govern.drift.sources.vault import vault_drift
 
         progress(f"reading Vault at {env.get('VAULT_ADDR', '(VAULT_ADDR not set)')}")
         drifts += vault_drift(loaded, catalog, env=env)
-    return drift_report(loaded, drifts)
+    if observed_live is None:
+        return drift_report(loaded, drifts)
+    drifts += _unobserved(loaded, catalog, observed_live, snapshot_covered)
+    report = drift_report(loaded, drifts)
+    return replace(report, coverage=_coverage(loaded, report, observed_live, snapshot_covered))
+
+
+def _live_findings(loaded: LoadedInventory, live: LiveObservation) -> Iterator[Drift]:
+    inventory = loaded.inventory
+    for account_id, pending in live.pending.items():
+        index = inventory.account_index[account_id]
+        account = inventory.accounts[index]
+        for holder in pending:
+            yield (
+                rules.PENDING_INVITATION,
+                Violation(
+                    f"{holder.describe()} is invited as {', '.join(holder.roles) or 'a holder'} "
+                    f"on {account_id} but has not accepted: not access yet",
+                    ("accounts", index),
+                    account=account_id,
+                    entity=account.entity,
+                ),
+            )
+
+
+def _unobserved(
+    loaded: LoadedInventory,
+    catalog: Catalog,
+    live: LiveObservation,
+    snapshot_covered: set[str],
+) -> Iterator[Drift]:
+    """One drift-unverifiable finding per account nothing could observe, saying why."""
+    from govern.drift.sources.live import connected
+
+    for index, account in enumerate(loaded.inventory.accounts):
+        if account.id in live.observation.accounts or account.id in snapshot_covered:
+            continue
+        why = live.unverifiable.get(account.id)
+        if why is None and not connected(account):
+            platform = catalog.platforms[account.platform]
+            why = (
+                f"{platform.name} has no admin API govern can read and no snapshot covers it "
+                "(export one: docs/snapshots.md)"
+            )
+        if why is None:  # pragma: no cover - every connected account is read or explained
+            why = "not observed"
+        yield (
+            rules.UNVERIFIABLE,
+            Violation(
+                f"{account.id} could not be verified: {why}",
+                ("accounts", index),
+                account=account.id,
+                entity=account.entity,
+            ),
+        )
+
+
+def _coverage(
+    loaded: LoadedInventory,
+    report: Report,
+    live: LiveObservation,
+    snapshot_covered: set[str],
+) -> Coverage:
+    drifted = {
+        f.account for f in report.findings if f.account is not None and f.rule != rules.UNVERIFIABLE
+    }
+    states: list[tuple[str, State]] = []
+    for account in loaded.inventory.accounts:
+        if account.id not in live.observation.accounts and account.id not in snapshot_covered:
+            states.append((account.id, State.UNVERIFIABLE))
+        elif account.id in drifted:
+            states.append((account.id, State.DRIFT))
+        else:
+            states.append((account.id, State.CLEAN))
+    return Coverage(states=tuple(states), failures=tuple(live.failures))
 
 
 __all__ = [

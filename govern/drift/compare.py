@@ -3,8 +3,10 @@
 For every covered account: holders observed but not declared (unexpected: error), declared
 but not observed (missing: warning), and holders whose role differs (error when the observed
 role is more privileged, else warning); rows about accounts the inventory lacks (warning).
-Accounts no source covers are not compared. A grant that expired before `today` is not
-declared any more: its holder is unexpected if still observed, and never missing.
+Accounts no source covers are not compared. Where a source lists an account completely (the
+live connectors), the entity head seen without an administrative role is an error too. A
+grant that expired before `today` is not declared any more: its holder is unexpected if
+still observed, and never missing.
 """
 
 from __future__ import annotations
@@ -29,14 +31,17 @@ def _seen(holder: ObservedHolder) -> str:
     return f"{where}{on}{by}"
 
 
-def compare_snapshots(
+def compare(
     inventory: Inventory, catalog: Catalog, observation: Observation, *, today: dt.date
 ) -> Iterator[Drift]:
     people = {p.id: p for p in inventory.people}
     for account_id, observed in observation.accounts.items():
         index = inventory.account_index[account_id]
-        yield from _compare_account(
-            index, inventory.accounts[index], observed, catalog, people, today
+        account = inventory.accounts[index]
+        yield from _compare_account(index, account, observed, catalog, people, today)
+        entity = inventory.entity(account.entity)
+        yield from head_without_admin(
+            index, account, observed, catalog, entity.head if entity is not None else None
         )
     for unknown in observation.unknown:
         rows = f" ({unknown.rows} rows)" if unknown.rows > 1 else ""
@@ -69,15 +74,33 @@ def _compare_account(
     matched: set[str] = set()
     for holder in observed.holders:
         person = holder.person
+        if person is not None and people[person].departed:
+            # Declared or not, a departed person holding access is the one thing drift
+            # exists to catch: an error of its own, with the command that fixes it.
+            matched.add(person)
+            yield (
+                rules.DEPARTED_HOLDER,
+                Violation(
+                    f"'{person}' left on {people[person].left_on} but still holds "
+                    f"{holder.role} ('{holder.label}') on {account.id} ({_seen(holder)}); "
+                    f"run `govern revoke {person}`",
+                    (),
+                    account=account.id,
+                    person=person,
+                    entity=account.entity,
+                    location=holder.location,
+                ),
+            )
+            continue
         found = declared.get(person) if person is not None else None
         if found is None:
             why = ""
             if person is not None and person in expired:
                 why = f" (the grant expired on {expired[person].expires})"
-            elif person is not None and people[person].departed:
-                why = " (a departed person)"
             elif person is None:
                 why = " (matches nobody in people)"
+                if holder.hint:
+                    why += f"; {holder.hint}"
             who = person or holder.identity
             yield (
                 rules.UNEXPECTED_HOLDER,
@@ -110,17 +133,45 @@ def _compare_account(
                 ),
             )
     covered = observed.location
+    via = observed.via or f"the snapshot ({covered.path})"
     for person, (gi, grant) in declared.items():
         if person in matched:
             continue
         yield (
             rules.MISSING_HOLDER,
             Violation(
-                f"'{person}' is declared {grant.role} on {account.id} but the snapshot "
-                f"({covered.path}) does not list them",
+                f"'{person}' is declared {grant.role} on {account.id} but {via} does not list them",
                 ("accounts", index, "access", gi),
                 account=account.id,
                 person=person,
                 entity=account.entity,
             ),
         )
+
+
+def head_without_admin(
+    index: int,
+    account: Account,
+    observed: ObservedAccount,
+    catalog: Catalog,
+    head: str | None,
+) -> Iterator[Drift]:
+    """The entity head observed without an administrative role on a completely listed account."""
+    if head is None or not observed.complete:
+        return
+    platform = catalog.platforms[account.platform]
+    roles = [h.role for h in observed.holders if h.person == head]
+    if any(platform.is_admin(role) for role in roles):
+        return
+    seen = f"holds only {', '.join(sorted(set(roles)))}" if roles else "holds no role"
+    yield (
+        rules.HEAD_WITHOUT_ADMIN,
+        Violation(
+            f"the entity head '{head}' {seen} on {account.id} according to "
+            f"{observed.via or 'the platform'}; the policy requires Administrative Access",
+            ("accounts", index),
+            account=account.id,
+            person=head,
+            entity=account.entity,
+        ),
+    )

@@ -18,6 +18,10 @@ VAULT_POLICY = "drift-vault-policy"
 VAULT_ENTITY = "drift-vault-entity"
 MISSING_CREDENTIAL = "drift-missing-credential"
 FOREIGN_OBJECT = "drift-foreign-object"
+UNVERIFIABLE = "drift-unverifiable"
+PENDING_INVITATION = "drift-pending-invitation"
+HEAD_WITHOUT_ADMIN = "drift-head-without-admin"
+DEPARTED_HOLDER = "drift-departed-holder"
 
 _EXPLANATIONS: dict[str, tuple[Severity, str]] = {
     UNEXPECTED_HOLDER: (
@@ -111,6 +115,50 @@ An entity, group or policy named like govern's own but without `managed-by: gove
 (or a govern object no inventory entry explains). govern never changes or deletes objects it
 did not create; someone must look at it and either remove it or rename it.""",
     ),
+    UNVERIFIABLE: (
+        Severity.WARNING,
+        """An account could not be observed, so govern cannot say whether it drifted.
+
+`govern drift --live` puts every account in one of three states: clean, drift or
+unverifiable. An account is unverifiable when its platform has no admin API (YouTube, X,
+Threads) and no snapshot covers it, when no token is configured for its platform, when the
+platform refused the token or lacks permission, when the account was not found, or when its
+`platform_id` is missing. The finding says which. Nothing is silently skipped: the coverage
+line at the end of the report counts these accounts.
+
+Fix: what the message says (set GOVERN_<PLATFORM>_TOKEN or `govern creds set
+connector-<platform>`, add `platform_id`, export a snapshot for platforms without an API).""",
+    ),
+    PENDING_INVITATION: (
+        Severity.INFO,
+        """A platform shows an invitation that has not been accepted yet.
+
+Pending invitations (GitHub organization invitations, Google Business Profile
+`pendingInvitation`, LinkedIn REQUESTED) are not access: they are reported on their own and
+never counted as holding a role. A declared holder whose invitation is pending is also
+reported as missing until they accept.
+
+Fix: have the person accept the invitation, or cancel it on the platform.""",
+    ),
+    HEAD_WITHOUT_ADMIN: (
+        Severity.ERROR,
+        """The entity head was observed on the platform without an administrative role.
+
+The policy requires the head of the owning entity to keep Administrative Access to every
+account. The inventory may say so, but the platform shows the head with a lesser role, or
+not at all. This is observed access that breaks the policy, hence an error.
+
+Fix: give the head an administrative role on the platform (Facebook full control, GitHub
+owner, Google Business Profile owner).""",
+    ),
+    DEPARTED_HOLDER: (
+        Severity.ERROR,
+        """A person marked departed still holds access on the platform.
+
+The inventory says the person left, and the platform still lists them with a role: the
+volunteer who left still holds the page. Fix: `govern revoke PERSON` (it removes them
+through the platform's API where one exists), or remove them on the platform by hand.""",
+    ),
 }
 
 RULES: dict[str, RuleInfo] = {
@@ -124,13 +172,17 @@ RULES: dict[str, RuleInfo] = {
 }
 
 __all__ = [
+    "DEPARTED_HOLDER",
     "FOREIGN_OBJECT",
+    "HEAD_WITHOUT_ADMIN",
     "MISSING_CREDENTIAL",
     "MISSING_HOLDER",
+    "PENDING_INVITATION",
     "ROLE_MISMATCH",
     "RULES",
     "UNEXPECTED_HOLDER",
     "UNKNOWN_ACCOUNT",
+    "UNVERIFIABLE",
     "VAULT_ENTITY",
     "VAULT_MEMBERSHIP",
     "VAULT_POLICY",

@@ -20,7 +20,10 @@ COMMANDS: dict[Severity, str] = {
 
 
 def render(report: Report) -> str:
-    return "".join(command(finding) + "\n" for finding in report.findings)
+    text = "".join(command(finding) + "\n" for finding in report.findings)
+    if report.coverage is not None:
+        text += f"::notice title=govern drift coverage::{escape_data(report.coverage.line())}\n"
+    return text
 
 
 def command(finding: Finding) -> str:

@@ -3,7 +3,9 @@
     {"version": 1, "inventory": PATH,
      "findings": [{"rule", "severity", "account", "person", "entity", "message", "waived",
                    "location": {"path", "line", "column"}}],
-     "summary": {"error": N, "warning": N, "info": N, "waived": N}}
+     "summary": {"error": N, "warning": N, "info": N, "waived": N},
+     "coverage": {"accounts": N, "clean": N, "drift": N, "unverifiable": N,   # drift --live
+                  "states": {ACCOUNT: STATE}, "failures": [MESSAGE]}}
 
 Absent fields are null.
 """
@@ -25,4 +27,6 @@ def render(report: Report) -> str:
         "findings": [finding.to_json() for finding in report.findings],
         "summary": report.summary(),
     }
+    if report.coverage is not None:  # `govern drift --live`: every account's state
+        document["coverage"] = report.coverage.to_json()
     return json.dumps(document, indent=2) + "\n"

@@ -42,6 +42,10 @@ def render(report: Report) -> str:
             _testcase(suite, rule.id, rule.id)
     counts = {"tests": str(len(suite)), "failures": str(failures), "errors": "0"}
     suite.attrib.update(counts, skipped=str(skipped))
+    if report.coverage is not None:
+        properties = ET.Element("properties")
+        ET.SubElement(properties, "property", name="coverage", value=report.coverage.line())
+        suite.insert(0, properties)
     root = ET.Element("testsuites", {"name": "govern", **counts})
     root.append(suite)
     ET.indent(root)

@@ -31,6 +31,8 @@ def render(report: Report) -> str:
         lines += ["", f"<details><summary>{len(waived)} {label}</summary>", ""]
         lines += _table(waived, (*_COLUMNS, "Waiver"))
         lines += ["", "</details>"]
+    if report.coverage is not None:
+        lines += ["", f"**Coverage:** {cell(report.coverage.line())}"]
     return "\n".join(lines) + "\n"
 
 

@@ -60,7 +60,7 @@ def render(report: Report, *, tool_version: str) -> str:
         driver["informationUri"] = INFORMATION_URI
     driver["version"] = tool_version
     driver["rules"] = [_descriptor(rule) for rule in rules]
-    document = {
+    document: dict[str, Any] = {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [
@@ -72,6 +72,8 @@ def render(report: Report, *, tool_version: str) -> str:
             }
         ],
     }
+    if report.coverage is not None:
+        document["runs"][0]["properties"] = {"coverage": report.coverage.to_json()}
     return json.dumps(document, indent=2) + "\n"
 
 

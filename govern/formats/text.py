@@ -38,6 +38,8 @@ def render(report: Report, *, color: bool = False) -> str:
     counts = counts_phrase(report)
     summary = f"{counts} in {report.inventory}" if counts else f"No findings in {report.inventory}"
     lines.append(Text(summary, style="bold"))
+    if report.coverage is not None:
+        lines.append(Text(report.coverage.line(), style="bold"))
 
     buffer = io.StringIO()
     console = Console(

@@ -66,11 +66,21 @@ class TiktokConnector(_Model):
 class Connectors(_Model):
     """Per-platform settings of the live connectors (docs/connectors.md); all optional."""
 
-    github: GithubConnector | None = None
-    meta: MetaConnector | None = None
-    google: GoogleConnector | None = None
-    linkedin: LinkedinConnector | None = None
-    tiktok: TiktokConnector | None = None
+    github: GithubConnector | None = Field(
+        default=None, description="GitHub: the API root for GitHub Enterprise Server."
+    )
+    meta: MetaConnector | None = Field(
+        default=None, description="Meta (Facebook Pages, Instagram): the Business portfolio."
+    )
+    google: GoogleConnector | None = Field(
+        default=None, description="Google Business Profile (no settings yet)."
+    )
+    linkedin: LinkedinConnector | None = Field(
+        default=None, description="LinkedIn Company Pages (no settings yet)."
+    )
+    tiktok: TiktokConnector | None = Field(
+        default=None, description="TikTok Business Center: its id."
+    )
 
 
 class Organization(_Model):

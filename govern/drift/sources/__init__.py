@@ -27,6 +27,7 @@ class ObservedHolder:
     location: Location
     observed_on: dt.date | None = None
     source: str | None = None
+    hint: str | None = None  # for an unmatched holder: how to declare them (live sources)
 
 
 @dataclass
@@ -36,6 +37,11 @@ class ObservedAccount:
     account: str  # inventory account id
     location: Location  # where the source first covers it
     holders: list[ObservedHolder] = field(default_factory=list)
+    # Who observed it, for messages: "the snapshot (path)" or "the GitHub API".
+    via: str | None = None
+    # Live sources list every holder of the account: the head's missing admin role is then
+    # an observed policy violation (drift-head-without-admin), not just a missing row.
+    complete: bool = False
     # person id (or lowercased identity) -> index in `holders`
     index: dict[str, int] = field(default_factory=dict, repr=False)
 
