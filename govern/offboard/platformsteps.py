@@ -1,0 +1,153 @@
+"""Revoke on the platforms: remove the departing person through each platform's admin API.
+
+One journaled step per account (`platform:<account id>`) on a platform with a connector:
+
+1. read the account's holders and find the person (by `identities`, else by email);
+2. not there: done, nothing sent (a rerun after success sends no second removal);
+3. there: one removal request per matching holder, then read the holders again to confirm.
+
+A platform failure (token refused, unreachable, removal not confirmed) fails only that step:
+the other steps go on, the revoke exits 3, and the next run resumes with the failed steps.
+Accounts on platforms without a connector, or without a configured token, stay on the
+manual checklist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from govern.connectors import (
+    SPECS,
+    Connector,
+    ConnectorUnavailable,
+    People,
+    Settings,
+    TokenLookup,
+    Unverifiable,
+    api_url,
+    build,
+    resolve_token,
+    store_key,
+    token_env,
+)
+from govern.inventory.model import Inventory
+
+STEP_PREFIX = "platform:"
+
+
+@dataclass(frozen=True)
+class Removal:
+    """The person's access to `account` on a platform with a removal API."""
+
+    account: str
+    platform: str
+    namespace: str
+
+    @property
+    def step(self) -> str:
+        return STEP_PREFIX + self.account
+
+
+def removals(inventory: Inventory, accounts: Sequence[str]) -> list[Removal]:
+    """The removals for the person's grants on `accounts` (one per account, in order)."""
+    found: list[Removal] = []
+    seen: set[str] = set()
+    for account_id in accounts:
+        index = inventory.account_index.get(account_id)
+        if index is None or account_id in seen:
+            continue
+        account = inventory.accounts[index]
+        spec = SPECS.get(account.platform)
+        if spec is not None:
+            seen.add(account_id)
+            found.append(Removal(account_id, account.platform, spec.namespace))
+    return found
+
+
+class Platforms:
+    """Connectors for a revoke, built on first use, one per platform namespace."""
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        *,
+        env: Mapping[str, str],
+        store: TokenLookup | None,
+        concurrency: int = 4,
+    ) -> None:
+        self.inventory = inventory
+        self.env = env
+        self.store = store
+        self.concurrency = concurrency
+        self.people = People(inventory)
+        self._connectors: dict[str, Connector | None] = {}
+
+    def missing_token(self, removal: Removal) -> str | None:
+        """Why `removal` cannot be automated (no token), or None when it can."""
+        if self.connector(removal) is not None:
+            return None
+        return (
+            f"no token for {SPECS[removal.platform].title}: set {token_env(removal.namespace)} "
+            f"or `govern creds set {store_key(removal.namespace)}` to remove automatically"
+        )
+
+    def connector(self, removal: Removal) -> Connector | None:
+        if removal.namespace not in self._connectors:
+            spec = SPECS[removal.platform]
+            token = resolve_token(spec.namespace, self.env, self.store)
+            self._connectors[removal.namespace] = (
+                build(
+                    removal.platform,
+                    Settings(
+                        token=token,
+                        api_url=api_url(spec, self.env, self.inventory.organization.connectors),
+                        connectors=self.inventory.organization.connectors,
+                        concurrency=self.concurrency,
+                    ),
+                )
+                if token
+                else None
+            )
+        return self._connectors[removal.namespace]
+
+    def remove(self, removal: Removal, person_id: str) -> dict[str, Any]:
+        """Remove `person_id` from the account and confirm it; raises `ConnectorUnavailable`
+        (the step stays open) when the platform fails or the removal does not hold."""
+        connector = self.connector(removal)
+        if connector is None:  # pragma: no cover - callers check missing_token first
+            raise ConnectorUnavailable(self.missing_token(removal) or "", kind="refused")
+        person = self.inventory.person(person_id)
+        assert person is not None
+        account = self.inventory.accounts[self.inventory.account_index[removal.account]]
+        try:
+            present = [
+                h
+                for h in self.people.find(removal.namespace, person, connector.holders(account))
+                if not h.pending
+            ]
+            if not present:
+                return {"removed": 0, "already_gone": True}
+            for holder in present:
+                connector.remove(account, holder)
+            still = [
+                h
+                for h in self.people.find(removal.namespace, person, connector.holders(account))
+                if not h.pending
+            ]
+        except Unverifiable as exc:
+            raise ConnectorUnavailable(
+                f"{removal.account}: {exc.reason}", kind="bad-response"
+            ) from None
+        if still:
+            raise ConnectorUnavailable(
+                f"{connector.title}: {person_id} is still listed on {removal.account} after "
+                "the removal",
+                kind="bad-response",
+                hint="check the token's write permission; run the revoke again to retry",
+            )
+        return {"removed": len(present), "already_gone": False}
+
+
+__all__ = ["STEP_PREFIX", "Platforms", "Removal", "removals"]
