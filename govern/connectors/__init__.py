@@ -98,10 +98,11 @@ class Spec:
     module: str
     default_url: str
     title: str
+    removes: bool = True  # False: the documented API offers no removal (manual checklist)
 
 
 # catalog platform key -> connector. Platforms not listed have no admin API (YouTube, X,
-# Threads) or none yet (LinkedIn, TikTok).
+# Threads) or none yet (TikTok).
 META_GRAPH_VERSION = "v21.0"
 SPECS: dict[str, Spec] = {
     "github": Spec("github", "govern.connectors.github", "https://api.github.com", "GitHub"),
@@ -110,6 +111,13 @@ SPECS: dict[str, Spec] = {
     ),
     "instagram": Spec(
         "meta", "govern.connectors.meta", f"https://graph.facebook.com/{META_GRAPH_VERSION}", "Meta"
+    ),
+    "linkedin": Spec(
+        "linkedin",
+        "govern.connectors.linkedin",
+        "https://api.linkedin.com",
+        "LinkedIn",
+        removes=False,
     ),
     "google-business": Spec(
         "google",

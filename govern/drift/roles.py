@@ -51,6 +51,11 @@ ALIASES: dict[str, dict[str, str]] = {
     "linkedin": {
         "curator": "editor",
         "CURATOR": "editor",
+        # organizationAcls roles without a catalog label: limited, non-administrative.
+        "CONTENT_ADMIN": "editor",
+        "DIRECT_SPONSORED_CONTENT_POSTER": "analyst",
+        "RECRUITING_POSTER": "analyst",
+        "LEAD_GEN_FORMS_MANAGER": "analyst",
     },
     "youtube": {
         "subtitle editor": "editor",

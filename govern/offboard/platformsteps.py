@@ -60,7 +60,7 @@ def removals(inventory: Inventory, accounts: Sequence[str]) -> list[Removal]:
             continue
         account = inventory.accounts[index]
         spec = SPECS.get(account.platform)
-        if spec is not None:
+        if spec is not None and spec.removes:
             seen.add(account_id)
             found.append(Removal(account_id, account.platform, spec.namespace))
     return found
