@@ -102,7 +102,7 @@ class Spec:
 
 
 # catalog platform key -> connector. Platforms not listed have no admin API (YouTube, X,
-# Threads) or none yet (TikTok).
+# Threads).
 META_GRAPH_VERSION = "v21.0"
 SPECS: dict[str, Spec] = {
     "github": Spec("github", "govern.connectors.github", "https://api.github.com", "GitHub"),
@@ -118,6 +118,9 @@ SPECS: dict[str, Spec] = {
         "https://api.linkedin.com",
         "LinkedIn",
         removes=False,
+    ),
+    "tiktok": Spec(
+        "tiktok", "govern.connectors.tiktok", "https://business-api.tiktok.com", "TikTok"
     ),
     "google-business": Spec(
         "google",

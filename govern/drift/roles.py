@@ -67,6 +67,8 @@ ALIASES: dict[str, dict[str, str]] = {
         "ADMIN": "admin",
         "operator": "editor",
         "analyst": "analyst",
+        # bc/member/get user_role: a standard member sees only the assets assigned to them.
+        "STANDARD": "analyst",
     },
     "github": {
         # The REST API reports an organization owner as role "admin".
