@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -21,7 +22,8 @@ from govern.cli._common import (
     today_option,
 )
 from govern.connectors import DEFAULT_CONCURRENCY
-from govern.errors import EXIT_UNAVAILABLE
+from govern.errors import EXIT_UNAVAILABLE, UsageError
+from govern.findings import Report
 from govern.inventory.source import suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,6 +86,23 @@ def _explain(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     show_default=True,
     help="Platform API requests in flight at once (--live).",
 )
+@click.option(
+    "--shard",
+    metavar="K/N",
+    default=None,
+    help="Only the K-th of N stable slices of the accounts (a CI matrix job each); join "
+    "their JSON reports with --merge.",
+)
+@click.option(
+    "--merge",
+    "merge",
+    is_flag=True,
+    help="Join the JSON drift reports given as arguments (of --shard jobs) into one report "
+    "in --format; nothing is read from the platforms.",
+)
+@click.argument(
+    "merge_files", metavar="[REPORT.json ...]", nargs=-1, type=click.Path(dir_okay=False)
+)
 @store_option
 @report_options(fail_on_default="warning", what="drift findings")
 @click.option(
@@ -102,6 +121,9 @@ def drift(
     vault: bool | None,
     live: bool,
     concurrency: int,
+    shard: str | None,
+    merge: bool,
+    merge_files: tuple[str, ...],
     store_spec: str | None,
     fmt: str,
     output: str | None,
@@ -128,13 +150,29 @@ def drift(
       govern drift                                   # ./snapshots, Vault if VAULT_ADDR is set
       GOVERN_GITHUB_TOKEN=... govern drift --live    # read the platforms' admin APIs
       govern drift --live --format json -o drift.json --concurrency 4
+      govern drift --live --shard 2/4 -f json -o drift-2.json   # one job of a CI matrix
+      govern drift --merge drift-*.json --format markdown       # the matrix's report
       govern drift -s exports/linkedin.csv -s exports/youtube.yaml --no-vault
       govern drift --format markdown >> "$GITHUB_STEP_SUMMARY"
       govern drift --format json --output drift.json
       govern drift --explain drift-unexpected-holder
     """
-    from govern.drift import collect
+    from govern.drift import Shard, collect
 
+    if merge_files and not merge:
+        raise UsageError(
+            "unexpected arguments: " + " ".join(merge_files),
+            hint="to join JSON reports, use --merge REPORT.json ...",
+        )
+    if merge:
+        if not merge_files:
+            raise UsageError(
+                "--merge needs the JSON reports to join", hint="e.g. --merge drift-*.json"
+            )
+        report = merged(merge_files)
+        failures = report.coverage.failures if report.coverage is not None else ()
+        finish(report, fmt, output, fail_on, failures)
+        return
     day = parse_today(today)
     loaded, policy = load(inventory, policies)
     report = collect(
@@ -148,8 +186,16 @@ def drift(
         live=live,
         store=store_token_lookup(store_spec, loaded.path, os.environ) if live else None,
         concurrency=concurrency,
+        shard=Shard.parse(shard) if shard else None,
     )
     failures = report.coverage.failures if report.coverage is not None else ()
+    finish(report, fmt, output, fail_on, failures)
+
+
+def finish(
+    report: Report, fmt: str, output: str | None, fail_on: str, failures: Sequence[str]
+) -> None:
+    """Write the whole report, then exit 3 naming the platforms that failed (else 1 or 0)."""
     try:
         finish_report(report, fmt, output, fail_on)
     except SystemExit:
@@ -159,3 +205,24 @@ def drift(
         for failure in failures:
             click.echo(f"error: {failure}", err=True)
         raise SystemExit(EXIT_UNAVAILABLE)
+
+
+def merged(paths: Sequence[str]) -> Report:
+    import json
+
+    from govern.drift import merge_reports
+    from govern.errors import InputError, Problem
+
+    documents = []
+    problems = []
+    for path in paths:
+        try:
+            documents.append((path, json.loads(Path(path).read_text(encoding="utf-8"))))
+        except OSError as exc:
+            problems.append(Problem(path, 1, 1, f"cannot read: {exc.strerror}"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            line, column = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
+            problems.append(Problem(path, line, column, "not JSON", "give --format json reports"))
+    if problems:
+        raise InputError(problems)
+    return merge_reports(documents)

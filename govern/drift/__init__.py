@@ -11,10 +11,11 @@ about a declared grant points at the inventory; one about a snapshot row points 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from govern.connectors import DEFAULT_CONCURRENCY, TokenLookup
 from govern.drift import rules
@@ -22,8 +23,10 @@ from govern.drift.compare import Drift, compare
 from govern.drift.rules import RULES
 from govern.drift.sources import Observation
 from govern.drift.sources.snapshots import DEFAULT_DIR, load_snapshots
-from govern.findings import Coverage, Finding, Report, Severity, State, Violation
+from govern.errors import InputError, Problem, UsageError
+from govern.findings import Coverage, Finding, Location, Report, Severity, State, Violation
 from govern.inventory.load import LoadedInventory
+from govern.inventory.model import Inventory
 from govern.platforms import Catalog
 
 if TYPE_CHECKING:
@@ -92,6 +95,7 @@ def collect(
     live: bool = False,
     store: TokenLookup | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    shard: Shard | None = None,
 ) -> Report:
     """Drift from every source asked for: snapshot files (`snapshots`; None: the default
     directory), Vault (`vault`; None: when VAULT_ADDR is set) and, with `live`, the platforms'
@@ -100,7 +104,9 @@ def collect(
 
     With `live`, every account ends in one state (`Report.coverage`); platforms that refused
     the token or could not be reached are listed in `coverage.failures` (the CLI exits 3
-    after writing the whole report)."""
+    after writing the whole report). With `shard`, only that shard's accounts are read and
+    reported (findings about no account go to shard 1), so N jobs cover the organization
+    once and `merge_reports` joins them."""
     paths = list(snapshots) if snapshots is not None else default_snapshots()
     drifts: list[Drift] = []
     observed_live = None
@@ -108,7 +114,13 @@ def collect(
         from govern.drift.sources.live import observe_live
 
         observed_live = observe_live(
-            loaded, catalog, env=env, store=store, concurrency=concurrency, progress=progress
+            loaded,
+            catalog,
+            env=env,
+            store=store,
+            concurrency=concurrency,
+            progress=progress,
+            accounts=shard.indexes(loaded.inventory) if shard is not None else None,
         )
         drifts += compare(loaded.inventory, catalog, observed_live.observation, today=today)
         drifts += _live_findings(loaded, observed_live)
@@ -132,10 +144,110 @@ def collect(
         progress(f"reading Vault at {env.get('VAULT_ADDR', '(VAULT_ADDR not set)')}")
         drifts += vault_drift(loaded, catalog, env=env)
     if observed_live is None:
-        return drift_report(loaded, drifts)
+        return _sharded(drift_report(loaded, drifts), shard)
     drifts += _unobserved(loaded, catalog, observed_live, snapshot_covered)
     report = drift_report(loaded, drifts)
-    return replace(report, coverage=_coverage(loaded, report, observed_live, snapshot_covered))
+    report = replace(report, coverage=_coverage(loaded, report, observed_live, snapshot_covered))
+    return _sharded(report, shard)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard `k` of `n` (1-based): a stable split of the accounts by a hash of their id, so
+    the same account lands in the same shard on every run and every machine."""
+
+    k: int
+    n: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        k, sep, n = text.partition("/")
+        try:
+            shard = cls(int(k), int(n))
+        except ValueError:
+            shard = cls(0, 0)
+        if not sep or not 1 <= shard.k <= shard.n:
+            raise UsageError(
+                f"--shard: '{text}' is not K/N", hint="e.g. --shard 2/4 (K from 1 to N)"
+            )
+        return shard
+
+    def holds(self, account_id: str | None) -> bool:
+        if account_id is None:
+            return self.k == 1
+        digest = hashlib.sha256(account_id.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.n == self.k - 1
+
+    def indexes(self, inventory: Inventory) -> list[int]:
+        return [i for i, account in enumerate(inventory.accounts) if self.holds(account.id)]
+
+
+def _sharded(report: Report, shard: Shard | None) -> Report:
+    if shard is None:
+        return report
+    coverage = report.coverage
+    if coverage is not None:
+        coverage = replace(coverage, states=tuple(s for s in coverage.states if shard.holds(s[0])))
+    return replace(
+        report,
+        findings=tuple(f for f in report.findings if shard.holds(f.account)),
+        coverage=coverage,
+    )
+
+
+def merge_reports(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> Report:
+    """One report from the JSON reports of several shards (`govern drift --merge`): findings
+    and coverage joined; a malformed document is an `InputError` naming its file."""
+    problems: list[Problem] = []
+    findings: list[Finding] = []
+    states: list[tuple[str, State]] = []
+    failures: list[str] = []
+    inventory = ""
+    has_coverage = False
+    for path, document in documents:
+        try:
+            inventory = inventory or str(document["inventory"])
+            for item in document["findings"]:
+                location = item["location"]
+                findings.append(
+                    Finding(
+                        rule=str(item["rule"]),
+                        severity=Severity(item["severity"]),
+                        message=str(item["message"]),
+                        location=Location(
+                            str(location["path"]), location.get("line"), location.get("column")
+                        ),
+                        account=item.get("account"),
+                        person=item.get("person"),
+                        entity=item.get("entity"),
+                        waived=bool(item.get("waived", False)),
+                    )
+                )
+            coverage = document.get("coverage")
+            if coverage is not None:
+                has_coverage = True
+                states += [(str(a), State(s)) for a, s in coverage["states"].items()]
+                failures += [str(f) for f in coverage.get("failures", [])]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            problems.append(
+                Problem(
+                    path,
+                    1,
+                    1,
+                    f"not a govern JSON report ({type(exc).__name__}: {exc})",
+                    "merge the files written by `govern drift --format json`",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    unique = list(dict(states).items())  # an account reported by two shards: the last wins
+    findings.sort(key=Finding.sort_key)
+    return Report(
+        inventory=inventory,
+        findings=tuple(dict.fromkeys(findings)),
+        rules=tuple(RULES.values()),
+        coverage=Coverage(tuple(unique), tuple(failures)) if has_coverage else None,
+    )
 
 
 def _live_findings(loaded: LoadedInventory, live: LiveObservation) -> Iterator[Drift]:
@@ -211,10 +323,12 @@ def _coverage(
 __all__ = [
     "RULES",
     "Drift",
+    "Shard",
     "collect",
     "default_snapshots",
     "drift_report",
     "merge",
+    "merge_reports",
     "snapshot_drift",
     "stamp",
 ]

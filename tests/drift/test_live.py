@@ -146,3 +146,53 @@ def test_without_live_there_is_no_coverage_and_unobserved_is_not_drift(org: Path
 def test_the_concurrency_option_is_bounded(org: Path) -> None:
     code, _, err = invoke(["drift", "--live", "--concurrency", "0", *TODAY], org)
     assert code == 2 and "--concurrency" in err
+
+
+def test_shards_split_the_accounts_once_and_merge_back(org: Path) -> None:
+    _, whole, _ = invoke(["drift", "--live", "--format", "json", *TODAY], org)
+    parts = []
+    for k in (1, 2, 3):
+        out_file = org / f"drift-{k}.json"
+        code, _, _ = invoke(
+            ["drift", "--live", "--shard", f"{k}/3", "-f", "json", "-o", str(out_file), *TODAY],
+            org,
+        )
+        assert code in (0, 1)
+        parts.append(json.loads(out_file.read_text()))
+    shard_states = [set(p["coverage"]["states"]) for p in parts]
+    everything = set(json.loads(whole)["coverage"]["states"])
+    assert set().union(*shard_states) == everything
+    assert sum(len(s) for s in shard_states) == len(everything)  # each account in one shard
+    code, merged, _ = invoke(
+        ["drift", "--merge", *(str(org / f"drift-{k}.json") for k in (1, 2, 3)), "-f", "json"],
+        org,
+    )
+    assert code == 1
+    joined = json.loads(merged)
+    assert joined["coverage"]["states"].keys() == everything
+    assert sorted(f["account"] for f in joined["findings"]) == sorted(
+        f["account"] for f in json.loads(whole)["findings"]
+    )
+    _, text, _ = invoke(
+        [
+            "drift",
+            "--merge",
+            str(org / "drift-1.json"),
+            str(org / "drift-2.json"),
+            str(org / "drift-3.json"),
+        ],
+        org,
+    )
+    assert text.rstrip().endswith("4 accounts: 0 clean, 0 drift, 4 unverifiable")
+
+
+def test_bad_shards_and_bad_merge_files_are_usage_errors(org: Path) -> None:
+    for bad in ("0/2", "3/2", "x", "1/0"):
+        code, _, err = invoke(["drift", "--live", "--shard", bad, *TODAY], org)
+        assert code == 2 and "--shard" in err, bad
+    (org / "bad.json").write_text('{"version": 1,\n  "findings": [}')
+    code, _, err = invoke(["drift", "--merge", str(org / "bad.json")], org)
+    assert code == 2 and f"{org / 'bad.json'}:2:16: not JSON" in err
+    (org / "odd.json").write_text('{"inventory": "x", "findings": [{"rule": 1}]}')
+    code, _, err = invoke(["drift", "--merge", str(org / "odd.json")], org)
+    assert code == 2 and "not a govern JSON report" in err and "Traceback" not in err
