@@ -12,8 +12,10 @@ CREATE_CONTENT, ... on Pages; CONTENT, MESSAGES, ... on Instagram) and the email
 `business_users` gives for the same business-scoped id. Graph lists no per-asset invitations:
 people invited to the portfolio but not yet accepted hold nothing on the asset yet.
 
-The token travels in the `Authorization: Bearer` header, never in the query string, so the
-paging links Graph hands back (`paging.next`) carry no token either. Graph reports most errors
+The token travels in the `Authorization: Bearer` header, not in the query string, so the
+paging links Graph hands back (`paging.next`) carry no token either. Only if the very first
+answers refuse it (a Graph-compatible server that reads just the `access_token` parameter)
+is it sent once more as that parameter, and so for the rest of the run. Graph reports most errors
 as HTTP 400 with `{"error": {"code", "error_subcode", "message", "type", "fbtrace_id"}}`;
 `classify` maps the codes: 190 (and 102, 104) a refused token, 10 and 200-299 a missing
 permission, 100 "does not exist" an asset that cannot be seen; 4, 17, 32, 613 and 80001-80014
@@ -25,8 +27,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -40,6 +42,8 @@ from govern.connectors import (
 )
 from govern.connectors.http import BACKOFF, Api
 from govern.inventory.model import Account
+
+_T = TypeVar("_T")
 
 #: the Graph API version govern is written against; GOVERN_META_API_URL includes it
 GRAPH_VERSION = META_GRAPH_VERSION
@@ -69,24 +73,56 @@ class GraphConnector:
         meta = settings.connectors.meta
         business_id = (meta.business_id or "").strip() if meta is not None else ""
         self.business_id = business_id or None
+        self._settings = settings
         self._token = settings.token
-        self.api = Api(
-            settings.api_url,
+        self.api = self._client(header=True)
+        self._query_api: Api | None = None  # the fallback, once the header was refused
+        self._lock = threading.Lock()
+        self._auth_lock = threading.Lock()
+        self._auth_verified = False
+        self._business_users: dict[str, dict[str, tuple[str | None, str | None]]] = {}
+
+    def _client(self, *, header: bool) -> Api:
+        token = self._settings.token
+        return Api(
+            self._settings.api_url,
             title=self.title,
-            headers={"Authorization": f"Bearer {settings.token}"},
+            headers={"Authorization": f"Bearer {token}"} if header else None,
+            params=None if header else {"access_token": token},
             throttle=throttle,
             describe_error=self._describe_error,
             classify=self._classify,
-            concurrency=settings.concurrency,
+            concurrency=self._settings.concurrency,
         )
-        self._lock = threading.Lock()
-        self._business_users: dict[str, dict[str, tuple[str | None, str | None]]] = {}
+
+    def _authenticated(self, operation: Callable[[], _T]) -> _T:
+        """Run `operation` with the token in the `Authorization` header; should the very
+        first answers refuse it (a Graph-compatible server that reads only the documented
+        `access_token` parameter answers code 104 or 190), run it once more with the token
+        as that parameter, and keep that for the rest of the run."""
+        api = self.api
+        try:
+            result = operation()
+        except ConnectorUnavailable as exc:
+            if exc.kind != "refused" or self._auth_verified or api is self._query_api:
+                raise
+            with self._auth_lock:
+                if self._query_api is None:
+                    self._query_api = self._client(header=False)
+                    self._query_api.timeout, self._query_api.retries = api.timeout, api.retries
+                self.api = self._query_api
+            result = operation()
+        self._auth_verified = True
+        return result
 
     # --- the Connector protocol ----------------------------------------------------------
 
     def holders(self, account: Account) -> Sequence[Holder]:
         asset = self._asset_id(account)
         business = self._business(account)
+        return self._authenticated(lambda: self._holders(account, asset, business))
+
+    def _holders(self, account: Account, asset: str, business: str) -> list[Holder]:
         directory = self.business_users(business)
         found: dict[str, Holder] = {}
         params = {"business": business, "fields": ASSIGNED_FIELDS}
@@ -111,9 +147,12 @@ class GraphConnector:
     def remove(self, account: Account, holder: Holder) -> None:
         asset = self._asset_id(account)
         business = self._business(account)
+        self._authenticated(lambda: self._remove(asset, business, holder.id))
+
+    def _remove(self, asset: str, business: str, user_id: str) -> None:
         path = f"/{asset}/assigned_users"
         try:
-            response = self.api.delete(path, params={"user": holder.id, "business": business})
+            response = self.api.delete(path, params={"user": user_id, "business": business})
         except Unverifiable:
             # Graph's "does not exist": the assignment (or the user) is already gone; the
             # caller re-reads the holders, which would report an asset that is really missing.

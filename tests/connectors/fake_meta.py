@@ -76,6 +76,24 @@ class Invitation:
     status: str = "PENDING"
 
 
+def error_body(
+    code: int,
+    message: str,
+    *,
+    type_: str = "OAuthException",
+    subcode: int | None = None,
+    **extra: object,
+) -> dict[str, object]:
+    """Graph's error object: {"error": {"message", "type", "code", "error_subcode",
+    "fbtrace_id"}} (developers.facebook.com/docs/graph-api/guides/error-handling)."""
+    error: dict[str, object] = {"message": message, "type": type_, "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error.update(extra)
+    error["fbtrace_id"] = FBTRACE
+    return {"error": error}
+
+
 def graph_error(
     status: int,
     message: str,
@@ -85,11 +103,9 @@ def graph_error(
     subcode: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> Reply:
-    error: dict[str, object] = {"message": message, "type": type_, "code": code}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    error["fbtrace_id"] = FBTRACE
-    return Reply(status, {"error": error}, dict(headers or {}))
+    return Reply(
+        status, error_body(code, message, type_=type_, subcode=subcode), dict(headers or {})
+    )
 
 
 def not_found(node: str) -> Reply:
@@ -107,8 +123,9 @@ def not_found(node: str) -> Reply:
 class FakeMeta:
     """The Graph API of one or more Business portfolios, in memory."""
 
-    def __init__(self, token: str = TOKEN, *, page_size: int = 2) -> None:
+    def __init__(self, token: str = TOKEN, *, page_size: int = 2, header_auth: bool = True) -> None:
         self.token = token
+        self.header_auth = header_auth  # False: read only the `access_token` parameter
         self.page_size = page_size
         self.businesses: dict[str, dict[str, BusinessUser]] = {}
         self.invitations: dict[str, list[Invitation]] = {}
@@ -173,7 +190,7 @@ class FakeMeta:
         given = request.arg("access_token")
         header = request.headers.get("authorization", "")
         match = re.match(r"(?i)^(?:bearer|oauth)\s+(\S+)$", header.strip())
-        if given is None and match:
+        if given is None and match and self.header_auth:
             given = match[1]
         if not given:
             return graph_error(400, "An access token is required to request this resource.", 104)

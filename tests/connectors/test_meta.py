@@ -22,7 +22,7 @@ from govern.connectors.meta import DEFAULT_URL, GRAPH_VERSION, GraphConnector, r
 from govern.drift.roles import RoleNames
 from govern.inventory.model import Account, Connectors, MetaConnector
 from govern.platforms import builtin_catalog
-from tests.connectors.fake_meta import TOKEN, FakeMeta, fake_meta
+from tests.connectors.fake_meta import TOKEN, FakeMeta, error_body, fake_meta
 
 __all__ = ["fake_meta"]
 
@@ -169,6 +169,48 @@ def test_the_connector_satisfies_the_protocol(fake_meta: FakeMeta) -> None:
     assert (connector.namespace, connector.title) == ("meta", "Meta")
 
 
+def test_a_server_reading_only_the_parameter_gets_the_token_there() -> None:
+    fake = FakeMeta(header_auth=False).start()
+    try:
+        diocese(fake)
+        connector = connect(fake)
+        assert len(connector.holders(account())) == 5
+        assert len(connector.holders(account(INSTAGRAM, "instagram"))) == 2
+        first, *rest = fake.requests
+        assert "access_token" not in first.query  # the header was tried first, and refused
+        assert rest and all(r.arg("access_token") == TOKEN for r in rest)
+        assert all("authorization" not in r.headers for r in rest)
+        assert len(rest) == 2 + 3 + 1  # business_users x2, assigned_users x3, Instagram x1
+    finally:
+        fake.stop()
+
+
+def test_a_bad_token_is_tried_once_each_way_then_refused(fake_meta: FakeMeta) -> None:
+    diocese(fake_meta)
+    connector = connect(fake_meta, token="EAABbad")
+    for _ in range(2):
+        with pytest.raises(ConnectorUnavailable) as caught:
+            connector.holders(account())
+        assert caught.value.kind == "refused"
+    assert len(fake_meta.requests) == 3  # header, parameter; then the parameter only
+
+
+def test_once_the_header_worked_a_refusal_is_final(fake_meta: FakeMeta) -> None:
+    diocese(fake_meta)
+    connector = connect(fake_meta)
+    connector.holders(account())
+    seen = len(fake_meta.requests)
+    body = error_body(
+        190, "Error validating access token: The session has been invalidated", subcode=460
+    )
+    fake_meta.fail("GET", "assigned_users", status=400, body=body, times=5)
+    with pytest.raises(ConnectorUnavailable) as caught:
+        connector.holders(account())
+    assert caught.value.kind == "refused"
+    assert len(fake_meta.requests) == seen + 1
+    assert all("access_token" not in r.query for r in fake_meta.requests)
+
+
 # --- unverifiable accounts ------------------------------------------------------------------
 
 
@@ -219,18 +261,12 @@ def test_a_refused_token_is_connector_unavailable_without_the_token(fake_meta: F
 
 def test_a_token_refused_with_http_401_is_refused(fake_meta: FakeMeta) -> None:
     diocese(fake_meta)
-    body = {
-        "error": {
-            "message": "Error validating access token: Session has expired",
-            "type": "OAuthException",
-            "code": 190,
-            "error_subcode": 463,
-        }
-    }
-    fake_meta.fail("GET", "business_users", status=401, body=body)
+    body = error_body(190, "Error validating access token: Session has expired", subcode=463)
+    fake_meta.fail("GET", "business_users", status=401, body=body, times=2)
     with pytest.raises(ConnectorUnavailable) as caught:
         connect(fake_meta).holders(account())
     assert caught.value.kind == "refused"
+    assert len(fake_meta.server.sent("GET")) == 2  # the header, then the parameter
 
 
 def test_a_missing_permission_is_forbidden(fake_meta: FakeMeta) -> None:
@@ -244,13 +280,7 @@ def test_a_missing_permission_is_forbidden(fake_meta: FakeMeta) -> None:
 
 def test_permission_error_with_http_400_is_forbidden(fake_meta: FakeMeta) -> None:
     diocese(fake_meta)
-    body = {
-        "error": {
-            "message": "(#10) Application does not have permission for this action",
-            "type": "OAuthException",
-            "code": 10,
-        }
-    }
+    body = error_body(10, "(#10) Application does not have permission for this action")
     fake_meta.fail("GET", "assigned_users", status=400, body=body)
     with pytest.raises(ConnectorUnavailable) as caught:
         connect(fake_meta).holders(account())
@@ -271,14 +301,7 @@ def test_graph_throttling_codes_wait_for_the_usage_header(fake_meta: FakeMeta, c
         f'{{"{BUSINESS}": [{{"type": "pages", "call_count": 100, "total_cputime": 10, '
         '"total_time": 10, "estimated_time_to_regain_access": 0}]}'
     )
-    body = {
-        "error": {
-            "message": "(#80001) There have been too many calls to this Page account.",
-            "type": "OAuthException",
-            "code": code,
-            "fbtrace_id": "x",
-        }
-    }
+    body = error_body(code, "(#80001) There have been too many calls to this Page account.")
     fake_meta.fail(
         "GET",
         "assigned_users",
@@ -292,13 +315,7 @@ def test_graph_throttling_codes_wait_for_the_usage_header(fake_meta: FakeMeta, c
 
 def test_throttling_longer_than_the_wait_limit_is_throttled_at_once(fake_meta: FakeMeta) -> None:
     diocese(fake_meta)
-    body = {
-        "error": {
-            "message": "(#4) Application request limit reached",
-            "type": "OAuthException",
-            "code": 4,
-        }
-    }
+    body = error_body(4, "(#4) Application request limit reached")
     fake_meta.fail(
         "GET",
         "business_users",
@@ -330,14 +347,9 @@ def test_usage_headers_are_read_as_documented() -> None:
 
 def test_server_errors_are_retried_then_succeed(fake_meta: FakeMeta) -> None:
     diocese(fake_meta)
-    body = {
-        "error": {
-            "message": "An unexpected error has occurred. Please retry your request later.",
-            "type": "OAuthException",
-            "code": 2,
-            "is_transient": True,
-        }
-    }
+    body = error_body(
+        2, "An unexpected error has occurred. Please retry your request later.", is_transient=True
+    )
     fake_meta.fail(
         "GET", "assigned_users", status=500, body=body, headers={"Retry-After": "0"}, times=2
     )
@@ -390,14 +402,7 @@ def test_unexpected_shapes_are_a_bad_response(fake_meta: FakeMeta, body: object)
 
 def test_an_unexplained_graph_error_is_a_bad_response_naming_it(fake_meta: FakeMeta) -> None:
     diocese(fake_meta)
-    body = {
-        "error": {
-            "message": "(#100) Tried accessing nonexisting field (frobnicate)",
-            "type": "OAuthException",
-            "code": 100,
-            "fbtrace_id": "x",
-        }
-    }
+    body = error_body(100, "(#100) Tried accessing nonexisting field (frobnicate)")
     fake_meta.fail("GET", "assigned_users", status=400, body=body)
     with pytest.raises(ConnectorUnavailable) as caught:
         connect(fake_meta).holders(account())
@@ -459,14 +464,12 @@ def test_removing_someone_already_gone_succeeds(fake_meta: FakeMeta) -> None:
     connector.remove(account(), gone)  # Graph answers success for a user not assigned
     fake_meta.fail("DELETE", "assigned_users", status=404, body={"error": {"message": "x"}})
     connector.remove(account(), gone)
-    missing = {
-        "error": {
-            "message": "Unsupported delete request. Object with ID '1005' does not exist",
-            "type": "GraphMethodException",
-            "code": 100,
-            "error_subcode": 33,
-        }
-    }
+    missing = error_body(
+        100,
+        "Unsupported delete request. Object with ID '1005' does not exist",
+        type_="GraphMethodException",
+        subcode=33,
+    )
     fake_meta.fail("DELETE", "assigned_users", status=400, body=missing)
     connector.remove(account(), gone)
     assert len(fake_meta.server.sent("DELETE")) == 3  # one request each, never retried
@@ -519,7 +522,7 @@ def test_the_token_is_in_no_exception_message(fake_meta: FakeMeta) -> None:
         (200, b"<html>" + TOKEN.encode()),
     ]
     for status, body in faults:
-        fake_meta.fail("GET", "assigned_users", status=status, body=body)
+        fake_meta.fail("GET", "assigned_users", status=status, body=body, times=2)
         with pytest.raises((ConnectorUnavailable, Unverifiable)) as caught:
             connect(fake_meta).holders(account())
         failures.append(caught.value)
