@@ -18,10 +18,10 @@ answers refuse it (a Graph-compatible server that reads just the `access_token` 
 is it sent once more as that parameter, and so for the rest of the run.
 
 Graph reports most errors as HTTP 400 with `{"error": {"code", "error_subcode", "message",
-"type", "fbtrace_id"}}`; `classify` maps the codes: 190 (and 102, 104) a refused token, 10 and 200-299 a missing
-permission, 100 "does not exist" an asset that cannot be seen; 4, 17, 32, 613 and 80001-80014
-are rate limits, retried after the `estimated_time_to_regain_access` (minutes) that the
-`X-Business-Use-Case-Usage` or `X-App-Usage` header gives.
+"type", "fbtrace_id"}}`; `classify` maps the codes: 190 (and 102, 104) a refused token, 10
+and 200-299 a missing permission, 100 "does not exist" an asset that cannot be seen; 4, 17,
+32, 613 and 80001-80014 are rate limits, retried after the `estimated_time_to_regain_access`
+(minutes) that the `X-Business-Use-Case-Usage` or `X-App-Usage` header gives.
 """
 
 from __future__ import annotations
