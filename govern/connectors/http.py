@@ -33,8 +33,16 @@ DEFAULT_RETRIES = 4
 MAX_WAIT = 60.0  # never sleep longer than this for one retry; beyond it, give up (exit 3)
 
 # A platform hook: (response, parsed body or None) -> seconds to wait before retrying, or
-# None when the response is not throttling.
+# None when the response is not throttling, or BACKOFF: throttling, with no wait given
+# (then `Retry-After` or the usual exponential backoff applies).
 Throttle = Callable[[requests.Response, Any], "float | None"]
+BACKOFF = -1.0
+
+# A platform hook for error statuses (>= 400, except 404 which the caller reads): the
+# exception the platform's error body means (e.g. Meta answers HTTP 400 with code 190 for a
+# refused token, code 100 for an object that does not exist), or None for the generic
+# status mapping of `Api.error`.
+Classify = Callable[[requests.Response, Any], "Exception | None"]
 
 
 class Api:
@@ -49,6 +57,7 @@ class Api:
         params: Mapping[str, str] | None = None,
         throttle: Throttle | None = None,
         describe_error: Callable[[Any], str | None] | None = None,
+        classify: Classify | None = None,
         concurrency: int = 8,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
@@ -59,6 +68,7 @@ class Api:
         self._origin = _origin(self.base_url)
         self._throttle = throttle
         self._describe_error = describe_error
+        self._classify = classify
         self._params = dict(params or {})
         self.timeout = timeout
         self.retries = retries
@@ -135,10 +145,12 @@ class Api:
                 ) from None
             body = _json_or_none(response)
             wait = self._throttle(response, body) if self._throttle is not None else None
+            if wait is not None and wait < 0:
+                wait = _wait(response, attempt)
             if wait is None and response.status_code == 429:
-                wait = _retry_after(response) or _backoff(attempt)
+                wait = _wait(response, attempt)
             if wait is None and response.status_code >= 500:
-                wait = _retry_after(response) or _backoff(attempt)
+                wait = _wait(response, attempt)
                 if not retry or attempt > self.retries:
                     raise self.error(response, body)
             if wait is not None:
@@ -154,7 +166,8 @@ class Api:
                 self._sleep(wait)
                 continue
             if response.status_code >= 400 and response.status_code != 404:
-                raise self.error(response, body)
+                classified = self._classify(response, body) if self._classify is not None else None
+                raise classified if classified is not None else self.error(response, body)
             return response
 
     def json(self, response: requests.Response) -> Any:
@@ -276,6 +289,12 @@ def retry_after(response: requests.Response) -> float | None:
     return _retry_after(response)
 
 
+def _wait(response: requests.Response, attempt: int) -> float:
+    """What the server asked for (`Retry-After: 0` included), else the backoff."""
+    asked = _retry_after(response)
+    return asked if asked is not None else _backoff(attempt)
+
+
 def _backoff(attempt: int) -> float:
     """0.5, 1, 2, 4 s ... with full jitter: threads that failed together retry apart."""
     return float(random.uniform(0, 0.5 * 2 ** (attempt - 1)))
@@ -296,4 +315,4 @@ def _clip(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-__all__ = ["Api", "Throttle", "link_next", "method_path", "retry_after"]
+__all__ = ["BACKOFF", "Api", "Classify", "Throttle", "link_next", "method_path", "retry_after"]
