@@ -129,9 +129,14 @@ def _holder(item: Any, api: Api) -> Holder:
     pending = item.get("pendingInvitation", False)
     if not isinstance(role, str) or not isinstance(pending, bool):
         raise _bad(api, f"admin {name}: role or pendingInvitation of the wrong type")
+    group = item.get("account")  # an account (user or location group) holding the role
     if admin is not None and not isinstance(admin, str):
         raise _bad(api, f"admin {name}: admin is not a string")
+    if group is not None and not isinstance(group, str):
+        raise _bad(api, f"admin {name}: account is not a string")
     label = admin.strip() if admin and admin.strip() else None
+    if label is None and not pending:
+        label = group or None
     return Holder(
         id=match["admin"],
         roles=(role,),

@@ -13,6 +13,7 @@ from govern.connectors import (
     SPECS,
     ConnectorUnavailable,
     Holder,
+    People,
     Settings,
     Unverifiable,
     api_url,
@@ -21,6 +22,7 @@ from govern.connectors import (
 from govern.connectors.google_business import GoogleBusiness, service_account_token
 from govern.drift.roles import RoleNames
 from govern.errors import InputError, UsageError
+from govern.inventory.load import load_inventory
 from govern.inventory.model import Account, Connectors
 from govern.platforms import builtin_catalog
 from tests.connectors.fake_google_business import (
@@ -33,6 +35,36 @@ from tests.connectors.fake_google_business import (
 __all__ = ["fake_google"]  # the fixture, imported for pytest
 
 PLATFORM = "google-business"
+INVENTORY = """\
+version: 1
+organization: {name: Test Diocese, domains: [diocese.test]}
+people:
+  - {id: head, name: Fr Head, email: head@diocese.test, level: A, trained_on: 2026-06-01}
+  - id: maria
+    name: Maria Santos
+    email: maria@diocese.test
+    level: C
+    trained_on: 2026-06-01
+    identities: {google: "5009"}
+  - id: helper
+    name: Site Helper
+    email: helper@diocese.test
+    level: C
+    trained_on: 2026-06-01
+    identities: {google: accounts/123/admins/5011}
+  - {id: newbie, name: New Person, email: New.Person@diocese.test, level: C, trained_on: 2026-06-01}
+entities:
+  - {id: parish, name: St Test Parish, head: head, it: [head]}
+accounts:
+  - id: parish-google
+    entity: parish
+    platform: google-business
+    handle: St Test Parish
+    platform_id: "123"
+    access:
+      - {person: head, role: owner}
+      - {person: maria, role: admin}
+"""
 
 
 def account(platform_id: str | None = "123") -> Account:
@@ -123,6 +155,35 @@ def test_an_unset_role_is_reported_as_the_enum_zero_value(fake_google: FakeGoogl
     (holder,) = connect(fake_google).holders(account())
     assert holder.roles == ("ADMIN_ROLE_UNSPECIFIED",)
     assert holder.pending is False
+
+
+def test_an_admin_that_is_a_group_account_is_named_by_it(fake_google: FakeGoogleBusiness) -> None:
+    group = {"name": "accounts/123/admins/88", "account": "accounts/456", "role": "MANAGER"}
+    fake_google.server.fail(
+        "GET", r"/v1/accounts/123/admins", status=200, body={"accountAdmins": [group]}
+    )
+    (holder,) = connect(fake_google).holders(account())
+    assert (holder.id, holder.name, holder.email) == ("88", "accounts/456", None)
+
+
+def test_holders_match_people_by_identity_or_invited_email_never_by_name(
+    fake_google: FakeGoogleBusiness, tmp_path: Path
+) -> None:
+    populate(fake_google)
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(INVENTORY)
+    loaded = load_inventory(inventory, builtin_catalog())
+    people = People(loaded.inventory)
+    matched = {h.id: people.match("google", h) for h in connect(fake_google).holders(account())}
+    assert matched == {
+        "1001": None,  # "Fr Head" is only a display name: a lookalike, not a match
+        "5009": "maria",  # identities.google
+        "5010": None,  # unknown to the inventory
+        "5011": "helper",  # identities.google as the full resource name
+        "7001": "newbie",  # the pending invitation's email
+    }
+    head = people.lookalike(Holder("1001", ("PRIMARY_OWNER",), name="Fr Head"))
+    assert head is not None and head.id == "head"
 
 
 def test_missing_platform_id_is_unverifiable(fake_google: FakeGoogleBusiness) -> None:
