@@ -239,6 +239,13 @@ def service_account_token(env: Mapping[str, str]) -> str | None:
     try:
         credentials.refresh(_TokenRequest())
     except exceptions.RefreshError as exc:
+        if getattr(exc, "retryable", False):  # 5xx or 429 after google-auth's own retries
+            raise ConnectorUnavailable(
+                f"{TITLE}: the token server at {_origin(token_uri)} kept failing"
+                f"{_oauth_error(exc)}",
+                kind="unreachable",
+                hint="run again later",
+            ) from None
         raise ConnectorUnavailable(
             f"{TITLE}: the service account's token request was refused at "
             f"{_origin(token_uri)}{_oauth_error(exc)}",

@@ -477,6 +477,17 @@ def test_a_key_the_token_server_refuses(fake_google: FakeGoogleBusiness, tmp_pat
     assert fake_google.issued == []
 
 
+def test_a_failing_token_server(fake_google: FakeGoogleBusiness, tmp_path: Path) -> None:
+    key = fake_google.service_account_key(tmp_path)
+    fake_google.server.fail(
+        "POST", "/token", status=503, body={"error": "internal_failure"}, times=9
+    )
+    with pytest.raises(ConnectorUnavailable, match="kept failing") as caught:
+        service_account_token({"GOOGLE_APPLICATION_CREDENTIALS": str(key)})
+    assert caught.value.kind == "unreachable"
+    assert len(fake_google.server.sent("POST", "/token")) == 3  # google-auth's own retries
+
+
 def test_an_unreachable_token_server(tmp_path: Path) -> None:
     fake = FakeGoogleBusiness().start()
     key = fake.service_account_key(tmp_path)
