@@ -101,7 +101,12 @@ ALIASES: dict[str, dict[str, str]] = {
         "billing manager": "analyst",
     },
     "google-business": {
-        "primary owner": "owner",
+        # The Account Management API's Admin.role values (accounts.admins.list), kept here
+        # too so that they resolve when a policy overrides the catalog's labels.
+        "PRIMARY_OWNER": "owner",
+        "OWNER": "owner",
+        "MANAGER": "admin",
+        "SITE_MANAGER": "editor",
         "communications manager": "editor",
     },
     "x": {"account login": "admin", "password": "admin", "login": "admin"},
