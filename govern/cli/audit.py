@@ -175,3 +175,5 @@ def explain(rule: str, policies: str | None) -> None:
         click.echo("\nParameters (current values):")
         for name, value in params.items():
             click.echo(f"  {name}: {json.dumps(value)}")
+
+

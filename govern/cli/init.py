@@ -65,3 +65,5 @@ def init(directory: Path, force: bool, package: str | None) -> None:
         " check\n"
         "  5. pre-commit install                   # optional: validate before each commit"
     )
+
+

@@ -342,3 +342,5 @@ def log_show(log_file: str | None, person: str | None, fmt: str, inventory: str 
         )
     if not records:
         click.echo("No records.")
+
+

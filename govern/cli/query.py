@@ -106,3 +106,5 @@ def accounts(
             f"{r['platform']:<{widths['platform']}}  {', '.join(r['admins']) or '-'}"
         )
     click.echo(f"{len(rows)} account{'s' if len(rows) != 1 else ''}")
+
+

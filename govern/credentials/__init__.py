@@ -74,10 +74,8 @@ def normalize_meta(ref: str, meta: Mapping[str, str]) -> dict[str, str]:
     out: dict[str, str] = {"account": ref}
     for key, value in meta.items():
         if not isinstance(key, str) or not _NAME.fullmatch(key):
-            raise UsageError(
-                f"invalid metadata key {key!r}",
-                hint="use lowercase letters, digits and '_', starting with a letter",
-            )
+            raise UsageError(f"invalid metadata key {key!r}", hint="use lowercase letters, "
+                             "digits and '_', starting with a letter")
         if key in RESERVED_META_KEYS:
             raise UsageError(f"metadata key {key!r} is reserved")
         out[key] = _validate_text(f"metadata {key!r}", value)
@@ -127,10 +125,8 @@ class Secret:
         checked: dict[str, str] = {}
         for name, value in self.fields.items():
             if not isinstance(name, str) or not _NAME.fullmatch(name):
-                raise UsageError(
-                    f"invalid field name {name!r}",
-                    hint="use lowercase letters, digits and '_', starting with a letter",
-                )
+                raise UsageError(f"invalid field name {name!r}", hint="use lowercase letters, "
+                                 "digits and '_', starting with a letter")
             if name in ("username", "password"):
                 raise UsageError(f"field name {name!r} is reserved")
             if not isinstance(value, str):
@@ -355,11 +351,9 @@ def keyring_set(service: str, username: str, value: str) -> None:
     except ImportError:
         raise StoreError("the keyring package is not installed") from None
     except NoKeyringError:
-        raise StoreError(
-            "no OS keyring backend is available",
-            hint="install and unlock a keyring (Secret Service, macOS Keychain) "
-            "or use an environment variable instead",
-        ) from None
+        raise StoreError("no OS keyring backend is available",
+                         hint="install and unlock a keyring (Secret Service, macOS Keychain) "
+                              "or use an environment variable instead") from None
     except Exception as exc:  # any backend failure
         raise StoreError(f"the OS keyring failed ({type(exc).__name__})") from None
 

@@ -108,16 +108,13 @@ def _unb64(text: Any, what: str) -> bytes:
 
 
 def _malformed(what: str) -> StoreError:
-    return StoreError(
-        f"malformed credentials file: bad {what}", hint="restore the file from version control"
-    )
+    return StoreError(f"malformed credentials file: bad {what}",
+                      hint="restore the file from version control")
 
 
 def _subkey(data_key: bytes, store_id: str, purpose: str) -> bytes:
     return HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=store_id.encode(),
+        algorithm=hashes.SHA256(), length=32, salt=store_id.encode(),
         info=f"govern-credentials {purpose} v1".encode(),
     ).derive(data_key)
 
@@ -156,8 +153,7 @@ def _kek(passphrase: str, kdf: Mapping[str, Any]) -> bytes:
     params.check()
     salt = _unb64(kdf["salt"], "kdf salt")
     return Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(
-        passphrase.encode("utf-8")
-    )
+        passphrase.encode("utf-8"))
 
 
 def _entry_ad(store_id: str, ref: str, rec: Mapping[str, Any]) -> bytes:
@@ -172,26 +168,19 @@ def _padded(plain: bytes, block: int = 64) -> bytes:
 
 def _check_document(doc: Any, path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise StoreError(
-            f"{path} is not a govern credentials file",
-            hint="check --store / GOVERN_STORE, or create one with `govern store init`",
-        )
+        raise StoreError(f"{path} is not a govern credentials file",
+                         hint="check --store / GOVERN_STORE, or create one with "
+                              "`govern store init`")
     version = doc.get("format_version")
     if version != FORMAT_VERSION:
-        raise StoreError(
-            f"{path} has format version {version!r}; this govern reads version {FORMAT_VERSION}",
-            hint="upgrade govern",
-        )
+        raise StoreError(f"{path} has format version {version!r}; this govern reads "
+                         f"version {FORMAT_VERSION}", hint="upgrade govern")
     kdf = doc.get("kdf")
-    if (
-        not isinstance(doc.get("store_id"), str)
-        or not isinstance(doc.get("entries"), dict)
-        or not isinstance(doc.get("key_check"), str)
-        or not isinstance(kdf, dict)
-        or kdf.get("name") != "scrypt"
-        or not all(isinstance(kdf.get(k), int) for k in ("n", "r", "p"))
-        or not isinstance(doc.get("mac"), str)
-    ):
+    if (not isinstance(doc.get("store_id"), str) or not isinstance(doc.get("entries"), dict)
+            or not isinstance(doc.get("key_check"), str) or not isinstance(kdf, dict)
+            or kdf.get("name") != "scrypt"
+            or not all(isinstance(kdf.get(k), int) for k in ("n", "r", "p"))
+            or not isinstance(doc.get("mac"), str)):
         raise _malformed("header")
     return doc
 
@@ -235,43 +224,30 @@ class FileStore:
     ) -> FileStore:
         """Create a new, empty store; refuses to overwrite an existing file."""
         if not passphrase and not use_keyring:
-            raise UsageError(
-                "a new credentials file needs a passphrase or the OS keyring",
-                hint=f"set {PASSPHRASE_ENV}, run in a terminal to be prompted, or use --keyring",
-            )
+            raise UsageError("a new credentials file needs a passphrase or the OS keyring",
+                             hint=f"set {PASSPHRASE_ENV}, run in a terminal to be prompted, "
+                                  "or use --keyring")
         store = cls(path, env=env, prompt=prompt, lock_timeout=lock_timeout)
         params = kdf or ScryptParams()
         params.check()
         store_id = secrets.token_hex(16)
         data_key = AESGCM.generate_key(bit_length=256)
-        kdf_doc: dict[str, Any] = {
-            "name": "scrypt",
-            "n": params.n,
-            "r": params.r,
-            "p": params.p,
-            "salt": _b64(os.urandom(16)),
-        }
+        kdf_doc: dict[str, Any] = {"name": "scrypt", "n": params.n, "r": params.r,
+                                   "p": params.p, "salt": _b64(os.urandom(16))}
         wrapped: dict[str, str] | None = None
         if passphrase:
             nonce = os.urandom(12)
             sealed = AESGCM(_kek(passphrase, kdf_doc)).encrypt(
-                nonce, data_key, _wrap_ad(store_id, kdf_doc)
-            )
+                nonce, data_key, _wrap_ad(store_id, kdf_doc))
             wrapped = {"nonce": _b64(nonce), "wrapped": _b64(sealed)}
         keys = _Keys.derive(data_key, store_id)
         keyring_ref = None
         if use_keyring:
             keyring_ref = {"service": KEYRING_SERVICE, "username": f"credentials-file:{store_id}"}
         doc: dict[str, Any] = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "store_id": store_id,
-            "kdf": kdf_doc,
-            "passphrase_key": wrapped,
-            "keyring": keyring_ref,
-            "key_check": keys.check,
-            "entries": {},
-            "mac": "",
+            "format": FORMAT, "format_version": FORMAT_VERSION, "store_id": store_id,
+            "kdf": kdf_doc, "passphrase_key": wrapped, "keyring": keyring_ref,
+            "key_check": keys.check, "entries": {}, "mac": "",
         }
         with store._locked():
             if store.path.exists():
@@ -288,19 +264,16 @@ class FileStore:
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            raise StoreError(
-                f"{self.path} does not exist", hint="create it with `govern store init`"
-            ) from None
+            raise StoreError(f"{self.path} does not exist",
+                             hint="create it with `govern store init`") from None
         except OSError as exc:
             raise StoreError(f"cannot read {self.path}: {exc.strerror}") from None
         try:
             doc = json.loads(raw)
         except (ValueError, RecursionError):
-            raise StoreError(
-                f"{self.path} is not valid JSON (truncated or corrupt); "
-                "nothing was read or changed",
-                hint="restore it from version control",
-            ) from None
+            raise StoreError(f"{self.path} is not valid JSON (truncated or corrupt); "
+                             "nothing was read or changed",
+                             hint="restore it from version control") from None
         return _check_document(doc, self.path)
 
     def _versions(self, doc: Mapping[str, Any], ref: str) -> builtins.list[dict[str, Any]]:
@@ -311,29 +284,21 @@ class FileStore:
         if not isinstance(versions, builtins.list) or not versions:
             raise _malformed(f"entry {ref!r}")
         for number, rec in enumerate(versions, start=1):
-            if (
-                not isinstance(rec, dict)
-                or rec.get("version") != number
-                or not all(
-                    isinstance(rec.get(k), str)
-                    for k in ("created_at", "rotated_by", "reason", "nonce", "ciphertext")
-                )
-                or not isinstance(rec.get("meta"), dict)
-                or not all(isinstance(v, str) for v in rec["meta"].values())
-            ):
+            if (not isinstance(rec, dict) or rec.get("version") != number
+                    or not all(isinstance(rec.get(k), str) for k in
+                               ("created_at", "rotated_by", "reason", "nonce", "ciphertext"))
+                    or not isinstance(rec.get("meta"), dict)
+                    or not all(isinstance(v, str) for v in rec["meta"].values())):
                 raise _malformed(f"entry {ref!r} version {number}")
         return versions
 
     def _metadata(self, ref: str, versions: builtins.list[dict[str, Any]]) -> CredentialMetadata:
         current = versions[-1]
         return CredentialMetadata(
-            ref=ref,
-            current_version=current["version"],
-            versions=len(versions),
+            ref=ref, current_version=current["version"], versions=len(versions),
             created_at=parse_time(versions[0]["created_at"]),
             updated_at=parse_time(current["created_at"]),
-            rotated_by=current["rotated_by"],
-            reason=current["reason"],
+            rotated_by=current["rotated_by"], reason=current["reason"],
             meta=dict(current["meta"]),
         )
 
@@ -359,9 +324,8 @@ class FileStore:
         elif 1 <= version <= len(versions):
             rec = versions[version - 1]
         else:
-            raise CredentialNotFound(
-                f"{ref!r} has no version {version} (versions 1 to {len(versions)})"
-            )
+            raise CredentialNotFound(f"{ref!r} has no version {version} "
+                                     f"(versions 1 to {len(versions)})")
         keys = self._unlock(doc)
         self._verify(doc, keys)
         return self._open(keys, ref, rec)
@@ -369,11 +333,9 @@ class FileStore:
     def _open(self, keys: _Keys, ref: str, rec: dict[str, Any]) -> Secret:
         """One version's secret, with the keys of an unlocked and verified document."""
         try:
-            plain = keys.seal.decrypt(
-                _unb64(rec["nonce"], "nonce"),
-                _unb64(rec["ciphertext"], "ciphertext"),
-                _entry_ad(keys.store_id, ref, rec),
-            )
+            plain = keys.seal.decrypt(_unb64(rec["nonce"], "nonce"),
+                                      _unb64(rec["ciphertext"], "ciphertext"),
+                                      _entry_ad(keys.store_id, ref, rec))
             payload = json.loads(plain)
         except (InvalidTag, ValueError):
             raise self._tampered() from None
@@ -405,28 +367,19 @@ class FileStore:
         return [self._metadata(ref, touched[ref]) for ref, _, _ in prepared]
 
     def _add_versions(
-        self,
-        doc: dict[str, Any],
-        keys: _Keys,
-        prepared: builtins.list[tuple[str, Secret, dict[str, str]]],
-        rotated_by: str,
+        self, doc: dict[str, Any], keys: _Keys,
+        prepared: builtins.list[tuple[str, Secret, dict[str, str]]], rotated_by: str,
         reason: str,
     ) -> dict[str, builtins.list[dict[str, Any]]]:
         now = format_time(utc_now(), precise=True)
         touched: dict[str, builtins.list[dict[str, Any]]] = {}
         for ref, secret, meta in prepared:
             versions = self._versions(doc, ref) if ref in doc["entries"] else []
-            rec: dict[str, Any] = {
-                "version": len(versions) + 1,
-                "created_at": now,
-                "rotated_by": rotated_by,
-                "reason": reason,
-                "meta": meta,
-            }
+            rec: dict[str, Any] = {"version": len(versions) + 1, "created_at": now,
+                                   "rotated_by": rotated_by, "reason": reason, "meta": meta}
             nonce = os.urandom(12)
-            sealed = keys.seal.encrypt(
-                nonce, _padded(canonical(secret.to_payload())), _entry_ad(keys.store_id, ref, rec)
-            )
+            sealed = keys.seal.encrypt(nonce, _padded(canonical(secret.to_payload())),
+                                       _entry_ad(keys.store_id, ref, rec))
             rec["nonce"], rec["ciphertext"] = _b64(nonce), _b64(sealed)
             versions.append(rec)
             doc["entries"][ref] = {"versions": versions}
@@ -456,11 +409,8 @@ class FileStore:
                     continue
                 versions = self._versions(doc, ref)
                 current = versions[-1]
-                if (
-                    unless_since is not None
-                    and current["reason"] == reason
-                    and parse_time(current["created_at"]) >= unless_since
-                ):
+                if (unless_since is not None and current["reason"] == reason
+                        and parse_time(current["created_at"]) >= unless_since):
                     outcome[ref] = Rotation(ref, "already", current["version"])
                     continue
                 secret = self._open(keys, ref, current).replace_password(new_password(ref))
@@ -490,11 +440,9 @@ class FileStore:
         for ref in doc["entries"]:
             for rec in self._versions(doc, ref):
                 try:
-                    keys.seal.decrypt(
-                        _unb64(rec["nonce"], "nonce"),
-                        _unb64(rec["ciphertext"], "ciphertext"),
-                        _entry_ad(keys.store_id, ref, rec),
-                    )
+                    keys.seal.decrypt(_unb64(rec["nonce"], "nonce"),
+                                      _unb64(rec["ciphertext"], "ciphertext"),
+                                      _entry_ad(keys.store_id, ref, rec))
                 except InvalidTag:
                     raise self._tampered() from None
         return len(doc["entries"])
@@ -511,8 +459,7 @@ class FileStore:
             raise StoreError(
                 f"{self.path} is being changed by another govern process (waited "
                 f"{self._lock_timeout:g} s for {lock_path}); nothing was changed",
-                hint="retry when the other command has finished",
-            ) from None
+                hint="retry when the other command has finished") from None
         except OSError as exc:
             raise StoreError(f"cannot lock {lock_path}: {exc.strerror}") from None
         try:
@@ -526,16 +473,14 @@ class FileStore:
         try:
             atomic_write_bytes(self.path, data, mode=FILE_MODE)
         except OSError as exc:
-            raise StoreError(
-                f"cannot write {self.path}: {exc.strerror}; nothing was changed"
-            ) from None
+            raise StoreError(f"cannot write {self.path}: {exc.strerror}; "
+                             "nothing was changed") from None
 
     def _tampered(self) -> StoreError:
         return StoreError(
             f"{self.path} failed its integrity check: it was changed outside govern (an "
             "edited, swapped or rolled-back entry) or is corrupt; nothing was read or changed",
-            hint=f"restore it from version control (git log -- {self.path.name})",
-        )
+            hint=f"restore it from version control (git log -- {self.path.name})")
 
     def _verify(self, doc: Mapping[str, Any], keys: _Keys) -> None:
         if not hmac.compare_digest(keys.mac(doc), str(doc["mac"])):
@@ -563,10 +508,8 @@ class FileStore:
                     data_key = b""
                 keys = _Keys.derive(data_key, store_id) if len(data_key) == 32 else None
                 if keys is None or not hmac.compare_digest(keys.check, doc["key_check"]):
-                    raise StoreError(
-                        f"the key in the OS keyring does not open {self.path}",
-                        hint=f"set {PASSPHRASE_ENV} instead",
-                    )
+                    raise StoreError(f"the key in the OS keyring does not open {self.path}",
+                                     hint=f"set {PASSPHRASE_ENV} instead")
                 self._keys = keys
                 return keys
             tried.append(f"OS keyring: {why}")
@@ -578,8 +521,7 @@ class FileStore:
         raise StoreError(
             f"no key to open {self.path} ({'; '.join(tried)})",
             hint=f"set {PASSPHRASE_ENV}, or keep the key in the OS keyring (a store created "
-            "with `govern store init --keyring`), or run in a terminal to be prompted",
-        )
+                 "with `govern store init --keyring`), or run in a terminal to be prompted")
 
     def _unwrap(self, doc: Mapping[str, Any], passphrase: str, source: str) -> bytes:
         wrapped = doc["passphrase_key"]
@@ -589,12 +531,10 @@ class FileStore:
             return AESGCM(_kek(passphrase, doc["kdf"])).decrypt(
                 _unb64(wrapped.get("nonce"), "passphrase key"),
                 _unb64(wrapped.get("wrapped"), "passphrase key"),
-                _wrap_ad(doc["store_id"], doc["kdf"]),
-            )
+                _wrap_ad(doc["store_id"], doc["kdf"]))
         except InvalidTag:
-            raise StoreError(
-                f"wrong passphrase for {self.path} (from {source}); nothing was read or changed"
-            ) from None
+            raise StoreError(f"wrong passphrase for {self.path} (from {source}); "
+                             "nothing was read or changed") from None
 
     def _accept(self, doc: Mapping[str, Any], data_key: bytes) -> _Keys:
         keys = _Keys.derive(data_key, doc["store_id"])

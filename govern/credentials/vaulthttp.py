@@ -79,13 +79,8 @@ class Unavailable(VaultHTTPError):
 
 
 _BY_STATUS: dict[int, type[VaultHTTPError]] = {
-    400: InvalidRequest,
-    401: Forbidden,
-    403: Forbidden,
-    404: InvalidPath,
-    429: RateLimited,
-    501: NotInitialized,
-    503: Unavailable,
+    400: InvalidRequest, 401: Forbidden, 403: Forbidden, 404: InvalidPath,
+    429: RateLimited, 501: NotInitialized, 503: Unavailable,
 }
 
 
@@ -126,25 +121,21 @@ class _Target:
             if proxy.username:
                 pair = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}"
                 self.proxy_headers["Proxy-Authorization"] = (
-                    "Basic " + base64.b64encode(pair.encode()).decode()
-                )
+                    "Basic " + base64.b64encode(pair.encode()).decode())
             self.proxy_host, self.proxy_port = proxy.hostname or "", proxy.port or 80
 
     def connect(self) -> http.client.HTTPConnection:
         if self.scheme == "https":
             if self.proxy:
-                conn = http.client.HTTPSConnection(
-                    self.proxy_host, self.proxy_port, timeout=self.timeout, context=self.tls
-                )
+                conn = http.client.HTTPSConnection(self.proxy_host, self.proxy_port,
+                                                   timeout=self.timeout, context=self.tls)
                 conn.set_tunnel(self.host, self.port, headers=self.proxy_headers)
                 return conn
-            return http.client.HTTPSConnection(
-                self.host, self.port, timeout=self.timeout, context=self.tls
-            )
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                               context=self.tls)
         if self.proxy:
-            return http.client.HTTPConnection(
-                self.proxy_host, self.proxy_port, timeout=self.timeout
-            )
+            return http.client.HTTPConnection(self.proxy_host, self.proxy_port,
+                                              timeout=self.timeout)
         return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
 
     def request_target(self, path: str) -> tuple[str, dict[str, str]]:
@@ -171,9 +162,8 @@ def _dropped(conn: http.client.HTTPConnection) -> bool:
 class Transport:
     """Requests to one server. Thread-safe: each thread keeps its own connections."""
 
-    def __init__(
-        self, addr: str, *, namespace: str | None, verify: bool | str, timeout: float
-    ) -> None:
+    def __init__(self, addr: str, *, namespace: str | None, verify: bool | str,
+                 timeout: float) -> None:
         self.addr = addr.rstrip("/")
         self._namespace = namespace
         self._verify = verify
@@ -193,8 +183,7 @@ class Transport:
 
     def _connection(self, origin: str) -> tuple[_Target, http.client.HTTPConnection]:
         pool: dict[str, tuple[_Target, http.client.HTTPConnection]] | None = getattr(
-            self._local, "pool", None
-        )
+            self._local, "pool", None)
         if pool is None:
             pool = self._local.pool = {}
         found = pool.get(origin)
@@ -205,9 +194,8 @@ class Transport:
             found = pool[origin] = (target, target.connect())
         return found
 
-    def _exchange(
-        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], bytes]:
+    def _exchange(self, method: str, url: str, body: bytes | None,
+                  headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -226,15 +214,9 @@ class Transport:
             conn.close()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
-    def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None,
-        json: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any] | None:
+    def send(self, method: str, path: str, *, token: str | None,
+             json: Mapping[str, Any] | None = None,
+             params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """One call to `/v1/<path>`: the JSON body on 2xx, None on 204. Raises
         `VaultHTTPError` (a subclass per status that callers tell apart) for an error
         status, `TransportError` when there is no HTTP answer, ValueError for a success

@@ -155,11 +155,8 @@ def plan_revoke(
 
     if heads and (successor is None or blocked):
         # An entity must always have a head, whether or not it has accounts yet.
-        at_risk.extend(
-            f"entity {e}: would have no head"
-            for e in heads
-            if not any(r.startswith(f"entity {e}:") for r in at_risk)
-        )
+        at_risk.extend(f"entity {e}: would have no head" for e in heads
+                       if not any(r.startswith(f"entity {e}:") for r in at_risk))
     if at_risk and successor is None:
         blocked.append(
             "accounts would be left without their head holding admin or without "

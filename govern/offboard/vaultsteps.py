@@ -29,18 +29,13 @@ def disable_person(client: VaultClient, person: str) -> dict[str, Any]:
         if not str(group.get("name", "")).startswith(PREFIX):
             return None
         members = [m for m in group.get("member_entity_ids") or [] if m != entity_id]
-        client.write(
-            f"identity/group/id/{group_id}",
-            {"member_entity_ids": members},
-            action="remove a member from",
-        )
+        client.write(f"identity/group/id/{group_id}", {"member_entity_ids": members},
+                     action="remove a member from")
         return str(group["name"])
 
     group_ids = list(entity.get("direct_group_ids") or [])
     # Bounded concurrency, as everywhere govern talks to Vault: a person in 500 groups.
-    with ThreadPoolExecutor(
-        max_workers=min(LIST_CONCURRENCY, max(len(group_ids), 1)),
-        thread_name_prefix="govern-revoke",
-    ) as pool:
+    with ThreadPoolExecutor(max_workers=min(LIST_CONCURRENCY, max(len(group_ids), 1)),
+                            thread_name_prefix="govern-revoke") as pool:
         left = [name for name in pool.map(leave, group_ids) if name]
     return {"entity": name, "groups_left": sorted(left)}

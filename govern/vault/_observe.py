@@ -26,9 +26,8 @@ def _is_govern_policy(text: str) -> bool:
     return text.splitlines()[:1] == [POLICY_MARKER]
 
 
-def observe(
-    client: VaultClient, *, concurrency: int = 8, auth_mount: str | None = None
-) -> ObservedState:
+def observe(client: VaultClient, *, concurrency: int = 8,
+            auth_mount: str | None = None) -> ObservedState:
     """govern's objects in Vault. Aliases are observed on `auth_mount` only (None: none)."""
     entity_list = client.list("identity/entity/id").get("key_info") or {}
     group_list = client.list("identity/group/id").get("key_info") or {}
@@ -37,17 +36,12 @@ def observe(
 
     names_by_id = {eid: str((info or {}).get("name") or eid) for eid, info in entity_list.items()}
     work: list[tuple[str, str]] = (
-        [
-            ("entity", f"identity/entity/id/{i}")
-            for i, n in names_by_id.items()
-            if n.startswith(PREFIX)
-        ]
-        + [
-            ("group", f"identity/group/id/{i}")
-            for i, info in group_list.items()
-            if str((info or {}).get("name", "")).startswith(PREFIX)
-        ]
-        + [("policy", f"sys/policies/acl/{n}") for n in policy_names if str(n).startswith(PREFIX)]
+        [("entity", f"identity/entity/id/{i}") for i, n in names_by_id.items()
+         if n.startswith(PREFIX)]
+        + [("group", f"identity/group/id/{i}") for i, info in group_list.items()
+           if str((info or {}).get("name", "")).startswith(PREFIX)]
+        + [("policy", f"sys/policies/acl/{n}") for n in policy_names
+           if str(n).startswith(PREFIX)]
     )
 
     def read(item: tuple[str, str]) -> dict[str, Any] | None:
@@ -55,9 +49,8 @@ def observe(
 
     if len(work) > 1 and concurrency > 1:
         client.resolve_token()  # once, before the threads
-        with ThreadPoolExecutor(
-            max_workers=min(concurrency, len(work)), thread_name_prefix="govern-vault"
-        ) as pool:
+        with ThreadPoolExecutor(max_workers=min(concurrency, len(work)),
+                                thread_name_prefix="govern-vault") as pool:
             bodies = list(pool.map(read, work))
     else:
         bodies = [read(item) for item in work]
@@ -72,43 +65,32 @@ def observe(
         if body is None:  # deleted between the list and the read
             continue
         if kind == "policy":
-            name, text = (
-                str(body.get("name", "")),
-                str(body.get("policy") or body.get("rules") or ""),
-            )
+            name, text = str(body.get("name", "")), str(body.get("policy") or body.get("rules")
+                                                         or "")
             if _is_govern_policy(text):
                 policies[name] = text
             else:
-                foreign.append(
-                    f"policy {name} exists but was not created by govern (no "
-                    f"'{POLICY_MARKER}' first line); left untouched"
-                )
+                foreign.append(f"policy {name} exists but was not created by govern (no "
+                               f"'{POLICY_MARKER}' first line); left untouched")
                 blocked.add(("policy", name))
             continue
         name = str(body.get("name", ""))
         metadata = _str_map(body.get("metadata"))
         if metadata.get(MANAGED_BY) != GOVERN:
-            foreign.append(
-                f"{kind} {name} exists but was not created by govern (no "
-                f"{MANAGED_BY}={GOVERN} metadata); left untouched"
-            )
+            foreign.append(f"{kind} {name} exists but was not created by govern (no "
+                           f"{MANAGED_BY}={GOVERN} metadata); left untouched")
             blocked.add((kind, name))
             continue
         if kind == "entity":
-            entities[name] = EntitySpec(
-                name=name, metadata=metadata, disabled=bool(body.get("disabled"))
-            )
+            entities[name] = EntitySpec(name=name, metadata=metadata,
+                                        disabled=bool(body.get("disabled")))
             managed_ids.add(str(body.get("id")))
         else:
-            members = frozenset(
-                names_by_id.get(str(i), str(i)) for i in body.get("member_entity_ids") or ()
-            )
-            groups[name] = GroupSpec(
-                name=name,
-                member_entities=members,
-                policies=tuple(sorted(body.get("policies") or ())),
-                metadata=metadata,
-            )
+            members = frozenset(names_by_id.get(str(i), str(i))
+                                for i in body.get("member_entity_ids") or ())
+            groups[name] = GroupSpec(name=name, member_entities=members,
+                                     policies=tuple(sorted(body.get("policies") or ())),
+                                     metadata=metadata)
 
     aliases: dict[str, str] = {}
     alias_owners: dict[str, str] = {}
@@ -123,13 +105,7 @@ def observe(
                 else:  # reported by make_plan only if govern wants this login name
                     blocked.add(("alias", alias_name))
                     alias_owners[alias_name] = owner
-    return ObservedState(
-        entities=entities,
-        aliases=aliases,
-        groups=groups,
-        policies=policies,
-        foreign=tuple(sorted(foreign)),
-        blocked=frozenset(blocked),
-        auth_mount=auth_mount.strip("/") if auth_mount else None,
-        alias_owners=alias_owners,
-    )
+    return ObservedState(entities=entities, aliases=aliases, groups=groups, policies=policies,
+                         foreign=tuple(sorted(foreign)), blocked=frozenset(blocked),
+                         auth_mount=auth_mount.strip("/") if auth_mount else None,
+                         alias_owners=alias_owners)

@@ -91,14 +91,8 @@ class Change:
         return f"{self.symbol} {self.action} {self.kind} {self.name}: {self.detail}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "action": self.action,
-            "name": self.name,
-            "detail": self.detail,
-            "account": self.account,
-            "person": self.person,
-        }
+        return {"kind": self.kind, "action": self.action, "name": self.name,
+                "detail": self.detail, "account": self.account, "person": self.person}
 
 
 @dataclass(frozen=True)
@@ -110,30 +104,19 @@ class Plan:
 
     def removals(self) -> int:
         """Changes that take access away: memberships removed, entities deleted or disabled."""
-        return sum(
-            1
-            for c in self.changes
-            if c.action == "remove" or (c.kind == "entity" and c.action in ("delete", "disable"))
-        )
+        return sum(1 for c in self.changes
+                   if c.action == "remove" or (c.kind == "entity"
+                                               and c.action in ("delete", "disable")))
 
     def summary(self) -> dict[str, int]:
-        counts = Counter(
-            "add" if c.action in ADDS else "remove" if c.action in REMOVES else "change"
-            for c in self.changes
-        )
+        counts = Counter("add" if c.action in ADDS else "remove" if c.action in REMOVES
+                         else "change" for c in self.changes)
         return {"add": counts["add"], "change": counts["change"], "remove": counts["remove"]}
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "version": 1,
-                "changes": [c.to_dict() for c in self.changes],
-                "foreign": list(self.foreign),
-                "summary": self.summary(),
-                "removals": self.removals(),
-            },
-            indent=2,
-        )
+        return json.dumps({"version": 1, "changes": [c.to_dict() for c in self.changes],
+                           "foreign": list(self.foreign), "summary": self.summary(),
+                           "removals": self.removals()}, indent=2)
 
 
 @dataclass(frozen=True)

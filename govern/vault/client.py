@@ -35,14 +35,8 @@ class VaultClient(VaultConnection):
         data = (body or {}).get("data")
         return data if isinstance(data, dict) else None
 
-    def write(
-        self,
-        path: str,
-        body: Mapping[str, Any],
-        *,
-        capability: str = "update",
-        action: str = "write",
-    ) -> dict[str, Any] | None:
+    def write(self, path: str, body: Mapping[str, Any], *, capability: str = "update",
+              action: str = "write") -> dict[str, Any] | None:
         try:
             return self.request("POST", path, json=body, action=action, capability=capability)
         except InvalidPath:
@@ -58,20 +52,17 @@ class VaultClient(VaultConnection):
         """Reachable and unsealed (unauthenticated), and a token is at hand."""
         body = self.request("GET", "sys/seal-status", action="read", capability="read") or {}
         if body.get("sealed") is not False:
-            raise BackendUnavailable(
-                f"Vault at {self.addr} is sealed", hint="unseal it or try another node"
-            )
+            raise BackendUnavailable(f"Vault at {self.addr} is sealed",
+                                     hint="unseal it or try another node")
 
     def auth_accessor(self, mount: str) -> str:
         """The accessor of the auth method mounted at `mount` (e.g. userpass)."""
         found = self.read("sys/auth") or {}
         info = found.get(mount.strip("/") + "/")
         if not isinstance(info, dict) or not info.get("accessor"):
-            raise StoreError(
-                f"Vault at {self.addr} has no auth method at auth/{mount}",
-                hint=f"enable it (`bao auth enable -path={mount} TYPE`) or fix "
-                "--auth-mount / GOVERN_VAULT_AUTH_MOUNT",
-            )
+            raise StoreError(f"Vault at {self.addr} has no auth method at auth/{mount}",
+                             hint=f"enable it (`bao auth enable -path={mount} TYPE`) or fix "
+                                  "--auth-mount / GOVERN_VAULT_AUTH_MOUNT")
         return str(info["accessor"])
 
 

@@ -31,20 +31,9 @@ disposable_vault = vault_fixtures.disposable_vault
 
 PASSPHRASE = "test passphrase, long enough"
 FAST_KDF = ScryptParams(n=2**14)  # the lowest cost a file may declare; keeps tests quick
-GOVERN_ENV = (
-    "GOVERN_PASSPHRASE",
-    "GOVERN_STORE",
-    "GOVERN_ACTOR",
-    "GOVERN_INVENTORY",
-    "VAULT_ADDR",
-    "VAULT_TOKEN",
-    "VAULT_NAMESPACE",
-    "VAULT_CACERT",
-    "VAULT_ROLE_ID",
-    "VAULT_SECRET_ID",
-    "BAO_ADDR",
-    "BAO_TOKEN",
-)
+GOVERN_ENV = ("GOVERN_PASSPHRASE", "GOVERN_STORE", "GOVERN_ACTOR", "GOVERN_INVENTORY",
+              "VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE", "VAULT_CACERT", "VAULT_ROLE_ID",
+              "VAULT_SECRET_ID", "BAO_ADDR", "BAO_TOKEN")
 
 
 @pytest.fixture(autouse=True)
@@ -89,9 +78,8 @@ def vault_store(vault_server: VaultServer, vault_mount: str) -> VaultStore:
 
 def make_file_store(path: Path, **kwargs: object) -> FileStore:
     env = {"GOVERN_PASSPHRASE": PASSPHRASE}
-    FileStore.create(
-        path, env=env, passphrase=PASSPHRASE, use_keyring=False, kdf=FAST_KDF, prompt=None
-    )
+    FileStore.create(path, env=env, passphrase=PASSPHRASE, use_keyring=False, kdf=FAST_KDF,
+                     prompt=None)
     return FileStore(path, env=env, prompt=None, **kwargs)  # type: ignore[arg-type]
 
 

@@ -40,8 +40,7 @@ def test_dry_run_prints_the_plan_only(org: Path) -> None:
     result = run("revoke", "dkim", "--dry-run")
     assert result.exit_code == 0
     assert "remove editor" in result.stdout and "rotate the shared password of chancery-x" in (
-        result.stdout
-    )
+        result.stdout)
     assert (org / "inventory.yaml").read_text() == before
 
 
@@ -57,27 +56,20 @@ def test_unqualified_successor_is_refused(org: Path) -> None:
 
 def test_revoke_with_successor(org: Path) -> None:
     before = (org / "inventory.yaml").read_text()
-    result = run(
-        "revoke", "fr-mendez", "--successor", "cwright", "--yes", "--left-on", "2026-11-20"
-    )
+    result = run("revoke", "fr-mendez", "--successor", "cwright", "--yes", "--left-on",
+                 "2026-11-20")
     assert result.exit_code == 0, result.stderr
     after = (org / "inventory.yaml").read_text()
-    changed = [
-        line
-        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
-        if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    ]
-    assert sorted(changed) == sorted(
-        [
-            "+    status: departed",
-            "+    left_on: 2026-11-20",
-            "-    head: fr-mendez",
-            "+    head: cwright",
-            "-      - {person: fr-mendez, role: admin}",
-            "-      - {person: fr-mendez, role: admin}",
-            "-      - {person: fr-mendez, role: admin}",
-        ]
-    )
+    changed = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
+                                                     lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert sorted(changed) == sorted([
+        "+    status: departed", "+    left_on: 2026-11-20",
+        "-    head: fr-mendez", "+    head: cwright",
+        "-      - {person: fr-mendez, role: admin}",
+        "-      - {person: fr-mendez, role: admin}",
+        "-      - {person: fr-mendez, role: admin}",
+    ])
     # The shared password they knew has a new version; the old one is kept for recovery.
     store = open_store(org)
     meta = store.metadata("st-mary-x")
@@ -92,8 +84,7 @@ def test_revoke_with_successor(org: Path) -> None:
     assert audit_findings("fr-mendez") == []
     assert auditlog.verify(org / "audit.log.jsonl").records == 1
     assert "Remove fr-mendez (Facebook access with full control) from Facebook Page" in (
-        result.stdout
-    )
+        result.stdout)
     assert "version 2 of the stored credential" in result.stdout
     # A second run has nothing left to do.
     again = run("revoke", "fr-mendez", "--yes")
@@ -107,13 +98,8 @@ def test_json_output_for_ticketing(org: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["person"] == "dkim" and doc["log"]["seq"] == 1
     accounts = {item["account"] for item in doc["checklist"]}
-    assert accounts == {
-        "chancery-x",
-        "chancery-facebook",
-        "chancery-instagram",
-        "chancery-youtube",
-        "chancery-linkedin",
-    }
+    assert accounts == {"chancery-x", "chancery-facebook", "chancery-instagram",
+                        "chancery-youtube", "chancery-linkedin"}
 
 
 def test_failure_midway_resumes_to_the_same_end_state(org: Path, tmp_path: Path) -> None:
@@ -133,17 +119,9 @@ def test_failure_midway_resumes_to_the_same_end_state(org: Path, tmp_path: Path)
     other.mkdir()
     for name in ("inventory.yaml",):
         (other / name).write_text((REPO / name).read_text())
-    result = run(
-        "revoke",
-        "dkim",
-        "--yes",
-        "--inventory",
-        str(other / "inventory.yaml"),
-        "--store",
-        f"file:{org / 'credentials.enc'}",
-        "--log",
-        str(other / "audit.log.jsonl"),
-    )
+    result = run("revoke", "dkim", "--yes", "--inventory", str(other / "inventory.yaml"),
+                 "--store", f"file:{org / 'credentials.enc'}", "--log",
+                 str(other / "audit.log.jsonl"))
     assert result.exit_code == 0, result.stderr
     assert (other / "inventory.yaml").read_text() == resumed_inventory
     assert auditlog.verify(org / "audit.log.jsonl").records == 1
@@ -151,19 +129,14 @@ def test_failure_midway_resumes_to_the_same_end_state(org: Path, tmp_path: Path)
 
 def test_branch_commits_the_inventory_change(org: Path) -> None:
     def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=org, check=True, capture_output=True, text=True
-        ).stdout
+        return subprocess.run(["git", *args], cwd=org, check=True, capture_output=True,
+                              text=True).stdout
 
     git("init", "-q", "-b", "main")
     git("-c", "user.email=t@t", "-c", "user.name=t", "add", ".")
     git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "initial")
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
     result = run("revoke", "dkim", "--yes", "--branch", "offboard/dkim", env=env)
     assert result.exit_code == 0, result.stderr
     assert git("rev-parse", "--abbrev-ref", "HEAD").strip() == "offboard/dkim"
@@ -184,7 +157,8 @@ def test_rotation_interrupted_midway_rotates_nothing_twice(org: Path) -> None:
     rerun rotates only the other."""
     failed = run("revoke", "it-lnguyen", "--yes", env={"GOVERN_PASSPHRASE": ""})
     assert failed.exit_code == 2
-    partial = run("creds", "rotate", "chancery-x", "--generate", "--reason", "revoke it-lnguyen")
+    partial = run("creds", "rotate", "chancery-x", "--generate", "--reason",
+                  "revoke it-lnguyen")
     assert partial.exit_code == 0, partial.stderr
     finished = run("revoke", "it-lnguyen", "--yes")
     assert finished.exit_code == 0, finished.stderr
@@ -216,26 +190,14 @@ def test_crash_after_the_log_append_does_not_append_twice(org: Path) -> None:
     plan = plan_revoke(loaded.inventory, policy.catalog, "dkim")
     env = {"GOVERN_ACTOR": "offboarder", "GOVERN_PASSPHRASE": "offboarding test passphrase"}
     with pytest.raises(Crash):
-        run_revoke(
-            plan,
-            inventory=org / "inventory.yaml",
-            catalog=policy.catalog,
-            left_on=dt.date(2026, 11, 22),
-            env=env,
-            store=lambda: open_credentials(None, inventory_dir=org, env=env),
-            vault=None,
-            log_path=org / "audit.log.jsonl",
-            progress=crash_before_log,
-        )
+        run_revoke(plan, inventory=org / "inventory.yaml", catalog=policy.catalog,
+                   left_on=dt.date(2026, 11, 22), env=env,
+                   store=lambda: open_credentials(None, inventory_dir=org, env=env),
+                   vault=None, log_path=org / "audit.log.jsonl", progress=crash_before_log)
     journal = Journal.load(Journal.path_for(org / "inventory.yaml", "dkim"))
     assert journal is not None
-    auditlog.append(
-        org / "audit.log.jsonl",
-        "revoke",
-        actor="offboarder",
-        person="dkim",
-        details={"journal_started": journal.data["started_at"]},
-    )
+    auditlog.append(org / "audit.log.jsonl", "revoke", actor="offboarder", person="dkim",
+                    details={"journal_started": journal.data["started_at"]})
     finished = run("revoke", "dkim", "--yes")
     assert finished.exit_code == 0, finished.stderr
     assert auditlog.verify(org / "audit.log.jsonl").records == 1
@@ -243,13 +205,8 @@ def test_crash_after_the_log_append_does_not_append_twice(org: Path) -> None:
 
 def test_a_revoke_started_with_vault_is_not_finished_without_it(org: Path) -> None:
     journal = org / ".govern" / "revoke-dkim.json"
-    failed = run(
-        "revoke",
-        "dkim",
-        "--yes",
-        "--vault",
-        env={"VAULT_ADDR": "http://127.0.0.1:9", "VAULT_TOKEN": "t"},
-    )
+    failed = run("revoke", "dkim", "--yes", "--vault",
+                 env={"VAULT_ADDR": "http://127.0.0.1:9", "VAULT_TOKEN": "t"})
     assert failed.exit_code == 3 and journal.exists()
     again = run("revoke", "dkim", "--yes")
     assert again.exit_code == 2 and "started with Vault" in again.stderr

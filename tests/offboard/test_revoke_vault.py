@@ -37,7 +37,8 @@ def end_state(world: World) -> dict[str, object]:
         "inventory": world.inventory.read_text(),
         "versions": versions(world),
         "alice_disabled": entity["disabled"],
-        "alice_in_groups": sorted(g for g, members in groups.items() if entity["id"] in members),  # type: ignore[operator]
+        "alice_in_groups": sorted(g for g, members in groups.items()
+                                  if entity["id"] in members),  # type: ignore[operator]
         "log_records": auditlog.verify(world.tmp / "audit.log.jsonl").records,
     }
 
@@ -92,27 +93,12 @@ def uninterrupted_inventory(world: World, tmp_path: Path) -> str:
     copy = tmp_path / "reference" / "inventory.yaml"
     copy.parent.mkdir()
     copy.write_text(world.inventory.read_text())
-    FileStore.create(
-        copy.parent / "empty.enc",
-        env={},
-        passphrase="p" * 12,
-        use_keyring=False,
-        kdf=ScryptParams(n=2**14),
-    )
-    result = CliRunner().invoke(
-        cli,
-        [
-            *REVOKE,
-            "--no-vault",
-            "-i",
-            str(copy),
-            "-p",
-            str(world.tmp / "policies"),
-            "--store",
-            f"file:{copy.parent / 'empty.enc'}",
-        ],
-        env={"GOVERN_PASSPHRASE": "p" * 12, "VAULT_ADDR": ""},
-    )
+    FileStore.create(copy.parent / "empty.enc", env={}, passphrase="p" * 12,
+                     use_keyring=False, kdf=ScryptParams(n=2**14))
+    result = CliRunner().invoke(cli, [*REVOKE, "--no-vault", "-i", str(copy), "-p",
+                                      str(world.tmp / "policies"), "--store",
+                                      f"file:{copy.parent / 'empty.enc'}"],
+                                env={"GOVERN_PASSPHRASE": "p" * 12, "VAULT_ADDR": ""})
     assert result.exit_code == 0, result.stderr
     return copy.read_text()
 
@@ -138,17 +124,11 @@ def test_outage_before_each_step_resumes_to_the_uninterrupted_end_state(
 
     needs_vault = fail_before.startswith(("vault", "rotate"))
     try:
-        run_revoke(
-            plan,
-            inventory=world.inventory,
-            catalog=policy.catalog,
-            left_on=dt.date(2026, 11, 22),
-            env=env,
-            store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
-            vault=lambda: connect(env),
-            log_path=world.tmp / "audit.log.jsonl",
-            progress=outage,
-        )
+        run_revoke(plan, inventory=world.inventory, catalog=policy.catalog,
+                   left_on=dt.date(2026, 11, 22), env=env,
+                   store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
+                   vault=lambda: connect(env), log_path=world.tmp / "audit.log.jsonl",
+                   progress=outage)
     except BackendUnavailable as exc:
         assert needs_vault and proxy.addr.removeprefix("http://") in exc.message
     else:
