@@ -23,7 +23,7 @@ class GitFailed(Exception):
     pass
 
 
-def _git(cwd: Path, *args: str) -> str:
+def _git(cwd: Path, *args: str, strip: bool = True) -> str:
     try:
         done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
                               check=False)
@@ -31,7 +31,7 @@ def _git(cwd: Path, *args: str) -> str:
         raise GitFailed("git is not on PATH") from None
     if done.returncode != 0:
         raise GitFailed(f"git {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout.strip()
+    return done.stdout.strip() if strip else done.stdout
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,12 @@ def check_branch(inventory: Path, branch: str, paths: Sequence[Path]) -> Repo:
                          "without --branch") from None
     repo = Repo(root=root, branch=branch)
     relative = repo.relative(paths)
-    dirty = _git(root, "status", "--porcelain", "--untracked-files=no", "--", *relative)
+    dirty = _git(root, "status", "--porcelain", "--untracked-files=no", "--", *relative,
+                 strip=False).splitlines()
     if dirty:
-        names = ", ".join(line[3:] for line in dirty.splitlines())
+        names = ", ".join(line[3:] for line in dirty)
         raise UsageError(
-            f"--branch {branch}: {names} ha{'s' if len(dirty.splitlines()) == 1 else 've'} "
+            f"--branch {branch}: {names} ha{'s' if len(dirty) == 1 else 've'} "
             "uncommitted changes, which would go into the revoke's commit; nothing was changed",
             hint="commit or stash them first, or run without --branch",
         )

@@ -93,6 +93,10 @@ def writable(path: Path, what: str) -> None:
     folder = path.absolute().parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"{folder} (for {what} {path}) is a file, not a folder; "
+                         f"{NOTHING_CHANGED}",
+                         hint="move it away, then run the same command again")
     if not os.access(folder, os.W_OK):
         raise UsageError(f"{folder} (for {what} {path}) is not writable; {NOTHING_CHANGED}",
                          hint="fix its permissions, then run the same command again")
