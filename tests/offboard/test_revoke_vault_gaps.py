@@ -1,0 +1,150 @@
+"""`govern revoke` against a real OpenBao server: not blocked by a pre-existing gap, the
+entity that really owns the login disabled even when govern did not create it, groups govern
+does not manage left alone, no second rotation after a crash between a version and its
+metadata, and the documented operator policy enough for the whole revoke."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import requests
+
+from govern.cli._common import load
+from govern.credentials import open_store
+from govern.offboard import VaultAccess, plan_revoke, run_revoke
+from govern.vault import connect
+from tests.offboard.test_revoke_vault import REVOKE, versions
+from tests.vault.conftest import World
+from tests.vault.test_vault_docs import token_with
+
+ALIAS = ("--auth-mount", "userpass", "--alias-field", "id")
+# fb2's head holds only editor: an admin-retention finding in the parish before any revoke.
+FB2_HEAD_ADMIN = "      - {person: head, role: admin}\n      - {person: alice, role: editor}"
+FB2_HEAD_EDITOR = "      - {person: head, role: editor}\n      - {person: alice, role: editor}"
+
+
+def audit_rules(world: World, account: str) -> set[str]:
+    result = world.govern("audit", "-f", "json", "--fail-on", "never")
+    return {f["rule"] for f in json.loads(result.stdout)["findings"] if f["account"] == account}
+
+
+def test_a_preexisting_gap_does_not_block_and_the_token_is_cut(world: World) -> None:
+    world.edit(FB2_HEAD_ADMIN, FB2_HEAD_EDITOR)
+    assert "admin-retention" in audit_rules(world, "fb2")
+    assert world.apply().exit_code == 0
+    token = world.login("alice")
+    assert world.readable(token) == {"x1", "fb2"}
+    result = world.govern(*REVOKE)
+    assert result.exit_code == 0, result.output
+    assert world.readable(token) == set()
+    assert world.status(token, "x1") == 403
+    assert versions(world) == {"x1": 2, "fb2": 2, "x2-login": 1}
+    assert "Already uncovered before the revoke (for the audit): fb2: no active " \
+        "administrator" in result.stdout
+    assert "admin-retention" in audit_rules(world, "fb2")  # the audit still shows it
+    # Without --successor: carol (an editor beside two admins) creates no gap.
+    carol = world.govern("revoke", "carol", "--yes", *ALIAS)
+    assert carol.exit_code == 0, carol.output
+    assert world.plan("--detailed-exitcode").exit_code == 0
+
+
+def test_the_entity_that_owns_the_login_is_disabled_even_if_govern_did_not_create_it(
+    world: World,
+) -> None:
+    """alice logged in before govern managed aliases: her login belongs to a hand-made
+    entity, which a hand-made group lets read x1. The revoke disables that entity (her token
+    stops working) and leaves the hand-made group as it is."""
+    server = world.server
+    accessor = server.api("GET", "sys/auth").json()["data"]["userpass/"]["accessor"]
+    legacy = server.api("POST", "identity/entity", json={"name": "alice-legacy"}).json()
+    legacy_id = legacy["data"]["id"]
+    server.api("POST", "identity/entity-alias", json={
+        "name": "alice", "canonical_id": legacy_id, "mount_accessor": accessor})
+    server.api("PUT", "sys/policies/acl/legacy-read", json={
+        "policy": 'path "govern/data/accounts/x1" { capabilities = ["read"] }'})
+    server.api("POST", "identity/group", json={
+        "name": "legacy-readers", "policies": ["legacy-read"], "member_entity_ids": [legacy_id]})
+    assert world.apply().exit_code == 0
+    token = world.login("alice")
+    assert "x1" in world.readable(token)
+    result = world.govern(*REVOKE)
+    assert result.exit_code == 0, result.output
+    assert "alice-legacy" in result.stdout
+    assert "legacy-readers" in result.stdout  # named as left untouched
+    assert world.readable(token) == set()
+    entity = server.api("GET", f"identity/entity/id/{legacy_id}").json()["data"]
+    assert entity["disabled"] is True
+    group = server.api("GET", "identity/group/name/legacy-readers").json()["data"]
+    assert group["member_entity_ids"] == [legacy_id]
+
+
+def test_a_crash_between_a_version_and_its_metadata_does_not_rotate_twice(
+    world: World,
+) -> None:
+    assert world.apply().exit_code == 0
+    env = {**world.server.env(), "GOVERN_ACTOR": "tester"}
+    loaded, policy = load(str(world.inventory), str(world.tmp / "policies"))
+    plan = plan_revoke(loaded.inventory, policy.catalog, "alice", successor="bob")
+
+    class Crash(Exception):
+        pass
+
+    def crash(message: str) -> None:
+        if message.startswith("rotate "):
+            raise Crash
+
+    with pytest.raises(Crash):
+        run_revoke(plan, inventory=world.inventory, catalog=policy.catalog,
+                   left_on=dt.date(2026, 11, 22), actor="tester",
+                   store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
+                   vault=VaultAccess(connect=lambda: connect(env), auth_mount="userpass",
+                                     alias_field="id"),
+                   log_path=world.tmp / "audit.log.jsonl", alias="alice", progress=crash)
+    # What the dying rotation left: the new version of x1, without govern's metadata.
+    written = requests.post(f"{world.server.addr}/v1/govern/data/accounts/x1",
+                            headers={"X-Vault-Token": world.server.token},
+                            json={"data": {"username": "x1-user", "password": "new"}},
+                            timeout=10)
+    assert written.status_code == 200, written.text
+    assert versions(world)["x1"] == 2
+    finished = world.govern(*REVOKE)
+    assert finished.exit_code == 0, finished.output
+    assert versions(world) == {"x1": 2, "fb2": 2, "x2-login": 1}
+
+
+def test_a_revoke_started_with_vault_is_not_finished_without_it(world: World) -> None:
+    assert world.apply().exit_code == 0
+    proxy_env = {"VAULT_ADDR": "http://127.0.0.1:9"}
+    env = {**world.server.env(), "GOVERN_ACTOR": "tester"}
+    loaded, policy = load(str(world.inventory), str(world.tmp / "policies"))
+    plan = plan_revoke(loaded.inventory, policy.catalog, "alice", successor="bob")
+
+    class Crash(Exception):
+        pass
+
+    def crash(message: str) -> None:
+        if message.startswith("inventory "):
+            raise Crash
+
+    with pytest.raises(Crash):
+        run_revoke(plan, inventory=world.inventory, catalog=policy.catalog,
+                   left_on=dt.date(2026, 11, 22), actor="tester",
+                   store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
+                   vault=VaultAccess(connect=lambda: connect(env)),
+                   log_path=world.tmp / "audit.log.jsonl", alias="alice", progress=crash)
+    refused = world.govern(*REVOKE, "--no-vault", "--store", "vault", env=proxy_env)
+    assert refused.exit_code == 2 and "started with Vault" in refused.output
+    assert (world.tmp / ".govern" / "revoke-alice.json").exists()
+
+
+def test_the_documented_operator_policy_is_enough_to_revoke(world: World) -> None:
+    operator = {"VAULT_TOKEN": token_with(world, "govern_operator")}
+    assert world.apply(env=operator).exit_code == 0
+    token = world.login("alice")
+    result = world.govern(*REVOKE, env=operator)
+    assert result.exit_code == 0, result.output
+    assert world.readable(token) == set()
+    assert versions(world) == {"x1": 2, "fb2": 2, "x2-login": 1}
+    assert world.plan("--detailed-exitcode", env=operator).exit_code == 0
