@@ -117,7 +117,7 @@ def run_revoke(
                      "auth_mount": vault.auth_mount if vault else None},
         )
         run.journal = journal
-    elif vault is not None and not journal.options.get("vault"):
+    elif vault is not None:  # options given now apply to the steps still to run
         journal.data["options"] = {**journal.options, "vault": True,
                                    "auth_mount": vault.auth_mount}
         journal.save()
@@ -185,9 +185,9 @@ def judge_journal(
             reasons.append("its plan differs from the plan for the current inventory")
     recorded = journal.options
     for key, value in options.items():
-        if value is None or recorded.get(key) in (None, value):
+        if value is None or recorded.get(key) == value:
             continue
-        if journal.state("vault") == DONE:
+        if journal.state("vault") is not None:
             reasons.append(f"--{key.replace('_', '-')} {value!r}: the Vault step already ran "
                            f"with {recorded.get(key)!r}")
     return Pending(journal=journal, plan=plan, mismatches=tuple(reasons))

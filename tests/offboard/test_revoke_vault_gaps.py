@@ -80,28 +80,34 @@ def test_the_entity_that_owns_the_login_is_disabled_even_if_govern_did_not_creat
     assert group["member_entity_ids"] == [legacy_id]
 
 
-def test_a_crash_between_a_version_and_its_metadata_does_not_rotate_twice(
-    world: World,
-) -> None:
-    assert world.apply().exit_code == 0
+class Crash(Exception):
+    pass
+
+
+def crash_before(world: World, step: str, *, auth_mount: str | None = "userpass") -> None:
+    """Run alice's revoke through the library and stop it as `step` starts."""
     env = {**world.server.env(), "GOVERN_ACTOR": "tester"}
     loaded, policy = load(str(world.inventory), str(world.tmp / "policies"))
     plan = plan_revoke(loaded.inventory, policy.catalog, "alice", successor="bob")
 
-    class Crash(Exception):
-        pass
-
     def crash(message: str) -> None:
-        if message.startswith("rotate "):
+        if message.startswith(f"{step} "):
             raise Crash
 
     with pytest.raises(Crash):
         run_revoke(plan, inventory=world.inventory, catalog=policy.catalog,
                    left_on=dt.date(2026, 11, 22), actor="tester",
                    store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
-                   vault=VaultAccess(connect=lambda: connect(env), auth_mount="userpass",
+                   vault=VaultAccess(connect=lambda: connect(env), auth_mount=auth_mount,
                                      alias_field="id"),
                    log_path=world.tmp / "audit.log.jsonl", alias="alice", progress=crash)
+
+
+def test_a_crash_between_a_version_and_its_metadata_does_not_rotate_twice(
+    world: World,
+) -> None:
+    assert world.apply().exit_code == 0
+    crash_before(world, "rotate")
     # What the dying rotation left: the new version of x1, without govern's metadata.
     written = requests.post(f"{world.server.addr}/v1/govern/data/accounts/x1",
                             headers={"X-Vault-Token": world.server.token},
@@ -116,27 +122,24 @@ def test_a_crash_between_a_version_and_its_metadata_does_not_rotate_twice(
 
 def test_a_revoke_started_with_vault_is_not_finished_without_it(world: World) -> None:
     assert world.apply().exit_code == 0
-    proxy_env = {"VAULT_ADDR": "http://127.0.0.1:9"}
-    env = {**world.server.env(), "GOVERN_ACTOR": "tester"}
-    loaded, policy = load(str(world.inventory), str(world.tmp / "policies"))
-    plan = plan_revoke(loaded.inventory, policy.catalog, "alice", successor="bob")
-
-    class Crash(Exception):
-        pass
-
-    def crash(message: str) -> None:
-        if message.startswith("inventory "):
-            raise Crash
-
-    with pytest.raises(Crash):
-        run_revoke(plan, inventory=world.inventory, catalog=policy.catalog,
-                   left_on=dt.date(2026, 11, 22), actor="tester",
-                   store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
-                   vault=VaultAccess(connect=lambda: connect(env)),
-                   log_path=world.tmp / "audit.log.jsonl", alias="alice", progress=crash)
-    refused = world.govern(*REVOKE, "--no-vault", "--store", "vault", env=proxy_env)
+    crash_before(world, "inventory")
+    refused = world.govern(*REVOKE, "--no-vault", "--store", "vault",
+                           env={"VAULT_ADDR": "http://127.0.0.1:9"})
     assert refused.exit_code == 2 and "started with Vault" in refused.output
     assert (world.tmp / ".govern" / "revoke-alice.json").exists()
+
+
+def test_an_option_a_done_step_cannot_honour_is_refused_not_ignored(world: World) -> None:
+    """The Vault step ran without an auth mount; a rerun naming one would need it to run
+    again: refused, until the journal is discarded."""
+    assert world.apply().exit_code == 0
+    crash_before(world, "rotate", auth_mount=None)
+    refused = world.govern(*REVOKE)
+    assert refused.exit_code == 2
+    assert "--auth-mount 'userpass': the Vault step already ran with None" in refused.output
+    done = world.govern(*REVOKE, "--discard-journal")
+    assert done.exit_code == 0, done.output
+    assert versions(world) == {"x1": 2, "fb2": 2, "x2-login": 1}
 
 
 def test_the_documented_operator_policy_is_enough_to_revoke(world: World) -> None:
