@@ -175,7 +175,7 @@ def revoke(
         pending = judge_journal(
             journal, inventory_digest=file_digest(inventory_path), given=given,
             fresh_plan=make_plan,
-            options={"auth_mount": auth_mount if vault_on else None},
+            options={"auth_mount": (auth_mount or None) if vault_on else None},
         )
         plan = pending.plan
         started = journal.data["started_at"]

@@ -28,8 +28,10 @@ from govern.platforms import Catalog
 from govern.vault import (
     MANAGED_BY,
     AliasField,
+    DesiredState,
     Plan,
     VaultClient,
+    account_object_name,
     apply_plan,
     desired_state,
     entity_name,
@@ -147,15 +149,25 @@ def sync_person(
     """Apply the changes `govern apply` would make for these people and accounts (and
     nothing else) after the inventory edit; failures raise, naming each change."""
     loaded = load_inventory(inventory, catalog)
-    desired = desired_state(loaded.inventory, catalog, mount=mount, auth_mount=auth_mount,
-                            alias_field=alias_field)
-    full = make_plan(desired, observe(client, auth_mount=desired.auth_mount))
-    wanted = set(people)
-    names = {entity_name(p) for p in wanted}
+    full = desired_state(loaded.inventory, catalog, mount=mount, auth_mount=auth_mount,
+                         alias_field=alias_field)
+    entities = {entity_name(p) for p in people} & set(full.entities)
+    groups = {account_object_name(a) for a in accounts} & set(full.groups)
+    # Only what the revoke concerns, on both sides: the people's entities and aliases, and
+    # their memberships in the groups of the accounts concerned. Policies and groups
+    # themselves are `govern apply`'s business.
+    desired = DesiredState(
+        entities={n: full.entities[n] for n in entities},
+        aliases={n: a for n, a in full.aliases.items() if n in entities},
+        groups={n: full.groups[n] for n in groups},
+        policies={},
+        auth_mount=full.auth_mount,
+    )
+    observed = observe(client, auth_mount=desired.auth_mount, only=entities | groups)
     mine = tuple(
-        c for c in full.changes
-        if c.person in wanted or c.account in accounts
-        or (c.kind == "membership" and c.detail in names)
+        c for c in make_plan(desired, observed).changes
+        if c.kind in ("entity", "alias")
+        or (c.kind == "membership" and c.detail in entities)
     )
     result = apply_plan(client, Plan(changes=mine))
     if result.failed:
