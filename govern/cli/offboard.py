@@ -157,18 +157,17 @@ def revoke(
 
     vault_on = bool(env.get("VAULT_ADDR")) if use_vault is None else use_vault
     if vault_on and not env.get("VAULT_ADDR"):
-        raise UsageError("--vault needs VAULT_ADDR")
+        raise UsageError("--vault needs VAULT_ADDR",
+                         hint="set VAULT_ADDR (and a token), or pass --no-vault")
     given = {"person": person, "successor": successor,
              "left_on": day.isoformat() if left_on else None,
              "leave_uncovered": True if leave_uncovered else None}
     journal_path = Journal.path_for(inventory_path, person)
     journal = None
-    if discard_journal and journal_path.exists():
-        if dry_run:
-            _say(fmt, f"(--dry-run: the journal {journal_path} is kept)")
-        else:
-            journal_path.unlink()
-            _say(fmt, f"Discarded the revoke journal {journal_path}.")
+    discard = discard_journal and journal_path.exists()
+    if discard:
+        _say(fmt, f"The revoke journal {journal_path} will be discarded"
+             + (" (--dry-run: it is kept)." if dry_run else " once the plan is confirmed."))
     elif journal_path.exists():
         journal = Journal.load(journal_path)
     if journal is not None:
@@ -248,6 +247,9 @@ def revoke(
         if isinstance(store_file, Path):
             changed_files.append(store_file)
         repo = check_branch(inventory_path, branch, changed_files)
+    if discard:
+        journal_path.unlink(missing_ok=True)
+        _say(fmt, f"Discarded the revoke journal {journal_path}.")
     vault = (
         VaultAccess(connect=open_vault, mount=mount, auth_mount=auth_mount or None,
                     alias_field="id" if alias_field == "id" else "email")

@@ -106,6 +106,12 @@ def test_a_planted_journal_is_shown_and_refused_until_discarded(org: Path) -> No
     shown = run("revoke", "dkim", "--dry-run")
     assert shown.exit_code == 0 and "does not match" in shown.stdout
     assert snapshot(org) == before
+    kept = run("revoke", "dkim", "--dry-run", "--discard-journal")
+    assert kept.exit_code == 0 and "it is kept" in kept.stdout
+    assert snapshot(org) == before
+    # A discard is carried out only with the run: a refused run keeps the journal.
+    assert run("revoke", "dkim", "--discard-journal").exit_code == 2  # no --yes, no terminal
+    assert (org / JOURNAL).exists()
     # Discarded: planned afresh on the current inventory, carried out in full.
     done = run("revoke", "dkim", "--yes", "--discard-journal")
     assert done.exit_code == 0, done.stderr
