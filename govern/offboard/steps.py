@@ -111,12 +111,14 @@ class DisableInVault:
         return run.vault is not None
 
     def preflight(self, run: RevokeRun) -> None:
-        from govern.offboard.vaultsteps import find_person
+        from govern.offboard.vaultsteps import check_can_disable, find_person
 
         assert run.vault is not None
-        run.scratch["vault-targets"] = find_person(
+        targets = find_person(
             run.client, run.plan.person, auth_mount=run.vault.auth_mount, alias=run.alias
         )
+        check_can_disable(run.client, targets)
+        run.scratch["vault-targets"] = targets
 
     def run(self, run: RevokeRun) -> Any:
         from govern.offboard.vaultsteps import disable_person

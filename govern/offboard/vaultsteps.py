@@ -95,6 +95,32 @@ def find_person(
     return targets
 
 
+def check_can_disable(client: VaultClient, targets: list[Target]) -> None:
+    """Before any change: the token may update each target entity and the groups it is in
+    (`sys/capabilities-self`). A server that will not say (the endpoint refused) is not a
+    refusal: the step itself then names what fails."""
+    needs = [f"identity/entity/id/{t.id}" for t in targets if not t.disabled]
+    needs += [f"identity/group/id/{g}" for t in targets for g in t.group_ids]
+    if not needs:
+        return
+    try:
+        answer = client.write("sys/capabilities-self", {"paths": needs},
+                              action="check the capabilities of the token at")
+    except GovernError:
+        return
+    found = (answer or {}).get("data") or answer or {}
+    names = {f"identity/entity/id/{t.id}": f"entity {t.name} ({t.why})" for t in targets}
+    for path in needs:
+        capabilities = found.get(path)
+        if isinstance(capabilities, list) and not {"update", "root"} & set(capabilities):
+            what = names.get(path, path)
+            raise BackendUnavailable(
+                f"Vault at {client.addr}: the token may not update {path}, so the revoke "
+                f"could not disable {what}",
+                hint="use a token with the operator policy of docs/vault.md",
+            )
+
+
 def disable_person(client: VaultClient, targets: list[Target]) -> dict[str, Any]:
     """Idempotent: a second run finds the entities disabled and the memberships gone."""
     disabled: list[str] = []

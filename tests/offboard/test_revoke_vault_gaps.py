@@ -17,7 +17,7 @@ from govern.offboard import VaultAccess, plan_revoke, run_revoke
 from govern.vault import connect
 from tests.offboard.test_revoke_vault import REVOKE, versions
 from tests.vault.conftest import World
-from tests.vault.test_vault_docs import token_with
+from tests.vault.test_vault_docs import documented_policy, token_with
 
 ALIAS = ("--auth-mount", "userpass", "--alias-field", "id")
 # fb2's head holds only editor: an admin-retention finding in the parish before any revoke.
@@ -151,3 +151,25 @@ def test_the_documented_operator_policy_is_enough_to_revoke(world: World) -> Non
     assert world.readable(token) == set()
     assert versions(world) == {"x1": 2, "fb2": 2, "x2-login": 1}
     assert world.plan("--detailed-exitcode", env=operator).exit_code == 0
+
+
+def test_an_entity_that_cannot_be_disabled_fails_loudly_naming_it(world: World) -> None:
+    """A token that may read entities but not update them: the revoke is refused before any
+    change, naming the entity, exit 3."""
+    assert world.apply().exit_code == 0
+    documented = documented_policy("govern_operator")
+    weaker = documented.replace(
+        'path "identity/entity/id/*" { capabilities = ["read", "update"] }',
+        'path "identity/entity/id/*" { capabilities = ["read"] }')
+    assert weaker != documented
+    world.server.api("PUT", "sys/policies/acl/weaker", json={"policy": weaker})
+    body = world.server.api("POST", "auth/token/create",
+                            json={"policies": ["weaker"], "no_default_policy": True}).json()
+    before = world.inventory.read_text()
+    result = world.govern(*REVOKE, env={"VAULT_TOKEN": body["auth"]["client_token"]})
+    assert result.exit_code == 3, result.output
+    assert "could not disable entity govern-person-alice" in result.output
+    assert "nothing was changed" in result.output
+    assert not (world.tmp / ".govern" / "revoke-alice.json").exists()
+    assert world.inventory.read_text() == before
+    assert versions(world) == {"x1": 1, "fb2": 1, "x2-login": 1}
