@@ -151,47 +151,69 @@ def revoke(
     roles = tuple(getattr(rule, "roles", ("owner", "admin", "editor")))
 
     def make_plan(arguments: Mapping[str, Any]) -> RevokePlan:
-        return plan_revoke(inv, policy.catalog, person, successor=arguments.get("successor"),
-                           manager_levels=levels, manager_roles=roles,
-                           leave_uncovered=bool(arguments.get("leave_uncovered")))
+        return plan_revoke(
+            inv,
+            policy.catalog,
+            person,
+            successor=arguments.get("successor"),
+            manager_levels=levels,
+            manager_roles=roles,
+            leave_uncovered=bool(arguments.get("leave_uncovered")),
+        )
 
     vault_on = bool(env.get("VAULT_ADDR")) if use_vault is None else use_vault
     if vault_on and not env.get("VAULT_ADDR"):
-        raise UsageError("--vault needs VAULT_ADDR",
-                         hint="set VAULT_ADDR (and a token), or pass --no-vault")
-    given = {"person": person, "successor": successor,
-             "left_on": day.isoformat() if left_on else None,
-             "leave_uncovered": True if leave_uncovered else None}
+        raise UsageError(
+            "--vault needs VAULT_ADDR", hint="set VAULT_ADDR (and a token), or pass --no-vault"
+        )
+    given = {
+        "person": person,
+        "successor": successor,
+        "left_on": day.isoformat() if left_on else None,
+        "leave_uncovered": True if leave_uncovered else None,
+    }
     journal_path = Journal.path_for(inventory_path, person)
     journal = None
     discard = discard_journal and journal_path.exists()
     if discard:
-        _say(fmt, f"The revoke journal {journal_path} will be discarded"
-             + (" (--dry-run: it is kept)." if dry_run else " once the plan is confirmed."))
+        _say(
+            fmt,
+            f"The revoke journal {journal_path} will be discarded"
+            + (" (--dry-run: it is kept)." if dry_run else " once the plan is confirmed."),
+        )
     elif journal_path.exists():
         journal = Journal.load(journal_path)
     if journal is not None:
         pending = judge_journal(
-            journal, inventory_digest=file_digest(inventory_path), given=given,
+            journal,
+            inventory_digest=file_digest(inventory_path),
+            given=given,
             fresh_plan=make_plan,
             options={"auth_mount": (auth_mount or None) if vault_on else None},
         )
         plan = pending.plan
         started = journal.data["started_at"]
         if pending.matches:
-            _say(fmt, f"Resuming the revoke of {person} started {started} (journal "
-                 f"{journal.path}; done: {', '.join(pending.done) or 'nothing yet'}).")
+            _say(
+                fmt,
+                f"Resuming the revoke of {person} started {started} (journal "
+                f"{journal.path}; done: {', '.join(pending.done) or 'nothing yet'}).",
+            )
             _show_plan(plan, fmt, force=dry_run)
         else:
-            _say(fmt, f"A revoke journal of {person} started {started} ({journal.path}) "
-                 "does not match this command:")
+            _say(
+                fmt,
+                f"A revoke journal of {person} started {started} ({journal.path}) "
+                "does not match this command:",
+            )
             for reason in pending.mismatches:
                 _say(fmt, f"  - {reason}")
             _say(fmt, "Its plan:")
             _show_plan(plan, fmt, force=True)
             _say(fmt, "The plan for this command:")
-            _show_plan(make_plan({k: v for k, v in given.items() if v is not None}), fmt,
-                       force=True)
+            _show_plan(
+                make_plan({k: v for k, v in given.items() if v is not None}), fmt, force=True
+            )
             if dry_run:
                 return
             if plan.blocked or yes or not sys.stdin.isatty():
@@ -251,8 +273,12 @@ def revoke(
         journal_path.unlink(missing_ok=True)
         _say(fmt, f"Discarded the revoke journal {journal_path}.")
     vault = (
-        VaultAccess(connect=open_vault, mount=mount, auth_mount=auth_mount or None,
-                    alias_field="id" if alias_field == "id" else "email")
+        VaultAccess(
+            connect=open_vault,
+            mount=mount,
+            auth_mount=auth_mount or None,
+            alias_field="id" if alias_field == "id" else "email",
+        )
         if vault_on
         else None
     )
@@ -318,8 +344,9 @@ def _report(person: str, outcome: Outcome, items: list[ChecklistItem]) -> None:
     for gap in outcome.plan.already_uncovered:
         click.echo(f"Already uncovered before the revoke (for the audit): {gap}")
     if outcome.plan.at_risk:
-        click.echo("Left uncovered by the revoke (--leave-uncovered): "
-                   + "; ".join(outcome.plan.at_risk))
+        click.echo(
+            "Left uncovered by the revoke (--leave-uncovered): " + "; ".join(outcome.plan.at_risk)
+        )
     if items:
         click.echo("\nStill to do by hand on the platforms, in this order:")
         for n, item in enumerate(items, 1):
@@ -424,5 +451,3 @@ def log_show(log_file: str | None, person: str | None, fmt: str, inventory: str 
         )
     if not records:
         click.echo("No records.")
-
-

@@ -97,9 +97,19 @@ def run_revoke(
                 "would leave their tokens working",
                 hint="set VAULT_ADDR (and a token) and run the same command again",
             )
-    run = RevokeRun(plan=plan, inventory=inventory, catalog=catalog, left_on=left_on,
-                    actor=actor, open_store=store, vault=vault, log_path=log_path,
-                    journal=journal, alias=alias, resumed=resumed)
+    run = RevokeRun(
+        plan=plan,
+        inventory=inventory,
+        catalog=catalog,
+        left_on=left_on,
+        actor=actor,
+        open_store=store,
+        vault=vault,
+        log_path=log_path,
+        journal=journal,
+        alias=alias,
+        resumed=resumed,
+    )
     wanted = [step for step in STEPS if step.wanted(run)]
     try:
         writable(path, "the revoke journal")
@@ -107,19 +117,22 @@ def run_revoke(
             if journal.state(step.name) != DONE:
                 step.preflight(run)
     except GovernError as exc:
-        raise _with_hint(exc, "nothing was changed; fix this, then run the same command "
-                              "again") from None
+        raise _with_hint(
+            exc, "nothing was changed; fix this, then run the same command again"
+        ) from None
     if fresh:
         journal = Journal.start(
-            path, plan=plan.to_json(), left_on=left_on, actor=actor,
-            arguments=arguments(plan, left_on), inventory_digest=file_digest(inventory),
-            options={"vault": vault is not None,
-                     "auth_mount": vault.auth_mount if vault else None},
+            path,
+            plan=plan.to_json(),
+            left_on=left_on,
+            actor=actor,
+            arguments=arguments(plan, left_on),
+            inventory_digest=file_digest(inventory),
+            options={"vault": vault is not None, "auth_mount": vault.auth_mount if vault else None},
         )
         run.journal = journal
     elif vault is not None:  # options given now apply to the steps still to run
-        journal.data["options"] = {**journal.options, "vault": True,
-                                   "auth_mount": vault.auth_mount}
+        journal.data["options"] = {**journal.options, "vault": True, "auth_mount": vault.auth_mount}
         journal.save()
     outcome = Outcome(plan=plan, resumed=resumed)
     try:
@@ -134,8 +147,9 @@ def run_revoke(
             journal.mark(step.name, DONE, result)
             run.results[step.name] = result
     except GovernError as exc:
-        raise _with_hint(exc, f"progress is saved in {journal.path}; run the same command "
-                              "again to finish") from None
+        raise _with_hint(
+            exc, f"progress is saved in {journal.path}; run the same command again to finish"
+        ) from None
     outcome.steps = dict(run.results)
     outcome.record = journal.result("log")
     journal.finish()
@@ -188,8 +202,10 @@ def judge_journal(
         if value is None or recorded.get(key) == value:
             continue
         if journal.state("vault") is not None:
-            reasons.append(f"--{key.replace('_', '-')} {value!r}: the Vault step already ran "
-                           f"with {recorded.get(key)!r}")
+            reasons.append(
+                f"--{key.replace('_', '-')} {value!r}: the Vault step already ran "
+                f"with {recorded.get(key)!r}"
+            )
     return Pending(journal=journal, plan=plan, mismatches=tuple(reasons))
 
 
@@ -197,8 +213,7 @@ def refuse_pending(pending: Pending) -> UsageError:
     return UsageError(
         f"a revoke journal for {pending.plan.person} ({pending.journal.path}) does not match "
         "this command: " + "; ".join(pending.mismatches),
-        hint="run it on a terminal to confirm resuming the journal's plan, or "
-        + DISCARD_HINT,
+        hint="run it on a terminal to confirm resuming the journal's plan, or " + DISCARD_HINT,
     )
 
 
@@ -210,13 +225,15 @@ class ChecklistItem:
     where: str
 
     def to_json(self) -> dict[str, str]:
-        return {"account": self.account, "platform": self.platform, "action": self.action,
-                "where": self.where}
+        return {
+            "account": self.account,
+            "platform": self.platform,
+            "action": self.action,
+            "where": self.where,
+        }
 
 
-def checklist(
-    plan: RevokePlan, catalog: Catalog, steps: Mapping[str, Any]
-) -> list[ChecklistItem]:
+def checklist(plan: RevokePlan, catalog: Catalog, steps: Mapping[str, Any]) -> list[ChecklistItem]:
     """The manual steps left on each platform, until connectors automate them: the successor
     added first, so no account is without an administrator in between; then the shared
     passwords changed; then the person removed."""
@@ -228,10 +245,15 @@ def checklist(
         if gain.account in shared:
             continue  # a shared login: the successor reads the new password from the store
         platform = catalog.platforms[gain.platform]
-        additions.append(ChecklistItem(
-            gain.account, gain.platform,
-            f"Add {plan.successor} as {gain.label} on {platform.name} (before removing "
-            f"{plan.person})", platform.admin_url or ""))
+        additions.append(
+            ChecklistItem(
+                gain.account,
+                gain.platform,
+                f"Add {plan.successor} as {gain.label} on {platform.name} (before removing "
+                f"{plan.person})",
+                platform.admin_url or "",
+            )
+        )
     for account, ref, platform_key in plan.credentials:
         platform = catalog.platforms[platform_key]
         result = (steps.get("rotate") or {}).get(ref) or {}
@@ -251,8 +273,12 @@ def checklist(
         if grant.account in shared:
             continue
         platform = catalog.platforms[grant.platform]
-        removals.append(ChecklistItem(
-            grant.account, grant.platform,
-            f"Remove {plan.person} ({grant.label}) from {platform.name}",
-            platform.admin_url or ""))
+        removals.append(
+            ChecklistItem(
+                grant.account,
+                grant.platform,
+                f"Remove {plan.person} ({grant.label}) from {platform.name}",
+                platform.admin_url or "",
+            )
+        )
     return additions + passwords + removals

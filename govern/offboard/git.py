@@ -25,8 +25,7 @@ class GitFailed(Exception):
 
 def _git(cwd: Path, *args: str, strip: bool = True) -> str:
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                              check=False)
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise GitFailed("git is not on PATH") from None
     if done.returncode != 0:
@@ -57,13 +56,15 @@ def check_branch(inventory: Path, branch: str, paths: Sequence[Path]) -> Repo:
         root = Path(_git(cwd, "rev-parse", "--show-toplevel")).resolve()
         _git(cwd, "check-ref-format", "--branch", branch)
     except GitFailed as exc:
-        raise UsageError(f"--branch {branch}: {exc}; nothing was changed",
-                         hint="run it inside a git work tree with a valid branch name, or "
-                         "without --branch") from None
+        raise UsageError(
+            f"--branch {branch}: {exc}; nothing was changed",
+            hint="run it inside a git work tree with a valid branch name, or without --branch",
+        ) from None
     repo = Repo(root=root, branch=branch)
     relative = repo.relative(paths)
-    dirty = _git(root, "status", "--porcelain", "--untracked-files=no", "--", *relative,
-                 strip=False).splitlines()
+    dirty = _git(
+        root, "status", "--porcelain", "--untracked-files=no", "--", *relative, strip=False
+    ).splitlines()
     if dirty:
         names = ", ".join(line[3:] for line in dirty)
         raise UsageError(
@@ -105,6 +106,8 @@ def commit_revoke(repo: Repo, paths: Sequence[Path], message: str) -> str | None
         _git(repo.root, "commit", "-m", message, "--", *relative)
     except GitFailed as exc:
         steps = "\n".join(f"  {line}" for line in commands(repo, paths, message))
-        return (f"warning: the revoke is done, but committing it failed ({exc}).\n"
-                f"To finish by hand:\n{steps}")
+        return (
+            f"warning: the revoke is done, but committing it failed ({exc}).\n"
+            f"To finish by hand:\n{steps}"
+        )
     return None

@@ -34,8 +34,11 @@ def file_digest(path: Path) -> str:
 
 def binding_digest(inventory_digest: str, arguments: Mapping[str, Any]) -> str:
     """The digest a journal is bound to: the inventory planned on and the arguments."""
-    canonical = json.dumps({"inventory": inventory_digest, "arguments": dict(arguments)},
-                           sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(
+        {"inventory": inventory_digest, "arguments": dict(arguments)},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -54,8 +57,17 @@ class Journal:
             return None
 
         def refuse(message: str) -> InputError:
-            return InputError([Problem(str(path), 1, 1, message,
-                                       "inspect it; if no revoke is under way, " + DISCARD_HINT)])
+            return InputError(
+                [
+                    Problem(
+                        str(path),
+                        1,
+                        1,
+                        message,
+                        "inspect it; if no revoke is under way, " + DISCARD_HINT,
+                    )
+                ]
+            )
 
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -63,8 +75,16 @@ class Journal:
             raise refuse("the revoke journal is unreadable") from None
         if not isinstance(data, dict) or data.get("version") != VERSION:
             raise refuse(f"not a govern revoke journal (version {VERSION})")
-        required = {"person": str, "plan": dict, "left_on": str, "started_at": str,
-                    "steps": dict, "arguments": dict, "inventory_digest": str, "digest": str}
+        required = {
+            "person": str,
+            "plan": dict,
+            "left_on": str,
+            "started_at": str,
+            "steps": dict,
+            "arguments": dict,
+            "inventory_digest": str,
+            "digest": str,
+        }
         for key, kind in required.items():
             if not isinstance(data.get(key), kind):
                 raise refuse(f"the revoke journal has no valid '{key}'")

@@ -31,8 +31,12 @@ class GrantChange:
     label: str
 
     def to_json(self) -> dict[str, str]:
-        return {"account": self.account, "platform": self.platform, "role": self.role,
-                "label": self.label}
+        return {
+            "account": self.account,
+            "platform": self.platform,
+            "role": self.role,
+            "label": self.label,
+        }
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,11 @@ def coverage_gaps(
             gaps[(account.id, "admin")] = f"{account.id}: no active administrator"
             continue
         head = state.heads.get(account.entity)
-        if (head is not None and head not in state.departed
-                and not platform.is_admin(holders.get(head, ""))):
+        if (
+            head is not None
+            and head not in state.departed
+            and not platform.is_admin(holders.get(head, ""))
+        ):
             gaps[(account.id, "head-admin")] = (
                 f"{account.id}: the head '{head}' holds no administrative role"
             )
@@ -156,11 +163,12 @@ def plan_revoke(
     heir = inventory.person(successor) if successor is not None else None
     if successor is not None:
         if heir is None:
-            blocked.append(f"successor '{successor}' is not in the inventory "
-                           "(name an active person, or drop --successor)")
+            blocked.append(
+                f"successor '{successor}' is not in the inventory "
+                "(name an active person, or drop --successor)"
+            )
         elif heir.id == person_id:
-            blocked.append("the successor cannot be the person being revoked "
-                           "(name someone else)")
+            blocked.append("the successor cannot be the person being revoked (name someone else)")
         elif heir.departed:
             blocked.append(f"successor '{successor}' has departed (name an active person)")
     takes_over = successor if successor is not None and not blocked else None
@@ -178,9 +186,12 @@ def plan_revoke(
         e: (takes_over if head == person_id else head) for e, head in heads_before.items()
     }
     it_after = {
-        e.id: ({p for p in e.it if p != person_id} | ({takes_over} if takes_over and e.id in it
-                                                      else set()))
-        for e in inventory.entities if e.id in touched
+        e.id: (
+            {p for p in e.it if p != person_id}
+            | ({takes_over} if takes_over and e.id in it else set())
+        )
+        for e in inventory.entities
+        if e.id in touched
     }
 
     grants: list[GrantChange] = []
@@ -203,16 +214,20 @@ def plan_revoke(
                 GrantChange(account.id, account.platform, grant.role, platform.label(grant.role))
             )
             current = after.get(takes_over) if takes_over else None
-            if takes_over is None or not platform.is_admin(grant.role) or (
-                current is not None and platform.is_admin(current)
+            if (
+                takes_over is None
+                or not platform.is_admin(grant.role)
+                or (current is not None and platform.is_admin(current))
             ):
                 continue
             in_position = takes_over == heads_after.get(account.entity) or (
                 takes_over in it_after.get(account.entity, set())
             )
             assert heir is not None
-            if not in_position and grant.role in manager_roles and (
-                heir.level not in manager_levels
+            if (
+                not in_position
+                and grant.role in manager_roles
+                and (heir.level not in manager_levels)
             ):
                 problem = (
                     f"successor '{takes_over}' is level {heir.level}; designated managers must "
@@ -222,8 +237,10 @@ def plan_revoke(
                 if leave_uncovered:
                     notes.append(problem + "; not transferred (--leave-uncovered)")
                 else:
-                    blocked.append(problem + " (name another successor, or pass "
-                                   "--leave-uncovered to cut access without handing it over)")
+                    blocked.append(
+                        problem + " (name another successor, or pass "
+                        "--leave-uncovered to cut access without handing it over)"
+                    )
                 continue
             after[takes_over] = grant.role
             gains.append(

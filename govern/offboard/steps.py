@@ -88,18 +88,23 @@ def writable(path: Path, what: str) -> None:
     """`path` can be replaced atomically: its folder (or the nearest existing one above,
     which the folder would be made in) is writable, and the file too if it exists."""
     if path.exists() and not os.access(path, os.W_OK):
-        raise UsageError(f"{what} {path} is not writable; {NOTHING_CHANGED}",
-                         hint="fix its permissions, then run the same command again")
+        raise UsageError(
+            f"{what} {path} is not writable; {NOTHING_CHANGED}",
+            hint="fix its permissions, then run the same command again",
+        )
     folder = path.absolute().parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise UsageError(f"{folder} (for {what} {path}) is a file, not a folder; "
-                         f"{NOTHING_CHANGED}",
-                         hint="move it away, then run the same command again")
+        raise UsageError(
+            f"{folder} (for {what} {path}) is a file, not a folder; {NOTHING_CHANGED}",
+            hint="move it away, then run the same command again",
+        )
     if not os.access(folder, os.W_OK):
-        raise UsageError(f"{folder} (for {what} {path}) is not writable; {NOTHING_CHANGED}",
-                         hint="fix its permissions, then run the same command again")
+        raise UsageError(
+            f"{folder} (for {what} {path}) is not writable; {NOTHING_CHANGED}",
+            hint="fix its permissions, then run the same command again",
+        )
 
 
 class DisableInVault:
@@ -166,8 +171,9 @@ class RotateCredentials:
                 meta = store.metadata(ref)
                 if meta is not None and meta.updated_at >= started:
                     already[ref] = meta.current_version
-        policies = {ref: password_policy_for(platform, run.catalog)
-                    for ref, (_, platform) in refs.items()}
+        policies = {
+            ref: password_policy_for(platform, run.catalog) for ref, (_, platform) in refs.items()
+        }
         done = store.rotate_many(
             [ref for ref in refs if ref not in already],
             lambda ref: generate_password(policies[ref]),
@@ -182,11 +188,17 @@ class RotateCredentials:
         for rotation in done:
             account = refs[rotation.ref][0]
             if rotation.status == "missing":
-                results[rotation.ref] = {"account": account, "rotated": False,
-                                         "why": "no credential in the store"}
+                results[rotation.ref] = {
+                    "account": account,
+                    "rotated": False,
+                    "why": "no credential in the store",
+                }
             else:
-                results[rotation.ref] = {"account": account, "rotated": True,
-                                         "version": rotation.version}
+                results[rotation.ref] = {
+                    "account": account,
+                    "rotated": True,
+                    "version": rotation.version,
+                }
         return dict(sorted(results.items()))
 
 
@@ -255,9 +267,16 @@ class SyncVault:
         people = {plan.person} | ({plan.successor} if plan.successor else set())
         accounts = {g.account for g in plan.grants} | {g.account for g in plan.successor_grants}
         accounts |= {a for a, _, _ in plan.credentials}
-        return sync_person(run.client, run.inventory, run.catalog, people=people,
-                           accounts=accounts, mount=run.vault.mount,
-                           auth_mount=run.vault.auth_mount, alias_field=run.vault.alias_field)
+        return sync_person(
+            run.client,
+            run.inventory,
+            run.catalog,
+            people=people,
+            accounts=accounts,
+            mount=run.vault.mount,
+            auth_mount=run.vault.auth_mount,
+            alias_field=run.vault.alias_field,
+        )
 
 
 class AppendLog:
@@ -302,8 +321,9 @@ class AppendLog:
             "steps": dict(run.results),
             "journal_started": started,
         }
-        record = auditlog.append(run.log_path, "revoke", actor=run.actor,
-                                 person=run.plan.person, details=details)
+        record = auditlog.append(
+            run.log_path, "revoke", actor=run.actor, person=run.plan.person, details=details
+        )
         return {"seq": record["seq"], "hash": record["hash"]}
 
 

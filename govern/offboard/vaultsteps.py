@@ -82,8 +82,10 @@ def find_person(
                 action="look up the owner of a login in",
             )
         except GovernError as exc:
-            exc.message = (f"cannot find which entity owns the login {alias!r} on "
-                           f"auth/{auth_mount}: {exc.message}")
+            exc.message = (
+                f"cannot find which entity owns the login {alias!r} on "
+                f"auth/{auth_mount}: {exc.message}"
+            )
             exc.args = (exc.message,)
             raise
         owner = (answer or {}).get("data")
@@ -104,8 +106,11 @@ def check_can_disable(client: VaultClient, targets: list[Target]) -> None:
     if not needs:
         return
     try:
-        answer = client.write("sys/capabilities-self", {"paths": needs},
-                              action="check the capabilities of the token at")
+        answer = client.write(
+            "sys/capabilities-self",
+            {"paths": needs},
+            action="check the capabilities of the token at",
+        )
     except GovernError:
         return
     found = (answer or {}).get("data") or answer or {}
@@ -127,11 +132,14 @@ def disable_person(client: VaultClient, targets: list[Target]) -> dict[str, Any]
     for target in targets:
         if not target.disabled:
             try:
-                client.write(f"identity/entity/id/{target.id}", {"disabled": True},
-                             action="disable")
+                client.write(
+                    f"identity/entity/id/{target.id}", {"disabled": True}, action="disable"
+                )
             except GovernError as exc:
-                exc.message = (f"could not disable entity {target.name} ({target.id}, "
-                               f"{target.why}): {exc.message}")
+                exc.message = (
+                    f"could not disable entity {target.name} ({target.id}, "
+                    f"{target.why}): {exc.message}"
+                )
                 exc.args = (exc.message,)
                 raise
         disabled.append(target.name)
@@ -144,14 +152,18 @@ def disable_person(client: VaultClient, targets: list[Target]) -> dict[str, Any]
             return name, False  # not govern's: never touched
         members = [m for m in group.get("member_entity_ids") or [] if m != entity_id]
         if members != list(group.get("member_entity_ids") or []):
-            client.write(f"identity/group/id/{group_id}", {"member_entity_ids": members},
-                         action="remove a member from")
+            client.write(
+                f"identity/group/id/{group_id}",
+                {"member_entity_ids": members},
+                action="remove a member from",
+            )
         return name, True
 
     work = [(t.id, g) for t in targets for g in t.group_ids]
     # Bounded concurrency, as everywhere govern talks to Vault: a person in 500 groups.
-    with ThreadPoolExecutor(max_workers=min(LIST_CONCURRENCY, max(len(work), 1)),
-                            thread_name_prefix="govern-revoke") as pool:
+    with ThreadPoolExecutor(
+        max_workers=min(LIST_CONCURRENCY, max(len(work), 1)), thread_name_prefix="govern-revoke"
+    ) as pool:
         outcomes = list(pool.map(leave, work))
     return {
         "entity": targets[0].name if targets else None,
@@ -175,8 +187,9 @@ def sync_person(
     """Apply the changes `govern apply` would make for these people and accounts (and
     nothing else) after the inventory edit; failures raise, naming each change."""
     loaded = load_inventory(inventory, catalog)
-    full = desired_state(loaded.inventory, catalog, mount=mount, auth_mount=auth_mount,
-                         alias_field=alias_field)
+    full = desired_state(
+        loaded.inventory, catalog, mount=mount, auth_mount=auth_mount, alias_field=alias_field
+    )
     entities = {entity_name(p) for p in people} & set(full.entities)
     groups = {account_object_name(a) for a in accounts} & set(full.groups)
     # Only what the revoke concerns, on both sides: the people's entities and aliases, and
@@ -191,9 +204,9 @@ def sync_person(
     )
     observed = observe(client, auth_mount=desired.auth_mount, only=entities | groups)
     mine = tuple(
-        c for c in make_plan(desired, observed).changes
-        if c.kind in ("entity", "alias")
-        or (c.kind == "membership" and c.detail in entities)
+        c
+        for c in make_plan(desired, observed).changes
+        if c.kind in ("entity", "alias") or (c.kind == "membership" and c.detail in entities)
     )
     result = apply_plan(client, Plan(changes=mine))
     if result.failed:

@@ -17,8 +17,12 @@ from tests.offboard.conftest import open_store
 from tests.offboard.test_revoke import crash_before
 
 JOURNAL = Path(".govern") / "revoke-dkim.json"
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@t",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@t",
+}
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -31,13 +35,15 @@ def snapshot(org: Path) -> dict[str, object]:
     return {
         "inventory": (org / "inventory.yaml").read_text(),
         "versions": {m.ref: m.current_version for m in store.list()},
-        "log": (org / "audit.log.jsonl").read_bytes() if (org / "audit.log.jsonl").exists()
+        "log": (org / "audit.log.jsonl").read_bytes()
+        if (org / "audit.log.jsonl").exists()
         else None,
         "journal": (org / JOURNAL).exists(),
     }
 
 
 # -- the audit log ----------------------------------------------------------------------------
+
 
 def test_a_corrupt_audit_log_stops_the_revoke_before_any_change(org: Path) -> None:
     auditlog.append(org / "audit.log.jsonl", "note", actor="x", details={})
@@ -80,6 +86,7 @@ def test_an_unwritable_folder_stops_before_any_change(org: Path) -> None:
 
 
 # -- the journal ------------------------------------------------------------------------------
+
 
 def plant(org: Path, **changes: object) -> None:
     """A journal as a stale run or an attacker would leave it: taken from a real run of
@@ -176,17 +183,29 @@ def test_a_resumed_run_applies_the_vault_option_or_refuses_it(org: Path) -> None
     """A journal started without Vault, resumed with --vault: the Vault steps are added
     (here Vault is unreachable, so the run stops with exit 3 before any further change)."""
     crash_before(org, "dkim", "inventory")
-    result = run("revoke", "dkim", "--yes", "--vault",
-                 env={"VAULT_ADDR": "http://127.0.0.1:9", "VAULT_TOKEN": "t"})
+    result = run(
+        "revoke",
+        "dkim",
+        "--yes",
+        "--vault",
+        env={"VAULT_ADDR": "http://127.0.0.1:9", "VAULT_TOKEN": "t"},
+    )
     assert result.exit_code == 3, result.stderr
     assert "127.0.0.1:9" in result.stderr
 
 
 # -- git --------------------------------------------------------------------------------------
 
+
 def git(org: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=org, check=True, capture_output=True, text=True,
-                          env={**GIT_ENV, "PATH": "/usr/bin:/bin"}).stdout
+    return subprocess.run(
+        ["git", *args],
+        cwd=org,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**GIT_ENV, "PATH": "/usr/bin:/bin"},
+    ).stdout
 
 
 def repository(org: Path) -> None:

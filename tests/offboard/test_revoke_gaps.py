@@ -92,8 +92,11 @@ def test_an_entity_left_without_head_needs_a_successor(org: Path) -> None:
 
 
 def test_revoking_someone_already_departed_keeps_their_left_on(org: Path) -> None:
-    edit(org, "      - {person: pgarcia, role: editor}\n",
-         "      - {person: pgarcia, role: editor}\n      - {person: tmurphy, role: editor}\n")
+    edit(
+        org,
+        "      - {person: pgarcia, role: editor}\n",
+        "      - {person: pgarcia, role: editor}\n      - {person: tmurphy, role: editor}\n",
+    )
     refused = run("revoke", "tmurphy", "--yes", "--left-on", "2026-11-30")
     assert refused.exit_code == 2 and "already departed on 2026-08-31" in refused.stderr
     result = run("revoke", "tmurphy", "--yes")

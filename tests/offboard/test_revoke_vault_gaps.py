@@ -41,8 +41,10 @@ def test_a_preexisting_gap_does_not_block_and_the_token_is_cut(world: World) -> 
     assert world.readable(token) == set()
     assert world.status(token, "x1") == 403
     assert versions(world) == {"x1": 2, "fb2": 2, "x2-login": 1}
-    assert "Already uncovered before the revoke (for the audit): fb2: no active " \
+    assert (
+        "Already uncovered before the revoke (for the audit): fb2: no active "
         "administrator" in result.stdout
+    )
     assert "admin-retention" in audit_rules(world, "fb2")  # the audit still shows it
     # Without --successor: carol (an editor beside two admins) creates no gap.
     carol = world.govern("revoke", "carol", "--yes", *ALIAS)
@@ -60,12 +62,25 @@ def test_the_entity_that_owns_the_login_is_disabled_even_if_govern_did_not_creat
     accessor = server.api("GET", "sys/auth").json()["data"]["userpass/"]["accessor"]
     legacy = server.api("POST", "identity/entity", json={"name": "alice-legacy"}).json()
     legacy_id = legacy["data"]["id"]
-    server.api("POST", "identity/entity-alias", json={
-        "name": "alice", "canonical_id": legacy_id, "mount_accessor": accessor})
-    server.api("PUT", "sys/policies/acl/legacy-read", json={
-        "policy": 'path "govern/data/accounts/x1" { capabilities = ["read"] }'})
-    server.api("POST", "identity/group", json={
-        "name": "legacy-readers", "policies": ["legacy-read"], "member_entity_ids": [legacy_id]})
+    server.api(
+        "POST",
+        "identity/entity-alias",
+        json={"name": "alice", "canonical_id": legacy_id, "mount_accessor": accessor},
+    )
+    server.api(
+        "PUT",
+        "sys/policies/acl/legacy-read",
+        json={"policy": 'path "govern/data/accounts/x1" { capabilities = ["read"] }'},
+    )
+    server.api(
+        "POST",
+        "identity/group",
+        json={
+            "name": "legacy-readers",
+            "policies": ["legacy-read"],
+            "member_entity_ids": [legacy_id],
+        },
+    )
     assert world.apply().exit_code == 0
     token = world.login("alice")
     assert "x1" in world.readable(token)
@@ -95,12 +110,20 @@ def crash_before(world: World, step: str, *, auth_mount: str | None = "userpass"
             raise Crash
 
     with pytest.raises(Crash):
-        run_revoke(plan, inventory=world.inventory, catalog=policy.catalog,
-                   left_on=dt.date(2026, 11, 22), actor="tester",
-                   store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
-                   vault=VaultAccess(connect=lambda: connect(env), auth_mount=auth_mount,
-                                     alias_field="id"),
-                   log_path=world.tmp / "audit.log.jsonl", alias="alice", progress=crash)
+        run_revoke(
+            plan,
+            inventory=world.inventory,
+            catalog=policy.catalog,
+            left_on=dt.date(2026, 11, 22),
+            actor="tester",
+            store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
+            vault=VaultAccess(
+                connect=lambda: connect(env), auth_mount=auth_mount, alias_field="id"
+            ),
+            log_path=world.tmp / "audit.log.jsonl",
+            alias="alice",
+            progress=crash,
+        )
 
 
 def test_a_crash_between_a_version_and_its_metadata_does_not_rotate_twice(
@@ -109,10 +132,12 @@ def test_a_crash_between_a_version_and_its_metadata_does_not_rotate_twice(
     assert world.apply().exit_code == 0
     crash_before(world, "rotate")
     # What the dying rotation left: the new version of x1, without govern's metadata.
-    written = requests.post(f"{world.server.addr}/v1/govern/data/accounts/x1",
-                            headers={"X-Vault-Token": world.server.token},
-                            json={"data": {"username": "x1-user", "password": "new"}},
-                            timeout=10)
+    written = requests.post(
+        f"{world.server.addr}/v1/govern/data/accounts/x1",
+        headers={"X-Vault-Token": world.server.token},
+        json={"data": {"username": "x1-user", "password": "new"}},
+        timeout=10,
+    )
     assert written.status_code == 200, written.text
     assert versions(world)["x1"] == 2
     finished = world.govern(*REVOKE)
@@ -123,8 +148,9 @@ def test_a_crash_between_a_version_and_its_metadata_does_not_rotate_twice(
 def test_a_revoke_started_with_vault_is_not_finished_without_it(world: World) -> None:
     assert world.apply().exit_code == 0
     crash_before(world, "inventory")
-    refused = world.govern(*REVOKE, "--no-vault", "--store", "vault",
-                           env={"VAULT_ADDR": "http://127.0.0.1:9"})
+    refused = world.govern(
+        *REVOKE, "--no-vault", "--store", "vault", env={"VAULT_ADDR": "http://127.0.0.1:9"}
+    )
     assert refused.exit_code == 2 and "started with Vault" in refused.output
     assert (world.tmp / ".govern" / "revoke-alice.json").exists()
 
@@ -160,11 +186,13 @@ def test_an_entity_that_cannot_be_disabled_fails_loudly_naming_it(world: World) 
     documented = documented_policy("govern_operator")
     weaker = documented.replace(
         'path "identity/entity/id/*" { capabilities = ["read", "update"] }',
-        'path "identity/entity/id/*" { capabilities = ["read"] }')
+        'path "identity/entity/id/*" { capabilities = ["read"] }',
+    )
     assert weaker != documented
     world.server.api("PUT", "sys/policies/acl/weaker", json={"policy": weaker})
-    body = world.server.api("POST", "auth/token/create",
-                            json={"policies": ["weaker"], "no_default_policy": True}).json()
+    body = world.server.api(
+        "POST", "auth/token/create", json={"policies": ["weaker"], "no_default_policy": True}
+    ).json()
     before = world.inventory.read_text()
     result = world.govern(*REVOKE, env={"VAULT_TOKEN": body["auth"]["client_token"]})
     assert result.exit_code == 3, result.output
