@@ -257,3 +257,50 @@ def test_a_git_failure_is_a_warning_with_the_commands_to_finish(org: Path) -> No
     assert "commit -m" in result.stderr
     assert not (org / JOURNAL).exists()
     assert auditlog.verify(org / "audit.log.jsonl").records == 1
+
+
+def test_a_mismatching_journal_is_resumed_once_confirmed_on_a_terminal(org: Path) -> None:
+    """On a terminal the user may confirm the journal's plan (shown with the reasons it does
+    not match); answering no leaves everything as it was."""
+    import pty
+    import sys
+
+    crash_before(org, "fr-mendez", "inventory", successor="cwright")
+
+    def converse(answers: bytes) -> tuple[int, str]:
+        leader, follower = pty.openpty()
+        env = {
+            **os.environ,
+            "GOVERN_PASSPHRASE": "offboarding test passphrase",
+            "GOVERN_ACTOR": "offboarder",
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        }
+        child = subprocess.Popen(
+            [sys.executable, "-m", "govern", "revoke", "fr-mendez", "--successor", "pgarcia"],
+            cwd=org,
+            stdin=follower,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            env=env,
+        )
+        os.close(follower)
+        os.write(leader, answers)
+        out, _ = child.communicate(timeout=120)
+        transcript = b""
+        try:
+            while chunk := os.read(leader, 65536):
+                transcript += chunk
+        except OSError:
+            pass
+        os.close(leader)
+        return child.returncode, out.decode() + transcript.decode(errors="replace")
+
+    before = snapshot(org)
+    code, text = converse(b"n\n")
+    assert code != 0 and "does not match this command" in text
+    assert "Resume the journal's revoke as shown above?" in text
+    assert snapshot(org) == before
+    code, text = converse(b"y\ny\n")
+    assert code == 0, text
+    assert "head: cwright" in (org / "inventory.yaml").read_text()  # the journal's plan
+    assert not (org / JOURNAL).exists()
