@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,23 @@ from govern.cli._common import (
     policies_option,
     store_option,
 )
-from govern.errors import GovernError, UsageError
+from govern.cli.enforce import vault_options
+from govern.credentials import actor
+from govern.errors import UsageError
 from govern.inventory.source import suggest
-from govern.offboard import RevokePlan, checklist, plan_revoke, run_revoke
-from govern.offboard.journal import Journal
+from govern.offboard import (
+    ChecklistItem,
+    Outcome,
+    RevokePlan,
+    VaultAccess,
+    checklist,
+    judge_journal,
+    plan_revoke,
+    refuse_pending,
+    run_revoke,
+)
+from govern.offboard.git import check_branch, commit_revoke
+from govern.offboard.journal import Journal, file_digest
 
 
 @click.command()
@@ -32,21 +45,33 @@ from govern.offboard.journal import Journal
     "--successor",
     metavar="PERSON",
     default=None,
-    help="Who takes over PERSON's head/IT positions and administrative roles.",
+    help="Who takes PERSON's place: head and IT positions (anyone active) and administrative "
+    "roles (designated managers keep the level rule).",
 )
-@click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
+@click.option(
+    "--leave-uncovered",
+    is_flag=True,
+    help="Cut access even when the revoke leaves an account without an administrator or an "
+    "entity without a head (the audit then shows the gap).",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan (or the pending journal's) and stop.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
     "--left-on",
     metavar="YYYY-MM-DD",
     default=None,
-    help="Departure date recorded in the inventory  [default: today]",
+    help="Departure date recorded in the inventory  [default: the recorded one, else today]",
+)
+@click.option(
+    "--discard-journal",
+    is_flag=True,
+    help="Drop a pending revoke journal of PERSON that does not match, and plan afresh.",
 )
 @click.option(
     "--branch",
     metavar="NAME",
     default=None,
-    help="Create this git branch and commit the inventory change on it.",
+    help="Commit exactly what the revoke changed (inventory, file store, log) on this branch.",
 )
 @store_option
 @click.option(
@@ -55,6 +80,7 @@ from govern.offboard.journal import Journal
     default=None,
     help="Disable the person in Vault  [default: when VAULT_ADDR is set]",
 )
+@vault_options
 @click.option(
     "--log",
     "log_file",
@@ -70,12 +96,17 @@ from govern.offboard.journal import Journal
 def revoke(
     person: str,
     successor: str | None,
+    leave_uncovered: bool,
     dry_run: bool,
     yes: bool,
     left_on: str | None,
+    discard_journal: bool,
     branch: str | None,
     store_spec: str | None,
     use_vault: bool | None,
+    mount: str,
+    auth_mount: str | None,
+    alias_field: str,
     log_file: str | None,
     fmt: str,
     inventory: str | None,
@@ -83,35 +114,113 @@ def revoke(
 ) -> None:
     """Remove PERSON everywhere: Vault, shared passwords, the inventory; log it.
 
-    Prints the plan first. Refuses when an account would be left without its entity head
-    holding admin, or without any admin, unless --successor names who takes over. Every step
-    is journaled: after a crash or an unreachable Vault, run the same command again to finish.
+    Prints the plan first, judged by what the revoke changes: gaps that already exist are
+    listed as "already uncovered" and never block. A gap the revoke itself would create (an
+    account left without an administrator, an entity without a head) needs --successor or
+    --leave-uncovered. Everything that can fail is checked before the first change. Every
+    step is journaled: after a crash or an unreachable Vault, run the same command again to
+    finish; a journal that does not match the inventory or the arguments is shown and
+    refused until confirmed or dropped with --discard-journal.
 
     \b
     Examples:
       govern revoke tmurphy --dry-run
-      govern revoke fr-mendez --successor fr-okafor --yes
+      govern revoke fr-mendez --successor cwright --yes
+      govern revoke pgarcia --leave-uncovered --yes      # accept the gap, cut access now
       govern revoke jdoe --yes --branch offboard/jdoe --format json   # for a ticket
+      govern revoke jdoe --discard-journal --dry-run     # the fresh plan, journal kept
     """
     env = os.environ
     inventory_path = Path(inventory or DEFAULT_INVENTORY)
-    journal = Journal.load(Journal.path_for(inventory_path, person))
     loaded, policy = load(inventory, policies)
     inv = loaded.inventory
-    if inv.person(person) is None:
+    someone = inv.person(person)
+    if someone is None:
         raise UsageError(
             f"no person '{person}' in {loaded.path}", hint=suggest(person, inv.person_index)
         )
-    if journal is not None:
-        plan = RevokePlan.from_json(journal.data["plan"])
+    day = parse_today(left_on) if left_on else someone.left_on or parse_today(None)
+    if someone.left_on and left_on and day != someone.left_on:
+        raise UsageError(
+            f"{person} already departed on {someone.left_on} (recorded in the inventory); "
+            f"--left-on {day} differs",
+            hint="drop --left-on to keep the recorded date, or correct it in the inventory",
+        )
+    rule = policy.params["manager-level"]
+    levels = tuple(getattr(rule, "levels", ("C",)))
+    roles = tuple(getattr(rule, "roles", ("owner", "admin", "editor")))
+
+    def make_plan(arguments: Mapping[str, Any]) -> RevokePlan:
+        return plan_revoke(
+            inv,
+            policy.catalog,
+            person,
+            successor=arguments.get("successor"),
+            manager_levels=levels,
+            manager_roles=roles,
+            leave_uncovered=bool(arguments.get("leave_uncovered")),
+        )
+
+    vault_on = bool(env.get("VAULT_ADDR")) if use_vault is None else use_vault
+    if vault_on and not env.get("VAULT_ADDR"):
+        raise UsageError(
+            "--vault needs VAULT_ADDR", hint="set VAULT_ADDR (and a token), or pass --no-vault"
+        )
+    given = {
+        "person": person,
+        "successor": successor,
+        "left_on": day.isoformat() if left_on else None,
+        "leave_uncovered": True if leave_uncovered else None,
+    }
+    journal_path = Journal.path_for(inventory_path, person)
+    journal = None
+    discard = discard_journal and journal_path.exists()
+    if discard:
         _say(
             fmt,
-            f"Resuming the revoke of {person} started {journal.data['started_at']} "
-            f"(journal {journal.path}).",
+            f"The revoke journal {journal_path} will be discarded"
+            + (" (--dry-run: it is kept)." if dry_run else " once the plan is confirmed."),
         )
+    elif journal_path.exists():
+        journal = Journal.load(journal_path)
+    if journal is not None:
+        pending = judge_journal(
+            journal,
+            inventory_digest=file_digest(inventory_path),
+            given=given,
+            fresh_plan=make_plan,
+            options={"auth_mount": (auth_mount or None) if vault_on else None},
+        )
+        plan = pending.plan
+        started = journal.data["started_at"]
+        if pending.matches:
+            _say(
+                fmt,
+                f"Resuming the revoke of {person} started {started} (journal "
+                f"{journal.path}; done: {', '.join(pending.done) or 'nothing yet'}).",
+            )
+            _show_plan(plan, fmt, force=dry_run)
+        else:
+            _say(
+                fmt,
+                f"A revoke journal of {person} started {started} ({journal.path}) "
+                "does not match this command:",
+            )
+            for reason in pending.mismatches:
+                _say(fmt, f"  - {reason}")
+            _say(fmt, "Its plan:")
+            _show_plan(plan, fmt, force=True)
+            _say(fmt, "The plan for this command:")
+            _show_plan(
+                make_plan({k: v for k, v in given.items() if v is not None}), fmt, force=True
+            )
+            if dry_run:
+                return
+            if plan.blocked or yes or not sys.stdin.isatty():
+                raise refuse_pending(pending)
+            click.confirm("Resume the journal's revoke as shown above?", abort=True, err=True)
     else:
-        levels = tuple(getattr(policy.params["manager-level"], "levels", ("C",)))
-        plan = plan_revoke(inv, policy.catalog, person, successor=successor, manager_levels=levels)
+        plan = make_plan({k: v for k, v in given.items() if v is not None})
         if plan.nothing_to_do:
             _emit(
                 fmt,
@@ -119,11 +228,11 @@ def revoke(
                 f"{person} has already departed and holds nothing: nothing left to do.",
             )
             return
-        _show_plan(plan, fmt)
+        _show_plan(plan, fmt, force=dry_run)
         if plan.blocked:
             raise UsageError(
                 "refusing to revoke: " + "; ".join(plan.blocked),
-                hint="accounts: " + ", ".join(plan.at_risk) if plan.at_risk else None,
+                hint="nothing was changed; --dry-run shows the plan",
             )
     if dry_run:
         return
@@ -133,50 +242,59 @@ def revoke(
                 "refusing to revoke without confirmation: no terminal to ask", hint="pass --yes"
             )
         click.confirm(f"Revoke {person} as planned?", abort=True, err=True)
-    if branch:
-        _git_branch(inventory_path, branch)
-    vault_on = bool(env.get("VAULT_ADDR")) if use_vault is None else use_vault
-    if vault_on and not env.get("VAULT_ADDR"):
-        raise UsageError("--vault needs VAULT_ADDR")
 
     def open_vault() -> Any:
         from govern.vault import connect
 
         return connect(env)
 
+    opened: list[Any] = []
+
     def open_cred_store() -> Any:
-        from govern.credentials import open_store
+        if not opened:
+            from govern.credentials import open_store
 
-        return open_store(store_spec, inventory_dir=inventory_path.absolute().parent, env=env)
+            opened.append(
+                open_store(store_spec, inventory_dir=inventory_path.absolute().parent, env=env)
+            )
+        return opened[0]
 
-    day = parse_today(left_on)
     log_path = (
-        Path(log_file) if log_file else inventory_path.absolute().parent / (auditlog.DEFAULT_NAME)
+        Path(log_file) if log_file else inventory_path.absolute().parent / auditlog.DEFAULT_NAME
     )
-    try:
-        outcome = run_revoke(
-            plan,
-            inventory=inventory_path,
-            catalog=policy.catalog,
-            left_on=day,
-            env=env,
-            store=open_cred_store,
-            vault=open_vault if vault_on else None,
-            log_path=log_path,
-            journal=journal,
-            progress=(lambda m: click.echo(m, err=True))
-            if sys.stderr.isatty()
-            else (lambda m: None),
-        )
-    except GovernError as exc:
-        resume = (
-            f"progress is saved in {Journal.path_for(inventory_path, person)}; run the "
-            "same command again to finish"
-        )
-        exc.hint = f"{exc.hint}\n{resume}" if exc.hint else resume
-        raise
+    changed_files = [inventory_path, log_path]
+    repo = None
     if branch:
-        _git_commit(inventory_path, log_path, person, outcome.plan)
+        store_file = getattr(open_cred_store(), "path", None) if plan.credentials else None
+        if isinstance(store_file, Path):
+            changed_files.append(store_file)
+        repo = check_branch(inventory_path, branch, changed_files)
+    if discard:
+        journal_path.unlink(missing_ok=True)
+        _say(fmt, f"Discarded the revoke journal {journal_path}.")
+    vault = (
+        VaultAccess(
+            connect=open_vault,
+            mount=mount,
+            auth_mount=auth_mount or None,
+            alias_field="id" if alias_field == "id" else "email",
+        )
+        if vault_on
+        else None
+    )
+    outcome = run_revoke(
+        plan,
+        inventory=inventory_path,
+        catalog=policy.catalog,
+        left_on=day,
+        actor=actor(env),
+        store=open_cred_store,
+        vault=vault,
+        log_path=log_path,
+        journal=journal,
+        alias=someone.id if alias_field == "id" else someone.email,
+        progress=(lambda m: click.echo(m, err=True)) if sys.stderr.isatty() else (lambda m: None),
+    )
     items = checklist(outcome.plan, policy.catalog, outcome.steps)
     if fmt == "json":
         click.echo(
@@ -186,13 +304,26 @@ def revoke(
                     "plan": outcome.plan.to_json(),
                     "steps": outcome.steps,
                     "log": outcome.record,
-                    "checklist": items,
+                    "checklist": [item.to_json() for item in items],
                 },
                 indent=2,
                 default=str,
             )
         )
-        return
+    else:
+        _report(person, outcome, items)
+    if repo is not None:
+        message = (
+            f"Revoke {person}: remove {len(outcome.plan.grants)} grants, mark departed"
+            + (f", successor {outcome.plan.successor}" if outcome.plan.successor else "")
+            + "\n\nGenerated by `govern revoke`."
+        )
+        warning = commit_revoke(repo, changed_files, message)
+        if warning:
+            click.echo(warning, err=True)
+
+
+def _report(person: str, outcome: Outcome, items: list[ChecklistItem]) -> None:
     rotated = [r for r in (outcome.steps.get("rotate") or {}).values() if r["rotated"]]
     click.echo(
         f"Revoked {person}: {len(outcome.plan.grants)} grants removed, "
@@ -202,14 +333,25 @@ def revoke(
     vault_result = outcome.steps.get("vault")
     if vault_result:
         click.echo(
-            f"Vault: entity {vault_result['entity'] or '(none)'} disabled; left groups: "
-            f"{', '.join(vault_result['groups_left']) or '(none)'}"
+            f"Vault: entity {', '.join(vault_result['disabled']) or '(none)'} disabled; left "
+            f"groups: {', '.join(vault_result['groups_left']) or '(none)'}"
+        )
+        if vault_result.get("groups_not_managed"):
+            click.echo(
+                "Vault: still in groups govern does not manage (left untouched): "
+                + ", ".join(vault_result["groups_not_managed"])
+            )
+    for gap in outcome.plan.already_uncovered:
+        click.echo(f"Already uncovered before the revoke (for the audit): {gap}")
+    if outcome.plan.at_risk:
+        click.echo(
+            "Left uncovered by the revoke (--leave-uncovered): " + "; ".join(outcome.plan.at_risk)
         )
     if items:
-        click.echo("\nStill to do by hand on the platforms:")
+        click.echo("\nStill to do by hand on the platforms, in this order:")
         for n, item in enumerate(items, 1):
-            where = f"  [{item['where']}]" if item["where"] else ""
-            click.echo(f"  {n}. {item['account']}: {item['action']}{where}")
+            where = f"  [{item.where}]" if item.where else ""
+            click.echo(f"  {n}. {item.account}: {item.action}{where}")
 
 
 def _say(fmt: str, text: str) -> None:
@@ -220,9 +362,9 @@ def _emit(fmt: str, data: dict[str, Any], text: str) -> None:
     click.echo(json.dumps(data, indent=2) if fmt == "json" else text)
 
 
-def _show_plan(plan: RevokePlan, fmt: str) -> None:
+def _show_plan(plan: RevokePlan, fmt: str, *, force: bool = False) -> None:
     if fmt == "json":
-        if plan.blocked:
+        if plan.blocked or force:
             click.echo(json.dumps({"plan": plan.to_json()}, indent=2))
         return
     click.echo(
@@ -230,8 +372,8 @@ def _show_plan(plan: RevokePlan, fmt: str) -> None:
         + (f" (successor: {plan.successor})" if plan.successor else "")
         + ":"
     )
-    for grant in plan.grants:
-        click.echo(f"  - remove {grant.role} ({grant.label}) on {grant.account}")
+    for gain in plan.successor_grants:
+        click.echo(f"  + {plan.successor} gains {gain.role} ({gain.label}) on {gain.account}")
     for entity in plan.heads:
         click.echo(f"  ~ head of {entity} -> {plan.successor or '(vacant)'}")
     for entity in plan.it:
@@ -239,49 +381,16 @@ def _show_plan(plan: RevokePlan, fmt: str) -> None:
             f"  ~ IT of {entity}: removed"
             + (f", {plan.successor} takes the place" if plan.successor else "")
         )
+    for grant in plan.grants:
+        click.echo(f"  - remove {grant.role} ({grant.label}) on {grant.account}")
     for account, ref, _ in plan.credentials:
         click.echo(f"  * rotate the shared password of {account} (store key {ref})")
-    for gain in plan.successor_grants:
-        click.echo(f"  + {plan.successor} gains {gain.role} ({gain.label}) on {gain.account}")
     for risk in plan.at_risk:
-        click.echo(f"  ! {risk}")
-
-
-def _git(inventory: Path, *args: str) -> str:
-    try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=inventory.absolute().parent,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise UsageError("--branch needs git on PATH") from None
-    if done.returncode != 0:
-        raise UsageError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout.strip()
-
-
-def _git_branch(inventory: Path, branch: str) -> None:
-    current = _git(inventory, "rev-parse", "--abbrev-ref", "HEAD")
-    if current == branch:
-        return
-    existing = _git(inventory, "branch", "--list", branch)
-    _git(inventory, "switch", branch) if existing else _git(inventory, "switch", "-c", branch)
-
-
-def _git_commit(inventory: Path, log_path: Path, person: str, plan: RevokePlan) -> None:
-    paths = [str(inventory.absolute())]
-    if log_path.exists():
-        paths.append(str(log_path.absolute()))
-    _git(inventory, "add", "--", *paths)
-    message = (
-        f"Revoke {person}: remove {len(plan.grants)} grants, mark departed"
-        + (f", successor {plan.successor}" if plan.successor else "")
-        + "\n\nGenerated by `govern revoke`."
-    )
-    _git(inventory, "commit", "-m", message, "--", *paths)
+        click.echo(f"  ! new gap: {risk}")
+    for gap in plan.already_uncovered:
+        click.echo(f"  . already uncovered (not caused by this revoke): {gap}")
+    for note in plan.notes:
+        click.echo(f"  . {note}")
 
 
 @click.group("log")
@@ -342,5 +451,3 @@ def log_show(log_file: str | None, person: str | None, fmt: str, inventory: str 
         )
     if not records:
         click.echo("No records.")
-
-

@@ -153,11 +153,13 @@ class InventoryEditor:
             self._text = self._roundtrip() if new is None else new
         return self._text
 
-    def save(self) -> bool:
-        """Write the edits atomically; False when there was nothing to change."""
+    def checked_text(self) -> str:
+        """The edited text, after checking that it reads back as the edited data: what
+        `save` would write. Raises `UnsafeEdit` (nothing written) when it would not, so a
+        caller can find out before it changes anything else."""
         new = self.text()
         if new == self._original:
-            return False
+            return new
         if self.last_path == "roundtrip" and self._checkable and not self._reads_back(new):
             # ruamel.yaml can emit text that is not the data it was given (e.g. an emptied
             # list after a comment becomes `key:   # c` + `[]` at column 0): never write it.
@@ -167,6 +169,13 @@ class InventoryEditor:
                 hint="make the change by hand (see `govern revoke --dry-run` for what it is), "
                 "then run the same command again",
             )
+        return new
+
+    def save(self) -> bool:
+        """Write the edits atomically; False when there was nothing to change."""
+        new = self.checked_text()
+        if new == self._original:
+            return False
         current = hashlib.sha256(self.path.read_bytes()).hexdigest()
         if current != self._digest:
             raise EditConflict(

@@ -1,33 +1,42 @@
-"""`govern revoke PERSON`: plan, then journaled, resumable steps.
+"""`govern revoke PERSON`: plan, check, then journaled, resumable steps.
 
-1. Vault: disable the person's entity, remove them from every govern group.
-2. Rotate every shared credential they could read (a new version; old ones kept).
-3. Edit inventory.yaml in place: grants removed, departed, successor changes.
-4. Append a hash-chained record to the audit log.
-5. The checklist of manual steps left on each platform.
-Each step is journaled before and after it runs; running the command again after a crash
-or an unreachable backend resumes from the journal's plan and does nothing twice.
+1. Plan (`plan.py`): what the revoke changes, judged by the coverage before and after.
+2. Preflight: every step checks what it needs that can fail (the audit log verifies, the
+   store opens, the inventory is writable and the edit safe, Vault answers) before the
+   first change, so a revoke either starts cleanly or changes nothing.
+3. The steps (`steps.STEPS`): Vault disable, rotations, the inventory edit, Vault brought in
+   line, the audit record. Each is journaled before and after it runs; the journal is bound
+   to the inventory and the arguments, and running the same command again after a crash or
+   an outage resumes from it and does nothing twice.
+4. The checklist of manual steps left on each platform (the successor added before the
+   person is removed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from govern import auditlog
-from govern.credentials import CredentialStore, actor
-from govern.credentials.passwords import generate_password, password_policy_for
-from govern.errors import UsageError
-from govern.inventory.edit import InventoryEditor
-from govern.offboard.journal import DONE, STARTED, Journal
+from govern.credentials import CredentialStore
+from govern.errors import GovernError, UsageError
+from govern.offboard.journal import DISCARD_HINT, DONE, STARTED, Journal, file_digest
 from govern.offboard.plan import RevokePlan, plan_revoke
+from govern.offboard.steps import STEPS, RevokeRun, VaultAccess, step_names, writable
 from govern.platforms import Catalog
 
-__all__ = ["Outcome", "RevokePlan", "checklist", "plan_revoke", "run_revoke"]
+__all__ = [
+    "ChecklistItem",
+    "Outcome",
+    "RevokePlan",
+    "VaultAccess",
+    "checklist",
+    "plan_revoke",
+    "run_revoke",
+    "step_names",
+]
 
 
 @dataclass
@@ -38,153 +47,213 @@ class Outcome:
     record: dict[str, Any] | None = None
 
 
+def arguments(plan: RevokePlan, left_on: dt.date) -> dict[str, Any]:
+    """What a journal is bound to, besides the inventory."""
+    return {
+        "person": plan.person,
+        "successor": plan.successor,
+        "left_on": left_on.isoformat(),
+        "leave_uncovered": plan.leave_uncovered,
+    }
+
+
+def _with_hint(exc: GovernError, extra: str) -> GovernError:
+    said = f"{exc.message} {exc.hint or ''}"
+    if extra.split(";")[0] not in said:
+        exc.hint = f"{exc.hint}\n{extra}" if exc.hint else extra
+    return exc
+
+
 def run_revoke(
     plan: RevokePlan,
     *,
     inventory: Path,
     catalog: Catalog,
     left_on: dt.date,
-    env: Mapping[str, str],
+    actor: str,
     store: Callable[[], CredentialStore],
-    vault: Callable[[], Any] | None,
+    vault: VaultAccess | None,
     log_path: Path,
     journal: Journal | None = None,
+    alias: str | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Outcome:
-    """Carry out `plan` (or finish the one in `journal`). Backend errors propagate after the
-    journal records where things stand."""
-    who = actor(env)
+    """Carry out `plan` (or finish the one in `journal`, which the caller has matched to the
+    inventory and arguments). A preflight failure changes nothing; a failure in a step
+    leaves the journal saying where things stand. Both raise the `GovernError`, with a hint
+    saying how to proceed."""
     resumed = journal is not None
+    path = Journal.path_for(inventory, plan.person)
     if journal is None:
-        journal = Journal.start(
-            Journal.path_for(inventory, plan.person),
-            plan=plan.to_json(),
-            left_on=left_on,
-            actor=who,
-        )
-        journal.data["vault"] = vault is not None
-        journal.save()
+        journal = Journal(path, {"steps": {}})  # saved once the preflight has passed
+        fresh = True
     else:
+        fresh = False
         plan = RevokePlan.from_json(journal.data["plan"])
         left_on = dt.date.fromisoformat(journal.data["left_on"])
-        if journal.data.get("vault") and vault is None:
+        if journal.options.get("vault") and vault is None:
             raise UsageError(
                 f"this revoke of {plan.person} started with Vault; finishing it without Vault "
                 "would leave their tokens working",
                 hint="set VAULT_ADDR (and a token) and run the same command again",
             )
+    run = RevokeRun(
+        plan=plan,
+        inventory=inventory,
+        catalog=catalog,
+        left_on=left_on,
+        actor=actor,
+        open_store=store,
+        vault=vault,
+        log_path=log_path,
+        journal=journal,
+        alias=alias,
+        resumed=resumed,
+    )
+    wanted = [step for step in STEPS if step.wanted(run)]
+    try:
+        writable(path, "the revoke journal")
+        for step in wanted:
+            if journal.state(step.name) != DONE:
+                step.preflight(run)
+    except GovernError as exc:
+        raise _with_hint(
+            exc, "nothing was changed; fix this, then run the same command again"
+        ) from None
+    if fresh:
+        journal = Journal.start(
+            path,
+            plan=plan.to_json(),
+            left_on=left_on,
+            actor=actor,
+            arguments=arguments(plan, left_on),
+            inventory_digest=file_digest(inventory),
+            options={"vault": vault is not None, "auth_mount": vault.auth_mount if vault else None},
+        )
+        run.journal = journal
+    elif vault is not None:  # options given now apply to the steps still to run
+        journal.data["options"] = {**journal.options, "vault": True, "auth_mount": vault.auth_mount}
+        journal.save()
     outcome = Outcome(plan=plan, resumed=resumed)
-    reason = f"revoke {plan.person}"
-
-    def step(name: str, run: Callable[[], Any]) -> None:
-        if journal.state(name) == DONE:
-            outcome.steps[name] = journal.result(name)
-            return
-        progress(f"{name} ...")
-        journal.mark(name, STARTED)
-        result = run()
-        journal.mark(name, DONE, result)
-        outcome.steps[name] = result
-
-    if vault is not None:
-        step("vault", lambda: _vault_step(vault, plan.person))
-    if plan.credentials:
-        step("rotate", functools.partial(_rotate_all, store, plan, catalog, who, reason, journal))
-    step("inventory", lambda: _edit_inventory(inventory, plan, left_on))
-
-    def log() -> dict[str, Any]:
-        started = journal.data["started_at"]
-        # A crash after the append but before the journal said so: the record is there.
-        for record in reversed(auditlog.read(log_path)):
-            if (
-                record.get("person") == plan.person
-                and (record.get("details") or {}).get("journal_started") == started
-            ):
-                return {"seq": record["seq"], "hash": record["hash"]}
-        details = {
-            "plan": plan.to_json(),
-            "left_on": left_on.isoformat(),
-            "steps": dict(outcome.steps),
-            "journal_started": started,
-        }
-        record = auditlog.append(log_path, "revoke", actor=who, person=plan.person, details=details)
-        return {"seq": record["seq"], "hash": record["hash"]}
-
-    step("log", log)
+    try:
+        for step in wanted:
+            if journal.state(step.name) == DONE:
+                run.results[step.name] = journal.result(step.name)
+                continue
+            progress(f"{step.name} ...")
+            if journal.state(step.name) is None:
+                journal.mark(step.name, STARTED)
+            result = step.run(run)
+            journal.mark(step.name, DONE, result)
+            run.results[step.name] = result
+    except GovernError as exc:
+        raise _with_hint(
+            exc, f"progress is saved in {journal.path}; run the same command again to finish"
+        ) from None
+    outcome.steps = dict(run.results)
     outcome.record = journal.result("log")
     journal.finish()
     return outcome
 
 
-def _vault_step(connect: Callable[[], Any], person: str) -> dict[str, Any]:
-    from govern.offboard.vaultsteps import disable_person
+@dataclass(frozen=True)
+class Pending:
+    """A revoke journal found for the person, judged against the current command."""
 
-    return disable_person(connect(), person)
+    journal: Journal
+    plan: RevokePlan
+    mismatches: tuple[str, ...]
+
+    @property
+    def matches(self) -> bool:
+        return not self.mismatches
+
+    @property
+    def done(self) -> tuple[str, ...]:
+        return tuple(name for name in step_names() if self.journal.state(name) == DONE)
 
 
-def _rotate_all(
-    open_store: Callable[[], CredentialStore],
-    plan: RevokePlan,
-    catalog: Catalog,
-    who: str,
-    reason: str,
+def judge_journal(
     journal: Journal,
-) -> dict[str, dict[str, Any]]:
-    """A new generated version of every credential the person could read, in one batch (one
-    atomic file write; on Vault, bounded concurrency). Resumable: a credential whose current
-    version already says `revoke PERSON` and was written after the journal started is not
-    rotated again."""
-    store = open_store()
-    platforms: dict[str, str] = {}
-    accounts: dict[str, str] = {}
-    for account, ref, platform in plan.credentials:  # two accounts may share one login
-        platforms.setdefault(ref, platform)
-        accounts.setdefault(ref, account)
-    policies = {ref: password_policy_for(platform, catalog) for ref, platform in platforms.items()}
-    done = store.rotate_many(
-        list(platforms),
-        lambda ref: generate_password(policies[ref]),
-        rotated_by=who,
-        reason=reason,
-        unless_since=dt.datetime.fromisoformat(journal.data["started_at"]),
+    *,
+    inventory_digest: str,
+    given: Mapping[str, Any],
+    fresh_plan: Callable[[Mapping[str, Any]], RevokePlan],
+    options: Mapping[str, Any],
+) -> Pending:
+    """Whether `journal` may be resumed by the command at hand. `given` holds the arguments
+    the user gave (None: not given, the journal's value is used); `fresh_plan` plans with
+    arguments on the current inventory. Options given that a done step can no longer honour
+    are mismatches too: nothing given is silently ignored."""
+    plan = RevokePlan.from_json(journal.data["plan"])
+    effective = {**journal.arguments, **{k: v for k, v in given.items() if v is not None}}
+    reasons = journal.mismatches(inventory_digest=inventory_digest, arguments=effective)
+    if plan.blocked:
+        reasons.append("its plan is blocked: " + "; ".join(plan.blocked))
+    if journal.state("inventory") is None and not reasons:
+        # Not yet edited: the journal's plan must be the one the inventory gives now.
+        now = fresh_plan(effective).to_json()
+        if {k: v for k, v in now.items() if k != "notes"} != {
+            k: v for k, v in plan.to_json().items() if k != "notes"
+        }:
+            reasons.append("its plan differs from the plan for the current inventory")
+    recorded = journal.options
+    for key, value in options.items():
+        if value is None or recorded.get(key) == value:
+            continue
+        if journal.state("vault") is not None:
+            reasons.append(
+                f"--{key.replace('_', '-')} {value!r}: the Vault step already ran "
+                f"with {recorded.get(key)!r}"
+            )
+    return Pending(journal=journal, plan=plan, mismatches=tuple(reasons))
+
+
+def refuse_pending(pending: Pending) -> UsageError:
+    return UsageError(
+        f"a revoke journal for {pending.plan.person} ({pending.journal.path}) does not match "
+        "this command: " + "; ".join(pending.mismatches),
+        hint="run it on a terminal to confirm resuming the journal's plan, or " + DISCARD_HINT,
     )
-    results: dict[str, dict[str, Any]] = {}
-    for rotation in done:
-        if rotation.status == "missing":
-            results[rotation.ref] = {
-                "account": accounts[rotation.ref],
-                "rotated": False,
-                "why": "no credential in the store",
-            }
-        else:
-            results[rotation.ref] = {
-                "account": accounts[rotation.ref],
-                "rotated": True,
-                "version": rotation.version,
-            }
-    return results
 
 
-def _edit_inventory(path: Path, plan: RevokePlan, left_on: dt.date) -> dict[str, Any]:
-    editor = InventoryEditor(path)
-    removed = editor.remove_grants(plan.person)
-    editor.set_departed(plan.person, left_on)
-    for entity in plan.heads:
-        if plan.successor:
-            editor.replace_head(entity, plan.successor)
-    for entity in plan.it:
-        editor.replace_it(entity, plan.person, plan.successor)
-    if plan.successor:
-        for gain in plan.successor_grants:
-            editor.add_grant(gain.account, plan.successor, gain.role)
-    changed = editor.save()
-    return {"grants_removed": len(removed), "changed": changed}
+@dataclass(frozen=True)
+class ChecklistItem:
+    account: str
+    platform: str
+    action: str
+    where: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "account": self.account,
+            "platform": self.platform,
+            "action": self.action,
+            "where": self.where,
+        }
 
 
-def checklist(plan: RevokePlan, catalog: Catalog, steps: Mapping[str, Any]) -> list[dict[str, str]]:
-    """The manual steps left on each platform, until connectors automate them."""
-    items: list[dict[str, str]] = []
+def checklist(plan: RevokePlan, catalog: Catalog, steps: Mapping[str, Any]) -> list[ChecklistItem]:
+    """The manual steps left on each platform, until connectors automate them: the successor
+    added first, so no account is without an administrator in between; then the shared
+    passwords changed; then the person removed."""
+    additions: list[ChecklistItem] = []
+    passwords: list[ChecklistItem] = []
+    removals: list[ChecklistItem] = []
     shared = {account for account, _, _ in plan.credentials}
+    for gain in plan.successor_grants:
+        if gain.account in shared:
+            continue  # a shared login: the successor reads the new password from the store
+        platform = catalog.platforms[gain.platform]
+        additions.append(
+            ChecklistItem(
+                gain.account,
+                gain.platform,
+                f"Add {plan.successor} as {gain.label} on {platform.name} (before removing "
+                f"{plan.person})",
+                platform.admin_url or "",
+            )
+        )
     for account, ref, platform_key in plan.credentials:
         platform = catalog.platforms[platform_key]
         result = (steps.get("rotate") or {}).get(ref) or {}
@@ -199,36 +268,17 @@ def checklist(plan: RevokePlan, catalog: Catalog, steps: Mapping[str, Any]) -> l
                 f"Change the password on {platform.name} now, and store it with "
                 f"`govern creds set {account}` (no stored credential was found)"
             )
-        items.append(
-            {
-                "account": account,
-                "platform": platform_key,
-                "action": action,
-                "where": platform.admin_url or "",
-            }
-        )
+        passwords.append(ChecklistItem(account, platform_key, action, platform.admin_url or ""))
     for grant in plan.grants:
         if grant.account in shared:
             continue
         platform = catalog.platforms[grant.platform]
-        items.append(
-            {
-                "account": grant.account,
-                "platform": grant.platform,
-                "action": f"Remove {plan.person} ({grant.label}) from {platform.name}",
-                "where": platform.admin_url or "",
-            }
+        removals.append(
+            ChecklistItem(
+                grant.account,
+                grant.platform,
+                f"Remove {plan.person} ({grant.label}) from {platform.name}",
+                platform.admin_url or "",
+            )
         )
-    for gain in plan.successor_grants:
-        platform = catalog.platforms[gain.platform]
-        if gain.account in shared:
-            continue
-        items.append(
-            {
-                "account": gain.account,
-                "platform": gain.platform,
-                "action": f"Add {plan.successor} as {gain.label} on {platform.name}",
-                "where": platform.admin_url or "",
-            }
-        )
-    return items
+    return additions + passwords + removals

@@ -3,6 +3,7 @@ one read per govern-named object, with bounded concurrency."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,21 +28,25 @@ def _is_govern_policy(text: str) -> bool:
 
 
 def observe(client: VaultClient, *, concurrency: int = 8,
-            auth_mount: str | None = None) -> ObservedState:
-    """govern's objects in Vault. Aliases are observed on `auth_mount` only (None: none)."""
+            auth_mount: str | None = None,
+            only: Collection[str] | None = None) -> ObservedState:
+    """govern's objects in Vault. Aliases are observed on `auth_mount` only (None: none).
+    With `only`, just the entities and groups of those names are read, and no policy (a
+    revoke brings the few objects it concerns in line without reading every account's)."""
+    def wanted(name: str) -> bool:
+        return name.startswith(PREFIX) and (only is None or name in only)
+
     entity_list = client.list("identity/entity/id").get("key_info") or {}
     group_list = client.list("identity/group/id").get("key_info") or {}
-    policy_names = client.list("sys/policies/acl").get("keys") or []
+    policy_names = client.list("sys/policies/acl").get("keys") or [] if only is None else []
     accessor = client.auth_accessor(auth_mount) if auth_mount else None
 
     names_by_id = {eid: str((info or {}).get("name") or eid) for eid, info in entity_list.items()}
     work: list[tuple[str, str]] = (
-        [("entity", f"identity/entity/id/{i}") for i, n in names_by_id.items()
-         if n.startswith(PREFIX)]
+        [("entity", f"identity/entity/id/{i}") for i, n in names_by_id.items() if wanted(n)]
         + [("group", f"identity/group/id/{i}") for i, info in group_list.items()
-           if str((info or {}).get("name", "")).startswith(PREFIX)]
-        + [("policy", f"sys/policies/acl/{n}") for n in policy_names
-           if str(n).startswith(PREFIX)]
+           if wanted(str((info or {}).get("name", "")))]
+        + [("policy", f"sys/policies/acl/{n}") for n in policy_names if wanted(str(n))]
     )
 
     def read(item: tuple[str, str]) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
 import subprocess
@@ -11,7 +12,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from govern import auditlog
+from govern.cli._common import load
 from govern.cli.main import cli
+from govern.credentials import open_store as open_credentials
+from govern.offboard import plan_revoke, run_revoke
+from govern.offboard.journal import Journal
 from tests.conftest import REPO
 from tests.offboard.conftest import open_store
 
@@ -29,8 +34,8 @@ def test_head_without_successor_is_refused_and_nothing_changes(org: Path) -> Non
     before = (org / "inventory.yaml").read_text()
     result = run("revoke", "fr-mendez", "--yes")
     assert result.exit_code == 2
-    assert "st-mary-facebook: its entity would have no head" in result.stderr
-    assert "--successor" in result.stderr
+    assert "entity st-mary: no active head" in result.stderr
+    assert "--successor" in result.stderr and "--leave-uncovered" in result.stderr
     assert (org / "inventory.yaml").read_text() == before
     assert not (org / "audit.log.jsonl").exists()
 
@@ -49,9 +54,20 @@ def test_no_terminal_and_no_yes_is_refused(org: Path) -> None:
     assert result.exit_code == 2 and "pass --yes" in result.stderr
 
 
-def test_unqualified_successor_is_refused(org: Path) -> None:
+def test_designated_manager_successor_keeps_the_level_rule(org: Path) -> None:
+    """asullivan is a designated manager (admin) of cathedral accounts; it-lnguyen, level B,
+    would become one by taking over: refused, naming the rule."""
+    result = run("revoke", "asullivan", "--successor", "it-lnguyen", "--yes")
+    assert result.exit_code == 2
+    assert "level B" in result.stderr and "manager-level" in result.stderr
+    assert "cathedral-facebook" in result.stderr
+
+
+def test_head_is_succeeded_by_anyone_active(org: Path) -> None:
+    """Levels apply to designated managers only: a level-B person may take over a head."""
     result = run("revoke", "fr-mendez", "--successor", "it-lnguyen", "--yes")
-    assert result.exit_code == 2 and "level B" in result.stderr
+    assert result.exit_code == 0, result.stderr
+    assert "head: it-lnguyen" in (org / "inventory.yaml").read_text()
 
 
 def test_revoke_with_successor(org: Path) -> None:
@@ -103,10 +119,10 @@ def test_json_output_for_ticketing(org: Path) -> None:
 
 
 def test_failure_midway_resumes_to_the_same_end_state(org: Path, tmp_path: Path) -> None:
-    """The store cannot be opened (no passphrase): exit 2, the journal keeps the plan; the
-    same command with the passphrase finishes, and the result equals an uninterrupted run."""
-    failed = run("revoke", "dkim", "--yes", env={"GOVERN_PASSPHRASE": ""})
-    assert failed.exit_code == 2 and "run the same command again" in failed.stderr
+    """The run dies after the Vault-less first steps (simulated: stopped before the inventory
+    step, the journal keeps the plan); the same command finishes, and the result equals an
+    uninterrupted run."""
+    crash_before(org, "dkim", "inventory")
     journal = org / ".govern" / "revoke-dkim.json"
     assert journal.exists()
     assert "status: departed" not in (org / "inventory.yaml").read_text().split("id: dkim")[1][:200]
@@ -114,6 +130,8 @@ def test_failure_midway_resumes_to_the_same_end_state(org: Path, tmp_path: Path)
     assert finished.exit_code == 0, finished.stderr
     assert "Resuming" in finished.stdout and not journal.exists()
     resumed_inventory = (org / "inventory.yaml").read_text()
+    # Rotated once, not twice.
+    assert open_store(org).metadata("chancery-x").current_version == 2  # type: ignore[union-attr]
     # The same revoke, uninterrupted, in a fresh copy.
     other = tmp_path / "uninterrupted"
     other.mkdir()
@@ -121,10 +139,21 @@ def test_failure_midway_resumes_to_the_same_end_state(org: Path, tmp_path: Path)
         (other / name).write_text((REPO / name).read_text())
     result = run("revoke", "dkim", "--yes", "--inventory", str(other / "inventory.yaml"),
                  "--store", f"file:{org / 'credentials.enc'}", "--log",
-                 str(other / "audit.log.jsonl"))
+                 str(other / "audit.log.jsonl"), "--left-on", date_of_journal_run())
     assert result.exit_code == 0, result.stderr
     assert (other / "inventory.yaml").read_text() == resumed_inventory
     assert auditlog.verify(org / "audit.log.jsonl").records == 1
+
+
+def test_store_that_cannot_be_opened_changes_nothing(org: Path) -> None:
+    """No passphrase: refused before the first change (no journal, no edit, no log)."""
+    before = (org / "inventory.yaml").read_text()
+    failed = run("revoke", "dkim", "--yes", env={"GOVERN_PASSPHRASE": ""})
+    assert failed.exit_code == 2 and "nothing was changed" in failed.stderr
+    assert not (org / ".govern" / "revoke-dkim.json").exists()
+    assert (org / "inventory.yaml").read_text() == before
+    assert not (org / "audit.log.jsonl").exists()
+    assert open_store(org).metadata("chancery-x").current_version == 1  # type: ignore[union-attr]
 
 
 def test_branch_commits_the_inventory_change(org: Path) -> None:
@@ -152,11 +181,10 @@ def test_unknown_person(org: Path, person: str) -> None:
 
 
 def test_rotation_interrupted_midway_rotates_nothing_twice(org: Path) -> None:
-    """it-lnguyen could read two shared logins. The first run dies before rotating (no key);
-    one login then gets its `revoke` version as a dying batch write would have left it; the
+    """it-lnguyen could read two shared logins. The first run dies as the rotation starts;
+    one login then gets its new version as a dying batch write would have left it; the
     rerun rotates only the other."""
-    failed = run("revoke", "it-lnguyen", "--yes", env={"GOVERN_PASSPHRASE": ""})
-    assert failed.exit_code == 2
+    crash_before(org, "it-lnguyen", "rotate", successor="fr-walsh")
     partial = run("creds", "rotate", "chancery-x", "--generate", "--reason",
                   "revoke it-lnguyen")
     assert partial.exit_code == 0, partial.stderr
@@ -172,30 +200,7 @@ def test_crash_after_the_log_append_does_not_append_twice(org: Path) -> None:
     """The run dies between appending the audit record and journaling it (simulated: the
     run is stopped before the log step, then the record it would have written is appended);
     the rerun finds the record and appends nothing."""
-    import datetime as dt
-
-    from govern.cli._common import load
-    from govern.credentials import open_store as open_credentials
-    from govern.offboard import plan_revoke, run_revoke
-    from govern.offboard.journal import Journal
-
-    class Crash(Exception):
-        pass
-
-    def crash_before_log(message: str) -> None:
-        if message.startswith("log "):
-            raise Crash
-
-    loaded, policy = load("inventory.yaml", "policies")
-    plan = plan_revoke(loaded.inventory, policy.catalog, "dkim")
-    env = {"GOVERN_ACTOR": "offboarder", "GOVERN_PASSPHRASE": "offboarding test passphrase"}
-    with pytest.raises(Crash):
-        run_revoke(plan, inventory=org / "inventory.yaml", catalog=policy.catalog,
-                   left_on=dt.date(2026, 11, 22), env=env,
-                   store=lambda: open_credentials(None, inventory_dir=org, env=env),
-                   vault=None, log_path=org / "audit.log.jsonl", progress=crash_before_log)
-    journal = Journal.load(Journal.path_for(org / "inventory.yaml", "dkim"))
-    assert journal is not None
+    journal = crash_before(org, "dkim", "log")
     auditlog.append(org / "audit.log.jsonl", "revoke", actor="offboarder", person="dkim",
                     details={"journal_started": journal.data["started_at"]})
     finished = run("revoke", "dkim", "--yes")
@@ -203,11 +208,30 @@ def test_crash_after_the_log_append_does_not_append_twice(org: Path) -> None:
     assert auditlog.verify(org / "audit.log.jsonl").records == 1
 
 
-def test_a_revoke_started_with_vault_is_not_finished_without_it(org: Path) -> None:
-    journal = org / ".govern" / "revoke-dkim.json"
-    failed = run("revoke", "dkim", "--yes", "--vault",
-                 env={"VAULT_ADDR": "http://127.0.0.1:9", "VAULT_TOKEN": "t"})
-    assert failed.exit_code == 3 and journal.exists()
-    again = run("revoke", "dkim", "--yes")
-    assert again.exit_code == 2 and "started with Vault" in again.stderr
-    assert journal.exists()
+class Crash(Exception):
+    pass
+
+
+def crash_before(org: Path, person: str, step: str, *, successor: str | None = None) -> Journal:
+    """Run the revoke through the library and stop it as `step` starts (a kill -9 there);
+    returns the journal left behind."""
+    loaded, policy = load("inventory.yaml", "policies")
+    plan = plan_revoke(loaded.inventory, policy.catalog, person, successor=successor)
+    env = {"GOVERN_ACTOR": "offboarder", "GOVERN_PASSPHRASE": "offboarding test passphrase"}
+
+    def crash(message: str) -> None:
+        if message.startswith(f"{step} "):
+            raise Crash
+
+    with pytest.raises(Crash):
+        run_revoke(plan, inventory=org / "inventory.yaml", catalog=policy.catalog,
+                   left_on=dt.date.today(), actor="offboarder",
+                   store=lambda: open_credentials(None, inventory_dir=org, env=env),
+                   vault=None, log_path=org / "audit.log.jsonl", progress=crash)
+    journal = Journal.load(Journal.path_for(org / "inventory.yaml", person))
+    assert journal is not None
+    return journal
+
+
+def date_of_journal_run() -> str:
+    return dt.date.today().isoformat()

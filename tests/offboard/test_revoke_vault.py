@@ -17,12 +17,13 @@ from govern.cli.main import cli
 from govern.credentials.filestore import FileStore, ScryptParams
 from govern.credentials.vaultstore import VaultStore
 from govern.errors import BackendUnavailable
-from govern.offboard import plan_revoke, run_revoke
+from govern.offboard import VaultAccess, plan_revoke, run_revoke
 from tests.faultproxy import TcpProxy
 from tests.vault.conftest import World
 
-REVOKE = ("revoke", "alice", "--successor", "bob", "--yes", "--left-on", "2026-11-22")
-STEPS = ("vault", "rotate", "inventory", "log")
+REVOKE = ("revoke", "alice", "--successor", "bob", "--yes", "--left-on", "2026-11-22",
+          "--auth-mount", "userpass", "--alias-field", "id")
+STEPS = ("vault", "rotate", "inventory", "vault-sync", "log")
 
 
 def versions(world: World) -> dict[str, int]:
@@ -50,7 +51,7 @@ def test_revoke_disables_tokens_and_rotates(world: World) -> None:
     before = versions(world)
     result = world.govern(*REVOKE, env={"GOVERN_ACTOR": "bishop"})
     assert result.exit_code == 0, result.stderr
-    assert "Vault: entity govern-person-alice disabled" in result.stdout
+    assert "Vault: entity govern-person-alice disabled" in result.stdout, result.stdout
     # The same, still-valid token is refused everywhere.
     assert world.readable(token) == set()
     # Each credential alice could read has exactly one new version, the old kept.
@@ -65,26 +66,37 @@ def test_revoke_disables_tokens_and_rotates(world: World) -> None:
     assert not [f for f in findings if f["person"] == "alice" and f["rule"] == "departed-access"]
     verified = CliRunner().invoke(cli, ["log", "verify", "-i", str(world.inventory)])
     assert verified.exit_code == 0 and "ok: 1 records" in verified.stdout
-    # After apply converges Vault to the new inventory, the successor reads x1.
-    assert world.apply().exit_code == 0
+    # Vault already follows the new inventory: the successor reads x1, and neither plan nor
+    # drift finds anything left to do.
     assert "x1" in world.readable(world.login("bob"))
+    planned = world.plan("--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
+    drift = world.govern("drift", "--vault", "-f", "json", "--fail-on", "never",
+                         env={"GOVERN_VAULT_AUTH_MOUNT": "userpass",
+                              "GOVERN_VAULT_ALIAS_FIELD": "id"})
+    assert drift.exit_code == 0, drift.output
+    rules = {f["rule"] for f in json.loads(drift.stdout)["findings"]}
+    assert not {r for r in rules if r.startswith("drift-vault")}, rules
 
 
 def test_vault_down_from_the_start_exits_3_then_rerun_finishes(world: World) -> None:
     assert world.apply().exit_code == 0
     proxy = TcpProxy("127.0.0.1", urlparse(world.server.addr).port or 0)
     env = {"VAULT_ADDR": proxy.addr}
+    before = world.inventory.read_text()
     result = world.govern(*REVOKE, env=env)
     assert result.exit_code == 3
     assert proxy.addr.removeprefix("http://") in result.stderr
+    assert "nothing was changed" in result.stderr
     assert "run the same command again" in result.stderr
+    assert world.inventory.read_text() == before and versions(world)["x1"] == 1
+    assert not (world.tmp / ".govern" / "revoke-alice.json").exists()
     proxy.start()
     try:
         again = world.govern(*REVOKE, env=env)
     finally:
         proxy.stop()
     assert again.exit_code == 0, again.stderr
-    assert "Resuming" in again.stdout
 
 
 def uninterrupted_inventory(world: World, tmp_path: Path) -> str:
@@ -122,12 +134,13 @@ def test_outage_before_each_step_resumes_to_the_uninterrupted_end_state(
     from govern.credentials import open_store
     from govern.vault import connect
 
-    needs_vault = fail_before.startswith(("vault", "rotate"))
+    needs_vault = fail_before != "log"  # every step before the log leads to one needing Vault
+    access = VaultAccess(connect=lambda: connect(env), auth_mount="userpass", alias_field="id")
     try:
         run_revoke(plan, inventory=world.inventory, catalog=policy.catalog,
-                   left_on=dt.date(2026, 11, 22), env=env,
+                   left_on=dt.date(2026, 11, 22), actor="tester",
                    store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
-                   vault=lambda: connect(env), log_path=world.tmp / "audit.log.jsonl",
+                   vault=access, log_path=world.tmp / "audit.log.jsonl", alias="alice",
                    progress=outage)
     except BackendUnavailable as exc:
         assert needs_vault and proxy.addr.removeprefix("http://") in exc.message

@@ -1,0 +1,347 @@
+"""The steps of a revoke: typed objects, listed in one place (`STEPS`), in the order they run.
+
+Each step has a `name` (its key in the journal), says whether the run needs it (`wanted`),
+checks before anything changes everything it needs that can fail (`preflight`: read only)
+and does its work (`run`: idempotent, returns a JSON-able result the journal keeps). A new
+kind of step (say, removing the person on a platform through its API and re-reading to
+confirm, one per grant) is one more class here and one more entry in `STEPS`: the runner,
+the journal, resumption and the preflight need no change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from govern import auditlog
+from govern.credentials import CredentialNotFound, CredentialStore
+from govern.credentials.passwords import generate_password, password_policy_for
+from govern.errors import GovernError, UsageError
+from govern.inventory.edit import InventoryEditor
+from govern.offboard.journal import STARTED, Journal, file_digest
+from govern.offboard.plan import RevokePlan
+from govern.platforms import Catalog
+from govern.vault import AliasField, VaultClient
+
+NOTHING_CHANGED = "nothing was changed"
+
+
+@dataclass(frozen=True)
+class VaultAccess:
+    """How a revoke reaches Vault: a connection and the names `govern apply` uses."""
+
+    connect: Callable[[], VaultClient]
+    mount: str = "govern"
+    auth_mount: str | None = None
+    alias_field: AliasField = "email"
+
+
+@dataclass
+class RevokeRun:
+    """Everything the steps of one revoke share."""
+
+    plan: RevokePlan
+    inventory: Path
+    catalog: Catalog
+    left_on: dt.date
+    actor: str
+    open_store: Callable[[], CredentialStore]
+    vault: VaultAccess | None
+    log_path: Path
+    journal: Journal
+    alias: str | None = None  # the person's login name on the auth mount
+    resumed: bool = False
+    results: dict[str, Any] = field(default_factory=dict)
+    scratch: dict[str, Any] = field(default_factory=dict)  # what a preflight found, for run
+
+    @property
+    def reason(self) -> str:
+        return f"revoke {self.plan.person}"
+
+    @cached_property
+    def store(self) -> CredentialStore:
+        return self.open_store()
+
+    @cached_property
+    def client(self) -> VaultClient:
+        assert self.vault is not None
+        return self.vault.connect()
+
+
+class Step(Protocol):
+    name: ClassVar[str]
+
+    def wanted(self, run: RevokeRun) -> bool: ...
+
+    def preflight(self, run: RevokeRun) -> None: ...
+
+    def run(self, run: RevokeRun) -> Any: ...
+
+
+def writable(path: Path, what: str) -> None:
+    """`path` can be replaced atomically: its folder (or the nearest existing one above,
+    which the folder would be made in) is writable, and the file too if it exists."""
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(
+            f"{what} {path} is not writable; {NOTHING_CHANGED}",
+            hint="fix its permissions, then run the same command again",
+        )
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(
+            f"{folder} (for {what} {path}) is a file, not a folder; {NOTHING_CHANGED}",
+            hint="move it away, then run the same command again",
+        )
+    if not os.access(folder, os.W_OK):
+        raise UsageError(
+            f"{folder} (for {what} {path}) is not writable; {NOTHING_CHANGED}",
+            hint="fix its permissions, then run the same command again",
+        )
+
+
+class DisableInVault:
+    """Disable every entity that lets the person in and take them out of govern's groups."""
+
+    name: ClassVar[str] = "vault"
+
+    def wanted(self, run: RevokeRun) -> bool:
+        return run.vault is not None
+
+    def preflight(self, run: RevokeRun) -> None:
+        from govern.offboard.vaultsteps import check_can_disable, find_person
+
+        assert run.vault is not None
+        targets = find_person(
+            run.client, run.plan.person, auth_mount=run.vault.auth_mount, alias=run.alias
+        )
+        check_can_disable(run.client, targets)
+        run.scratch["vault-targets"] = targets
+
+    def run(self, run: RevokeRun) -> Any:
+        from govern.offboard.vaultsteps import disable_person
+
+        return disable_person(run.client, run.scratch["vault-targets"])
+
+
+class RotateCredentials:
+    """A new generated version of every credential the person could read, in one batch."""
+
+    name: ClassVar[str] = "rotate"
+
+    def wanted(self, run: RevokeRun) -> bool:
+        return bool(run.plan.credentials)
+
+    def refs(self, run: RevokeRun) -> dict[str, tuple[str, str]]:
+        """ref -> (account, platform); two accounts may share one login."""
+        found: dict[str, tuple[str, str]] = {}
+        for account, ref, platform in run.plan.credentials:
+            found.setdefault(ref, (account, platform))
+        return found
+
+    def preflight(self, run: RevokeRun) -> None:
+        # Opening the store and reading one credential proves the key (or token) works.
+        store = run.store
+        path = getattr(store, "path", None)
+        if isinstance(path, Path):
+            writable(path, "the credential store")
+        for ref in self.refs(run):
+            try:
+                store.get(ref)
+            except CredentialNotFound:
+                continue
+            return
+
+    def run(self, run: RevokeRun) -> Any:
+        """Resumable: after a crash, a credential whose current version was created after
+        the journal started counts as rotated (even if the crash came between the data
+        write and its metadata), so it is never rotated twice."""
+        store, refs = run.store, self.refs(run)
+        started = run.journal.started_at
+        already: dict[str, int] = {}
+        if run.resumed:
+            for ref in refs:
+                meta = store.metadata(ref)
+                if meta is not None and meta.updated_at >= started:
+                    already[ref] = meta.current_version
+        policies = {
+            ref: password_policy_for(platform, run.catalog) for ref, (_, platform) in refs.items()
+        }
+        done = store.rotate_many(
+            [ref for ref in refs if ref not in already],
+            lambda ref: generate_password(policies[ref]),
+            rotated_by=run.actor,
+            reason=run.reason,
+            unless_since=started,
+        )
+        results: dict[str, dict[str, Any]] = {
+            ref: {"account": refs[ref][0], "rotated": True, "version": version}
+            for ref, version in already.items()
+        }
+        for rotation in done:
+            account = refs[rotation.ref][0]
+            if rotation.status == "missing":
+                results[rotation.ref] = {
+                    "account": account,
+                    "rotated": False,
+                    "why": "no credential in the store",
+                }
+            else:
+                results[rotation.ref] = {
+                    "account": account,
+                    "rotated": True,
+                    "version": rotation.version,
+                }
+        return dict(sorted(results.items()))
+
+
+class EditInventory:
+    """inventory.yaml edited in place: grants removed, departed, the successor's changes."""
+
+    name: ClassVar[str] = "inventory"
+
+    def wanted(self, run: RevokeRun) -> bool:
+        return True
+
+    def editor(self, run: RevokeRun) -> InventoryEditor:
+        plan = run.plan
+        editor = InventoryEditor(run.inventory)
+        editor.remove_grants(plan.person)
+        editor.set_departed(plan.person, run.left_on)
+        if plan.successor:
+            for entity in plan.heads:
+                editor.replace_head(entity, plan.successor)
+        for entity in plan.it:
+            editor.replace_it(entity, plan.person, plan.successor)
+        for gain in plan.successor_grants:
+            assert plan.successor is not None
+            editor.add_grant(gain.account, plan.successor, gain.role)
+        return editor
+
+    def preflight(self, run: RevokeRun) -> None:
+        if run.journal.state(self.name) is not None:
+            return  # the edit may be on disk already; the runner checked its digest
+        writable(run.inventory, "the inventory")
+        self.editor(run).checked_text()  # an edit that cannot be made safely stops here
+
+    def run(self, run: RevokeRun) -> Any:
+        removed = len(run.plan.grants)
+        recorded = run.journal.result(self.name) or {}
+        expected = recorded.get("inventory_digest")
+        if expected and file_digest(run.inventory) == expected:
+            # Written before a crash that came before the journal said so.
+            return {"grants_removed": removed, "changed": True, "inventory_digest": expected}
+        editor = self.editor(run)
+        text = editor.checked_text()
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        # Recorded before the write: a crash right after it leaves a journal that knows
+        # the edited inventory is its own.
+        run.journal.mark(self.name, STARTED, {"inventory_digest": digest})
+        changed = editor.save()
+        return {"grants_removed": removed, "changed": changed, "inventory_digest": digest}
+
+
+class SyncVault:
+    """Vault brought in line with the edited inventory for what the revoke concerns."""
+
+    name: ClassVar[str] = "vault-sync"
+
+    def wanted(self, run: RevokeRun) -> bool:
+        return run.vault is not None
+
+    def preflight(self, run: RevokeRun) -> None:
+        return None  # the same connection as the vault step, checked there
+
+    def run(self, run: RevokeRun) -> Any:
+        from govern.offboard.vaultsteps import sync_person
+
+        assert run.vault is not None
+        plan = run.plan
+        people = {plan.person} | ({plan.successor} if plan.successor else set())
+        accounts = {g.account for g in plan.grants} | {g.account for g in plan.successor_grants}
+        accounts |= {a for a, _, _ in plan.credentials}
+        return sync_person(
+            run.client,
+            run.inventory,
+            run.catalog,
+            people=people,
+            accounts=accounts,
+            mount=run.vault.mount,
+            auth_mount=run.vault.auth_mount,
+            alias_field=run.vault.alias_field,
+        )
+
+
+class AppendLog:
+    """One hash-chained record of the revoke in the audit log."""
+
+    name: ClassVar[str] = "log"
+
+    def wanted(self, run: RevokeRun) -> bool:
+        return True
+
+    def preflight(self, run: RevokeRun) -> None:
+        try:
+            auditlog.verify(run.log_path)
+        except GovernError as exc:
+            raise auditlog.LogError(
+                f"the audit log does not verify, so the revoke could not be recorded; "
+                f"{NOTHING_CHANGED}: {exc.message}",
+                hint=f"restore {run.log_path} from backup (`govern log verify` names the "
+                "first bad record), or point --log at the intact copy, then run the same "
+                "command again",
+            ) from None
+        except OSError as exc:
+            raise auditlog.LogError(
+                f"cannot read the audit log {run.log_path} ({exc.strerror}); {NOTHING_CHANGED}",
+                hint="fix its permissions or point --log elsewhere, then run the same command "
+                "again",
+            ) from None
+        writable(run.log_path, "the audit log")
+
+    def run(self, run: RevokeRun) -> Any:
+        started = run.journal.data["started_at"]
+        # A crash after the append but before the journal said so: the record is there.
+        for record in reversed(auditlog.read(run.log_path)):
+            if (
+                record.get("person") == run.plan.person
+                and (record.get("details") or {}).get("journal_started") == started
+            ):
+                return {"seq": record["seq"], "hash": record["hash"]}
+        details = {
+            "plan": run.plan.to_json(),
+            "left_on": run.left_on.isoformat(),
+            "steps": dict(run.results),
+            "journal_started": started,
+        }
+        record = auditlog.append(
+            run.log_path, "revoke", actor=run.actor, person=run.plan.person, details=details
+        )
+        return {"seq": record["seq"], "hash": record["hash"]}
+
+
+# The one list of steps, in the order they run: access is cut first (Vault), then what the
+# person knows is changed (passwords), then the record of who holds what (the inventory),
+# then Vault follows the record, and the log says it was done.
+STEPS: tuple[Step, ...] = (
+    DisableInVault(),
+    RotateCredentials(),
+    EditInventory(),
+    SyncVault(),
+    AppendLog(),
+)
+
+
+def step_names() -> tuple[str, ...]:
+    return tuple(step.name for step in STEPS)
+
+
+def results_of(journal: Journal) -> Mapping[str, Any]:
+    return {name: journal.result(name) for name in step_names() if journal.state(name)}
