@@ -19,8 +19,10 @@ from govern.cli._common import (
     parse_today,
     policies_option,
     store_option,
+    store_token_lookup,
 )
 from govern.cli.enforce import vault_options
+from govern.connectors import SPECS
 from govern.credentials import actor
 from govern.errors import UsageError
 from govern.inventory.source import suggest
@@ -36,6 +38,7 @@ from govern.offboard import (
     run_revoke,
 )
 from govern.offboard.git import check_branch, commit_revoke
+from govern.offboard.platformsteps import Platforms, removals
 from govern.offboard.journal import Journal, file_digest
 
 
@@ -234,6 +237,10 @@ def revoke(
                 "refusing to revoke: " + "; ".join(plan.blocked),
                 hint="nothing was changed; --dry-run shows the plan",
             )
+    platforms = Platforms(
+        inv, policy.catalog, env=env, store=store_token_lookup(store_spec, loaded.path, env)
+    )
+    _show_platform_removals(platforms, plan, fmt)
     if dry_run:
         return
     if not yes:
@@ -283,6 +290,7 @@ def revoke(
         else None
     )
     outcome = run_revoke(
+        platforms=platforms,
         plan,
         inventory=inventory_path,
         catalog=policy.catalog,
@@ -325,6 +333,10 @@ def revoke(
 
 def _report(person: str, outcome: Outcome, items: list[ChecklistItem]) -> None:
     rotated = [r for r in (outcome.steps.get("rotate") or {}).values() if r["rotated"]]
+    for account, result in (outcome.steps.get("platforms") or {}).items():
+        if "removed" in result:
+            how = "was already gone" if result.get("already_gone") else "removed and confirmed"
+            click.echo(f"{account}: {person} {how} on the platform.")
     click.echo(
         f"Revoked {person}: {len(outcome.plan.grants)} grants removed, "
         f"{len(rotated)} shared passwords rotated, inventory updated, "
@@ -352,6 +364,25 @@ def _report(person: str, outcome: Outcome, items: list[ChecklistItem]) -> None:
         for n, item in enumerate(items, 1):
             where = f"  [{item.where}]" if item.where else ""
             click.echo(f"  {n}. {item.account}: {item.action}{where}")
+
+
+def _show_platform_removals(platforms: Platforms, plan: RevokePlan, fmt: str) -> None:
+    """What the `platforms` step will do: one removal through each platform's API (sent only
+    after the other steps, nothing on --dry-run), or why an account stays manual."""
+    lines = []
+    for removal in removals(platforms.inventory, [g.account for g in plan.grants]):
+        manual = platforms.missing_token(removal)
+        if manual:
+            lines.append(f"  . {removal.account}: by hand ({manual})")
+        else:
+            lines.append(
+                f"  > remove {plan.person} from {removal.account} through the "
+                f"{SPECS[removal.platform].title} API, then re-read to confirm"
+            )
+    if lines:
+        _say(fmt, "On the platforms:")
+        for line in lines:
+            _say(fmt, line)
 
 
 def _say(fmt: str, text: str) -> None:

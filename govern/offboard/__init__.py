@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govern.credentials import CredentialStore
 from govern.errors import GovernError, UsageError
@@ -26,6 +26,9 @@ from govern.offboard.journal import DISCARD_HINT, DONE, STARTED, Journal, file_d
 from govern.offboard.plan import RevokePlan, plan_revoke
 from govern.offboard.steps import STEPS, RevokeRun, VaultAccess, step_names, writable
 from govern.platforms import Catalog
+
+if TYPE_CHECKING:
+    from govern.offboard.platformsteps import Platforms
 
 __all__ = [
     "ChecklistItem",
@@ -76,6 +79,7 @@ def run_revoke(
     log_path: Path,
     journal: Journal | None = None,
     alias: str | None = None,
+    platforms: Platforms | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Outcome:
     """Carry out `plan` (or finish the one in `journal`, which the caller has matched to the
@@ -109,6 +113,7 @@ def run_revoke(
         journal=journal,
         alias=alias,
         resumed=resumed,
+        platforms=platforms,
     )
     wanted = [step for step in STEPS if step.wanted(run)]
     try:
@@ -241,6 +246,7 @@ def checklist(plan: RevokePlan, catalog: Catalog, steps: Mapping[str, Any]) -> l
     passwords: list[ChecklistItem] = []
     removals: list[ChecklistItem] = []
     shared = {account for account, _, _ in plan.credentials}
+    automated = steps.get("platforms") or {}
     for gain in plan.successor_grants:
         if gain.account in shared:
             continue  # a shared login: the successor reads the new password from the store
@@ -272,12 +278,20 @@ def checklist(plan: RevokePlan, catalog: Catalog, steps: Mapping[str, Any]) -> l
     for grant in plan.grants:
         if grant.account in shared:
             continue
+        done = automated.get(grant.account) or {}
+        if "removed" in done:
+            continue  # removed through the platform's API and confirmed by a re-read
         platform = catalog.platforms[grant.platform]
+        why = ""
+        if done.get("failed"):
+            why = f" (automatic removal failed: {done['failed']})"
+        elif done.get("manual"):
+            why = f" ({done['manual']})"
         removals.append(
             ChecklistItem(
                 grant.account,
                 grant.platform,
-                f"Remove {plan.person} ({grant.label}) from {platform.name}",
+                f"Remove {plan.person} ({grant.label}) from {platform.name}{why}",
                 platform.admin_url or "",
             )
         )

@@ -8,8 +8,10 @@ One journaled step per account (`platform:<account id>`) on a platform with a co
 
 A platform failure (token refused, unreachable, removal not confirmed) fails only that step:
 the other steps go on, the revoke exits 3, and the next run resumes with the failed steps.
-Accounts on platforms without a connector, or without a configured token, stay on the
-manual checklist.
+Accounts on platforms without a connector (or whose API has no removal), or without a
+configured token, stay on the manual checklist. A removal that would leave the account with
+no administrator on the platform (the successor not added yet) is refused for that account,
+so automation never locks an organization out of its own page.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from govern.connectors import (
     SPECS,
     Connector,
     ConnectorUnavailable,
+    Holder,
     People,
     Settings,
     TokenLookup,
@@ -32,7 +35,10 @@ from govern.connectors import (
     store_key,
     token_env,
 )
+from govern.drift.roles import RoleNames
+from govern.drift.sources.live import resolve_role
 from govern.inventory.model import Inventory
+from govern.platforms import Catalog
 
 STEP_PREFIX = "platform:"
 
@@ -72,12 +78,15 @@ class Platforms:
     def __init__(
         self,
         inventory: Inventory,
+        catalog: Catalog,
         *,
         env: Mapping[str, str],
         store: TokenLookup | None,
         concurrency: int = 4,
     ) -> None:
         self.inventory = inventory
+        self.catalog = catalog
+        self.names = RoleNames(catalog)
         self.env = env
         self.store = store
         self.concurrency = concurrency
@@ -122,13 +131,13 @@ class Platforms:
         assert person is not None
         account = self.inventory.accounts[self.inventory.account_index[removal.account]]
         try:
+            holders = connector.holders(account)
             present = [
-                h
-                for h in self.people.find(removal.namespace, person, connector.holders(account))
-                if not h.pending
+                h for h in self.people.find(removal.namespace, person, holders) if not h.pending
             ]
             if not present:
                 return {"removed": 0, "already_gone": True}
+            self._keeps_an_administrator(removal, person_id, holders)
             for holder in present:
                 connector.remove(account, holder)
             still = [
@@ -148,6 +157,29 @@ class Platforms:
                 hint="check the token's write permission; run the revoke again to retry",
             )
         return {"removed": len(present), "already_gone": False}
+
+
+    def _keeps_an_administrator(
+        self, removal: Removal, person_id: str, holders: Sequence[Holder]
+    ) -> None:
+        platform = self.catalog.platforms[removal.platform]
+        others = [
+            h
+            for h in holders
+            if not h.pending
+            and self.people.match(removal.namespace, h) != person_id
+            and platform.is_admin(
+                resolve_role(self.names, removal.platform, platform, h.roles) or ""
+            )
+        ]
+        if not others:
+            raise ConnectorUnavailable(
+                f"removing {person_id} would leave {removal.account} with no administrator "
+                f"on {platform.name}",
+                kind="lockout",
+                hint="add the successor (or another administrator) on the platform first, "
+                "then run the same command again",
+            )
 
 
 __all__ = ["STEP_PREFIX", "Platforms", "Removal", "removals"]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from govern import auditlog
 from govern.credentials import CredentialNotFound, CredentialStore
@@ -28,6 +28,9 @@ from govern.offboard.journal import STARTED, Journal, file_digest
 from govern.offboard.plan import RevokePlan
 from govern.platforms import Catalog
 from govern.vault import AliasField, VaultClient
+
+if TYPE_CHECKING:
+    from govern.offboard.platformsteps import Platforms
 
 NOTHING_CHANGED = "nothing was changed"
 
@@ -56,6 +59,7 @@ class RevokeRun:
     log_path: Path
     journal: Journal
     alias: str | None = None  # the person's login name on the auth mount
+    platforms: Platforms | None = None  # connectors for removal on the platforms
     resumed: bool = False
     results: dict[str, Any] = field(default_factory=dict)
     scratch: dict[str, Any] = field(default_factory=dict)  # what a preflight found, for run
@@ -327,15 +331,81 @@ class AppendLog:
         return {"seq": record["seq"], "hash": record["hash"]}
 
 
+class RemoveOnPlatforms:
+    """The person removed on each platform with a removal API, then the holders re-read.
+
+    Last, so a platform that fails (token refused, unreachable, or a removal that would leave
+    no administrator) leaves everything else done: the step keeps what it finished in the
+    journal, the revoke exits 3, and running the same command again retries only the
+    accounts still pending. A person already gone counts as done: no second removal."""
+
+    name: ClassVar[str] = "platforms"
+
+    def removals(self, run: RevokeRun) -> list[Any]:
+        from govern.offboard.platformsteps import removals
+
+        assert run.platforms is not None
+        return removals(run.platforms.inventory, [g.account for g in run.plan.grants])
+
+    def wanted(self, run: RevokeRun) -> bool:
+        return run.platforms is not None and bool(self.removals(run))
+
+    def preflight(self, run: RevokeRun) -> None:
+        return None  # no network before the first change: a platform outage must not stop
+        # the Vault and password steps; tokens missing mean manual checklist items.
+
+    def run(self, run: RevokeRun) -> Any:
+        from govern.connectors import ConnectorUnavailable, Unverifiable
+
+        assert run.platforms is not None
+        results: dict[str, Any] = dict(run.journal.result(self.name) or {})
+        failures: list[str] = []
+        for removal in self.removals(run):
+            done = results.get(removal.account) or {}
+            if "removed" in done:
+                continue
+            manual = run.platforms.missing_token(removal)
+            if manual:
+                results[removal.account] = {"platform": removal.platform, "manual": manual}
+                continue
+            try:
+                outcome = run.platforms.remove(removal, run.plan.person)
+            except (ConnectorUnavailable, Unverifiable) as exc:
+                message = exc.message if isinstance(exc, ConnectorUnavailable) else exc.reason
+                results[removal.account] = {"platform": removal.platform, "failed": message}
+                failures.append(f"{removal.account}: {message}")
+            else:
+                results[removal.account] = {"platform": removal.platform, **outcome}
+            run.journal.mark(self.name, STARTED, results)  # what is done survives a crash
+        if failures:
+            raise ConnectorUnavailable(
+                f"{len(failures)} platform removal{'s' if len(failures) != 1 else ''} failed "
+                "(everything else is done): " + "; ".join(failures),
+                kind="unreachable",
+            )
+        removed = {a: r for a, r in results.items() if "removed" in r}
+        if removed:
+            auditlog.append(
+                run.log_path,
+                "revoke-platforms",
+                actor=run.actor,
+                person=run.plan.person,
+                details={"removed": removed, "journal_started": run.journal.data["started_at"]},
+            )
+        return results
+
+
 # The one list of steps, in the order they run: access is cut first (Vault), then what the
 # person knows is changed (passwords), then the record of who holds what (the inventory),
-# then Vault follows the record, and the log says it was done.
+# then Vault follows the record, and the log says it was done; removal on the platforms
+# comes last so that a platform outage cannot hold back any of the rest.
 STEPS: tuple[Step, ...] = (
     DisableInVault(),
     RotateCredentials(),
     EditInventory(),
     SyncVault(),
     AppendLog(),
+    RemoveOnPlatforms(),
 )
 
 
