@@ -66,8 +66,9 @@ class GithubConnector:
                 holder = _member(user, role)
                 key = holder.id.lower()
                 seen = found.get(key)
-                if seen is not None:  # listed under both roles (changed between the reads)
-                    holder = Holder(seen.id, (*seen.roles, role), seen.name, seen.email)
+                if seen is not None:  # listed twice: the roles changed between page reads
+                    roles = seen.roles if role in seen.roles else (*seen.roles, role)
+                    holder = Holder(seen.id, roles, seen.name, seen.email)
                 found[key] = holder
         invitations = [
             _invitation(item)

@@ -446,3 +446,14 @@ def test_remove_with_refused_token(github: FakeGithub) -> None:
         connect(github, token=wrong).remove(account(), Holder("dan", ("member",)))
     assert caught.value.kind == "refused"
     assert_no_token(caught.value, wrong)
+
+
+def test_login_listed_under_both_roles_is_one_holder(github: FakeGithub) -> None:
+    # dan promoted between the two listings: the owners' page already names him
+    github.server.fail("GET", r"/orgs/acme/members", status=200, body=[{"login": "dan", "id": 7}])
+    holders = connect(github).holders(account())
+    assert [(h.id, h.roles) for h in holders if not h.pending] == [
+        ("dan", ("admin", "member")),
+        ("eve", ("member",)),
+        ("finn", ("member",)),
+    ]
