@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -457,3 +458,20 @@ def test_login_listed_under_both_roles_is_one_holder(github: FakeGithub) -> None
         ("eve", ("member",)),
         ("finn", ("member",)),
     ]
+
+
+def test_one_connector_reads_many_organizations_from_threads(fake_github: FakeGithub) -> None:
+    orgs = [f"parish-{n}" for n in range(12)]
+    for n, org in enumerate(orgs):
+        for m in range(n % 4 + 1):
+            fake_github.add_member(org, f"{org}-owner-{m}", role="admin")
+        fake_github.add_member(org, f"{org}-member", role="member")
+    connector = connect(fake_github)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        read = pool.map(lambda org: connector.holders(account(org)), orgs)
+        results = dict(zip(orgs, read, strict=True))
+    for n, org in enumerate(orgs):
+        assert sorted(h.id for h in results[org] if h.roles == ("admin",)) == [
+            f"{org}-owner-{m}" for m in range(n % 4 + 1)
+        ]
+        assert [h.id for h in results[org] if h.roles == ("member",)] == [f"{org}-member"]
