@@ -34,7 +34,7 @@ PER_PAGE = 100  # the documented maximum
 # "Rate limits for the REST API": a secondary limit without retry-after or an exhausted
 # primary budget: "wait for at least one minute before retrying".
 SECONDARY_WAIT = 60.0
-# GitHub logins: alphanumerics and single hyphens, at most 39 characters.
+# GitHub logins: letters, digits and hyphens, not starting with a hyphen, at most 39 characters.
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 # Member listings, in the order reported, and the role name each one stands for.
 _MEMBER_ROLES = ("admin", "member")
