@@ -99,6 +99,9 @@ ALIASES: dict[str, dict[str, str]] = {
         "owner": "owner",
         "member": "editor",
         "billing manager": "analyst",
+        # Pending invitations name their role differently (GET /orgs/{org}/invitations):
+        # admin, direct_member, billing_manager (the last two covered by normalization here).
+        "direct member": "editor",
     },
     "google-business": {
         # The Account Management API's Admin.role values (accounts.admins.list), kept here
