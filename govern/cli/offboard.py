@@ -38,8 +38,8 @@ from govern.offboard import (
     run_revoke,
 )
 from govern.offboard.git import check_branch, commit_revoke
-from govern.offboard.platformsteps import Platforms, removals
 from govern.offboard.journal import Journal, file_digest
+from govern.offboard.platformsteps import Platforms, removals
 
 
 @click.command()
@@ -290,8 +290,8 @@ def revoke(
         else None
     )
     outcome = run_revoke(
-        platforms=platforms,
         plan,
+        platforms=platforms,
         inventory=inventory_path,
         catalog=policy.catalog,
         left_on=day,

@@ -147,10 +147,19 @@ TokenLookup = Callable[[str], "str | None"]
 
 
 def resolve_token(namespace: str, env: Mapping[str, str], store: TokenLookup | None) -> str | None:
-    """The token from `GOVERN_<NS>_TOKEN`, else the credential store's `connector-<ns>`."""
+    """The token from `GOVERN_<NS>_TOKEN`; for Google, else one obtained with a service-account
+    key (GOVERN_GOOGLE_CREDENTIALS or GOOGLE_APPLICATION_CREDENTIALS, through google-auth);
+    else the credential store's `connector-<ns>`. A bad key file raises `InputError` (exit 2),
+    a refused key exchange `ConnectorUnavailable` (exit 3)."""
     token = env.get(token_env(namespace), "").strip()
     if token:
         return token
+    if namespace == "google":
+        from govern.connectors.google_business import service_account_token
+
+        token = service_account_token(env) or ""
+        if token:
+            return token
     return store(store_key(namespace)) if store is not None else None
 
 

@@ -158,7 +158,6 @@ class Platforms:
             )
         return {"removed": len(present), "already_gone": False}
 
-
     def _keeps_an_administrator(
         self, removal: Removal, person_id: str, holders: Sequence[Holder]
     ) -> None:

@@ -81,7 +81,12 @@ def observe_live(
         spec = SPECS[inventory.accounts[i].platform]
         if spec.namespace in connectors:
             continue
-        token = resolve_token(spec.namespace, env, store)
+        try:
+            token = resolve_token(spec.namespace, env, store)
+        except ConnectorUnavailable as exc:  # a service-account key the token server refused
+            connectors[spec.namespace] = exc.message
+            result.failures.append(exc.message)
+            continue
         if not token:
             connectors[spec.namespace] = (
                 f"no token for {spec.title}: set {token_env(spec.namespace)} or store one "
