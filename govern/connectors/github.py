@@ -1,5 +1,5 @@
 """GitHub organizations: owners, members and pending invitations read from the REST API, and
-removal of a member (docs/connectors-github.md).
+removal of a member (docs/connectors.md).
 
 The account's `handle` is the organization login (`acme`, not `@acme` or a URL). Read:
 

@@ -245,13 +245,13 @@ def test_a_platform_failure_leaves_the_rest_done_and_resumes(
     github, meta, google = platforms
     env = env_for(platforms)
     google.fail("DELETE", 503, times=1)
-    code, out, err = govern(["revoke", "tom", "--yes", "--no-vault"], org, env)
+    code, _, err = govern(["revoke", "tom", "--yes", "--no-vault"], org, env)
     assert code == 3
     assert "chancery-google" in err and "everything else is done" in err
     assert len(github.removals) == 1 and len(meta.removals) == 1 and len(google.removals) == 1
     inventory = (org / "inventory.yaml").read_text()
     assert "status: departed" in inventory  # the inventory step ran before the platforms
-    code, out, err = govern(["revoke", "tom", "--yes", "--no-vault"], org, env)
+    code, _, err = govern(["revoke", "tom", "--yes", "--no-vault"], org, env)
     assert code == 0, err
     # GitHub and Meta were done: re-read, not removed again; Google retried once.
     assert len(github.removals) == 1 and len(meta.removals) == 1
