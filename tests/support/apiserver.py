@@ -111,6 +111,7 @@ class ApiServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # small JSON answers: no 40 ms delayed-ACK stalls
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
