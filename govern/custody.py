@@ -27,3 +27,17 @@ def read_custody(
         for m in store.list()
     }
     return records, store.describe()
+
+
+def unauthenticated_note(
+    spec: str | None, *, inventory_dir: Path, env: Mapping[str, str]
+) -> str | None:
+    """A warning when keyless custody reads of a file store are not signature-checked."""
+    from govern.credentials.filestore import PUBLIC_KEY_ENV, FileStore
+
+    store = open_store(spec, inventory_dir=inventory_dir, env=env, prompt=None)
+    if not isinstance(store, FileStore) or not store.path.exists() or env.get(PUBLIC_KEY_ENV):
+        return None
+    return (f"warning: custody metadata in {store.describe()} is not authenticated (anyone "
+            f"who can edit the file can change dates and versions); set {PUBLIC_KEY_ENV} "
+            "to the key `govern store verify` prints")

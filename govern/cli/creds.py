@@ -689,16 +689,30 @@ def store_init(
 @store.command("verify", cls=BoundaryCommand)
 @store_options
 def store_verify(store_spec: str | None, inventory: str | None) -> None:
-    """Check the store with the key: file integrity and every version (file store), or
-    access to every credential's metadata (Vault).
+    """Check the store with the key: file integrity, metadata signature and every version
+    (file store), or access to every credential's metadata (Vault). With the key, it also
+    prints the file store's public key for GOVERN_STORE_PUBLIC_KEY; without the key but with
+    that variable, it checks the metadata signature only.
 
     \b
-    Example:
+    Examples:
       GOVERN_PASSPHRASE=... govern store verify
+      GOVERN_STORE_PUBLIC_KEY=ed25519:... govern store verify   # in CI, no secret
     """
-    from govern.credentials.filestore import FileStore
+    from govern.credentials.filestore import PASSPHRASE_ENV, PUBLIC_KEY_ENV, FileStore
 
     session = open_session(store_spec, inventory)
     target = session.store
-    count = target.verify() if isinstance(target, FileStore) else len(target.list())
+    if not isinstance(target, FileStore):
+        click.echo(f"ok: {len(target.list())} credential(s) in {target.describe()}")
+        return
+    if session.env.get(PUBLIC_KEY_ENV) and not session.env.get(PASSPHRASE_ENV):
+        count = target.verify_metadata()
+        click.echo(f"ok: {count} credential(s) in {target.describe()}; metadata signature "
+                   f"verified with {PUBLIC_KEY_ENV} (secrets not checked: no key)")
+        return
+    count = target.verify()
     click.echo(f"ok: {count} credential(s) in {target.describe()}")
+    click.echo("Keyless readers (govern audit in CI) authenticate the metadata with this key; "
+               "set it as a CI variable:")
+    click.echo(f"{PUBLIC_KEY_ENV}={target.public_key()}")
