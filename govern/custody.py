@@ -38,6 +38,8 @@ def unauthenticated_note(
     store = open_store(spec, inventory_dir=inventory_dir, env=env, prompt=None)
     if not isinstance(store, FileStore) or not store.path.exists() or env.get(PUBLIC_KEY_ENV):
         return None
-    return (f"warning: custody metadata in {store.describe()} is not authenticated (anyone "
-            f"who can edit the file can change dates and versions); set {PUBLIC_KEY_ENV} "
-            "to the key `govern store verify` prints")
+    return (
+        f"warning: custody metadata in {store.describe()} is not authenticated (anyone "
+        f"who can edit the file can change dates and versions); set {PUBLIC_KEY_ENV} "
+        "to the key `govern store verify` prints"
+    )

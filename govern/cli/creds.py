@@ -708,11 +708,15 @@ def store_verify(store_spec: str | None, inventory: str | None) -> None:
         return
     if session.env.get(PUBLIC_KEY_ENV) and not session.env.get(PASSPHRASE_ENV):
         count = target.verify_metadata()
-        click.echo(f"ok: {count} credential(s) in {target.describe()}; metadata signature "
-                   f"verified with {PUBLIC_KEY_ENV} (secrets not checked: no key)")
+        click.echo(
+            f"ok: {count} credential(s) in {target.describe()}; metadata signature "
+            f"verified with {PUBLIC_KEY_ENV} (secrets not checked: no key)"
+        )
         return
     count = target.verify()
     click.echo(f"ok: {count} credential(s) in {target.describe()}")
-    click.echo("Keyless readers (govern audit in CI) authenticate the metadata with this key; "
-               "set it as a CI variable:")
+    click.echo(
+        "Keyless readers (govern audit in CI) authenticate the metadata with this key; "
+        "set it as a CI variable:"
+    )
     click.echo(f"{PUBLIC_KEY_ENV}={target.public_key()}")

@@ -36,10 +36,13 @@ def edit_store(org: Path, change: object) -> None:
 
 def backdate_departure(org: Path) -> None:
     path = org / "inventory.yaml"
-    path.write_text(path.read_text().replace(
-        "mgr@diocese.test, level: C, trained_on: 2026-06-01}",
-        "mgr@diocese.test, level: C, trained_on: 2026-06-01, status: departed, "
-        "left_on: 2099-01-01}"))
+    path.write_text(
+        path.read_text().replace(
+            "mgr@diocese.test, level: C, trained_on: 2026-06-01}",
+            "mgr@diocese.test, level: C, trained_on: 2026-06-01, status: departed, "
+            "left_on: 2099-01-01}",
+        )
+    )
 
 
 def test_untampered_store_audits_keyless_with_the_public_key(org: Path) -> None:
@@ -56,8 +59,7 @@ def test_untampered_store_audits_keyless_with_the_public_key(org: Path) -> None:
 @pytest.mark.parametrize("tamper", ["created_at", "rotated_by", "drop-version", "strip-signature"])
 def test_edited_metadata_is_detected_without_the_key(org: Path, tamper: str) -> None:
     store_credential(org)
-    code, _, err = invoke(["creds", "rotate", "xacct", "--generate", "--reason", "r"], org,
-                          env=ENV)
+    code, _, err = invoke(["creds", "rotate", "xacct", "--generate", "--reason", "r"], org, env=ENV)
     assert code == 0, err
     key = public_key(org)
     backdate_departure(org)
