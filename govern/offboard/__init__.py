@@ -107,11 +107,20 @@ def run_revoke(
             "steps": dict(outcome.steps),
             "journal_started": started,
         }
-        record = auditlog.append(log_path, "revoke", actor=who, person=plan.person, details=details)
+        record = auditlog.append(
+            log_path,
+            "revoke",
+            actor=who,
+            person=plan.person,
+            details=details,
+            key=auditlog.key_from_env(env),
+        )
         return {"seq": record["seq"], "hash": record["hash"]}
 
     step("log", log)
     outcome.record = journal.result("log")
+    # The journal anchors the head: a record removed since the log step fails here.
+    auditlog.check_anchor(log_path, outcome.record, where=f"the revoke journal {journal.path}")
     journal.finish()
     return outcome
 
