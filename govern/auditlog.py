@@ -28,10 +28,12 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from govern.errors import GovernError, InputError, Problem, UsageError
+from govern.fsutil import MiB, read_regular
 from govern.gitutil import run_git
 
 GENESIS = "0" * 64
 DEFAULT_NAME = "audit.log.jsonl"
+MAX_LOG_BYTES = 256 * MiB  # some 100,000 revocations
 KEY_ENV = "GOVERN_LOG_KEY"
 MIN_KEY_LENGTH = 32
 TRAILER = "Govern-Log-Head"
@@ -77,8 +79,12 @@ def _digest(record: Mapping[str, Any]) -> str:
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     if not path.exists():
         return
-    with path.open("r", encoding="utf-8") as handle:
-        yield from enumerate(handle, start=1)
+    raw = read_regular(path, limit=MAX_LOG_BYTES)
+    for number, line in enumerate(raw.splitlines(keepends=True), start=1):
+        try:
+            yield number, line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError([Problem(str(path), number, 1, "not valid UTF-8")]) from None
 
 
 def read(path: Path, *, key: bytes | None = None) -> list[dict[str, Any]]:

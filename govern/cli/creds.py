@@ -8,6 +8,7 @@ input with --password-stdin, or --from-json. Secret values are printed only by
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -32,6 +33,7 @@ from govern.credentials import (
 )
 from govern.credentials.passwords import generate_password, password_policy_for
 from govern.errors import GovernError, StoreError, UsageError
+from govern.fsutil import MiB, read_regular
 from govern.platforms import Catalog
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -454,6 +456,9 @@ def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> Non
         )
 
 
+MAX_CSV_BYTES = 16 * MiB  # a spreadsheet export of some 100,000 logins
+
+
 @dataclass(frozen=True)
 class Refusal:
     line: int
@@ -467,9 +472,10 @@ def _import_rows(
     """Parse the CSV; (accepted items, refused rows, ignored column names). Never echoes a
     password or username."""
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        raw = read_regular(path, limit=MAX_CSV_BYTES)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    handle = io.StringIO(raw.decode("utf-8-sig"), newline="")
     with handle:
         reader = csv.reader(handle)
         try:

@@ -71,7 +71,7 @@ from govern.credentials import (
     validate_rotation,
 )
 from govern.errors import StoreError, UsageError
-from govern.fsutil import atomic_write_bytes
+from govern.fsutil import MiB, atomic_write_bytes, read_regular, resolved
 
 FORMAT = "govern-credentials"
 FORMAT_VERSION = 1
@@ -80,6 +80,7 @@ PASSPHRASE_ENV = "GOVERN_PASSPHRASE"
 PUBLIC_KEY_ENV = "GOVERN_STORE_PUBLIC_KEY"
 PUBLIC_KEY_PREFIX = "ed25519:"
 FILE_MODE = 0o600
+MAX_FILE_BYTES = 64 * MiB  # some 100,000 versions
 
 
 @dataclass(frozen=True)
@@ -303,7 +304,7 @@ class FileStore:
 
     def _load(self) -> dict[str, Any]:
         try:
-            raw = self.path.read_bytes()
+            raw = read_regular(self.path, limit=MAX_FILE_BYTES)
         except FileNotFoundError:
             raise StoreError(f"{self.path} does not exist",
                              hint="create it with `govern store init`") from None
@@ -542,7 +543,9 @@ class FileStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        # Beside the real file: two symlinks to one shared store take the same lock.
+        real = resolved(self.path)
+        lock_path = real.with_name(f".{real.name}.lock")
         lock = FileLock(lock_path, timeout=self._lock_timeout, mode=FILE_MODE)
         try:
             lock.acquire()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from govern.errors import InputError, Problem
-from govern.fsutil import atomic_write_text
+from govern.fsutil import MiB, atomic_write_text, read_regular
 
 STARTED = "started"
 DONE = "done"
@@ -33,7 +33,7 @@ class Journal:
         if not path.exists():
             return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_regular(path, limit=16 * MiB).decode("utf-8"))
         except (OSError, ValueError):
             raise InputError(
                 [
