@@ -35,6 +35,7 @@ from govern.credentials.passwords import generate_password, password_policy_for
 from govern.errors import GovernError, StoreError, UsageError
 from govern.fsutil import MiB, read_regular
 from govern.platforms import Catalog
+from govern.textsafe import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -184,7 +185,7 @@ def _metadata_lines(store: CredentialStore, meta: CredentialMetadata) -> list[st
         ("reason", meta.reason or "-"),
     ]
     rows += [(k, v) for k, v in sorted(meta.meta.items()) if k != "account"]
-    return [f"{k + ':':<12} {v}" for k, v in rows]
+    return [f"{k + ':':<12} {printable(v)}" for k, v in rows]
 
 
 # -- creds ------------------------------------------------------------------------------------
@@ -452,7 +453,7 @@ def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> Non
     for m in items:
         click.echo(
             f"{m.ref:<{width}}  {m.current_version:>7}  {format_time(m.updated_at):<20}"
-            f"  {(m.rotated_by or '?'):<10}  {m.reason or '-'}"
+            f"  {printable(m.rotated_by or '?'):<10}  {printable(m.reason or '-')}"
         )
 
 
