@@ -91,12 +91,40 @@ class ScryptParams:
     r: int = 8
     p: int = 1
 
+    @property
+    def memory(self) -> int:
+        return 128 * self.n * self.r
+
+    @property
+    def work(self) -> int:
+        return self.n * self.r * self.p
+
+    def problem(self) -> str | None:
+        """Why these parameters are out of bounds, or None. The bounds keep a tampered header
+        from asking for absurd memory or time: at most twice the default's memory (256 MiB)
+        and four times its work (about 1.6 s)."""
+        if not (self.n >= 2**14 and self.n & (self.n - 1) == 0):
+            return f"n={self.n} is not a power of two of at least 2^14"
+        if not (self.r >= 1 and self.p >= 1):
+            return f"r={self.r}, p={self.p} must be positive"
+        if self.memory > MAX_SCRYPT_MEMORY:
+            return (f"n={self.n}, r={self.r} need {self.memory // MiB} MiB (at most "
+                    f"{MAX_SCRYPT_MEMORY // MiB} MiB)")
+        if self.work > MAX_SCRYPT_WORK:
+            return (f"n={self.n}, r={self.r}, p={self.p} are {self.work / _DEFAULT_WORK:g} times "
+                    f"the default work (at most {MAX_SCRYPT_WORK // _DEFAULT_WORK})")
+        return None
+
     def check(self) -> None:
-        # Bounds keep a tampered header from asking for absurd memory or time.
-        if not (2**14 <= self.n <= 2**22 and self.n & (self.n - 1) == 0):
-            raise StoreError(f"unsupported scrypt parameter n={self.n}")
-        if not (1 <= self.r <= 32 and 1 <= self.p <= 16):
-            raise StoreError(f"unsupported scrypt parameters r={self.r}, p={self.p}")
+        """For a new store: out-of-bounds parameters are a usage error."""
+        problem = self.problem()
+        if problem:
+            raise StoreError(f"unsupported scrypt parameters: {problem}")
+
+
+_DEFAULT_WORK = 2**17 * 8
+MAX_SCRYPT_MEMORY = 256 * MiB
+MAX_SCRYPT_WORK = 4 * _DEFAULT_WORK
 
 
 def canonical(value: Any) -> bytes:
@@ -190,9 +218,17 @@ def _wrap_ad(store_id: str, kdf: Mapping[str, Any]) -> bytes:
     return canonical({"format": FORMAT, "store_id": store_id, "kdf": kdf})
 
 
-def _kek(passphrase: str, kdf: Mapping[str, Any]) -> bytes:
+def _kek(passphrase: str, kdf: Mapping[str, Any], path: Path | None = None) -> bytes:
     params = ScryptParams(n=kdf["n"], r=kdf["r"], p=kdf["p"])
-    params.check()
+    problem = params.problem()
+    if problem and path is not None:  # read from a file: govern never writes such a header
+        raise StoreError(
+            f"{path} has a tampered header: its scrypt parameters are out of bounds ({problem}); "
+            "no key was derived, nothing was read or changed",
+            hint=f"restore it from version control (git log -- {path.name})",
+        )
+    if problem:
+        params.check()
     salt = _unb64(kdf["salt"], "kdf salt")
     return Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(
         passphrase.encode("utf-8"))
@@ -624,13 +660,13 @@ class FileStore:
         if not isinstance(wrapped, dict):
             raise _malformed("passphrase key")
         try:
-            return AESGCM(_kek(passphrase, doc["kdf"])).decrypt(
+            return AESGCM(_kek(passphrase, doc["kdf"], self.path)).decrypt(
                 _unb64(wrapped.get("nonce"), "passphrase key"),
                 _unb64(wrapped.get("wrapped"), "passphrase key"),
                 _wrap_ad(doc["store_id"], doc["kdf"]))
         except InvalidTag:
-            raise StoreError(f"wrong passphrase for {self.path} (from {source}); "
-                             "nothing was read or changed") from None
+            raise StoreError(f"wrong passphrase for {self.path} (from {source}), or its "
+                             "key header was altered; nothing was read or changed") from None
 
     def _accept(self, doc: Mapping[str, Any], data_key: bytes) -> _Keys:
         keys = _Keys.derive(data_key, doc["store_id"])

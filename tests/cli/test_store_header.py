@@ -1,0 +1,94 @@
+"""A tampered scrypt header cannot make govern spend gigabytes or minutes: the parameters are
+capped before any key derivation, and the refusal says "tampered header", not "wrong passphrase"."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BASE
+
+PASSPHRASE = "scrypt header test passphrase"
+ENV = {
+    **os.environ,
+    "GOVERN_PASSPHRASE": PASSPHRASE,
+    "GOVERN_STORE": "",
+    "VAULT_ADDR": "",
+    "GOVERN_ACTOR": "t",
+    "GOVERN_STORE_PUBLIC_KEY": "",
+    "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+}
+
+
+def limited() -> None:  # a runaway derivation fails fast instead of swapping the test box
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+
+
+def govern(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "govern", *args],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+        preexec_fn=limited,
+        check=False,
+    )
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Path:
+    (tmp_path / "inventory.yaml").write_text(BASE)
+    (tmp_path / "policies").mkdir()
+    assert govern(tmp_path, "store", "init").returncode == 0
+    done = govern(
+        tmp_path,
+        "creds",
+        "set",
+        "xacct",
+        "--password-stdin",
+        "--username",
+        "u",
+        stdin="Zq8#vX2!mPa9-a-password",
+    )
+    assert done.returncode == 0, done.stderr
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "kdf",
+    [
+        {"n": 2**22, "r": 8, "p": 1},  # 4 GiB
+        {"n": 2**17, "r": 32, "p": 1},  # 512 MiB
+        {"n": 2**17, "r": 8, "p": 16},  # 16 times the time
+        {"n": 2**20, "r": 8, "p": 4},  # 1 GiB, 32 times the time
+        {"n": 3 * 2**15, "r": 8, "p": 1},  # not a power of two
+        {"n": 2**10, "r": 8, "p": 1},  # too cheap to be one govern wrote
+    ],
+)
+def test_tampered_scrypt_parameters_are_refused_at_once(org: Path, kdf: dict[str, int]) -> None:
+    path = org / "credentials.enc"
+    doc = json.loads(path.read_text())
+    doc["kdf"].update(kdf)
+    path.write_text(json.dumps(doc))
+    started = time.monotonic()
+    done = govern(org, "creds", "show", "xacct", "--reveal")
+    elapsed = time.monotonic() - started
+    assert done.returncode == 2, done.stderr
+    assert "tampered header" in done.stderr and "wrong passphrase" not in done.stderr
+    assert "Traceback" not in done.stderr and "Zq8#" not in done.stdout
+    assert elapsed < 10, elapsed
+
+
+def test_default_parameters_still_open(org: Path) -> None:
+    done = govern(org, "creds", "show", "xacct", "--reveal")
+    assert done.returncode == 0, done.stderr
