@@ -7,13 +7,13 @@ import json
 import os
 import resource
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import BASE
+from tests.subprocess_cli import run_govern
 
 PASSPHRASE = "scrypt header test passphrase"
 ENV = {
@@ -32,17 +32,7 @@ def limited() -> None:  # a runaway derivation fails fast instead of swapping th
 
 
 def govern(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govern", *args],
-        cwd=cwd,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin,
-        preexec_fn=limited,
-        check=False,
-    )
+    return run_govern(cwd, *args, env=ENV, stdin=stdin, preexec_fn=limited)
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from govern.fsutil import atomic_write_text
 from tests.conftest import BASE
+from tests.subprocess_cli import run_govern
 
 ENV = {
     **os.environ,
@@ -26,16 +26,7 @@ ENV = {
 
 
 def govern(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "govern", *args],
-        cwd=cwd,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        input=stdin,
-        check=False,
-    )
+    return run_govern(cwd, *args, env=ENV, stdin=stdin, timeout=60)
 
 
 @pytest.fixture
