@@ -34,6 +34,7 @@ from govern.credentials import (
 from govern.credentials.passwords import generate_password, password_policy_for
 from govern.errors import GovernError, StoreError, UsageError
 from govern.fsutil import MiB, read_regular
+from govern.inventory.source import decode_utf8
 from govern.platforms import Catalog
 from govern.textsafe import printable
 
@@ -476,7 +477,9 @@ def _import_rows(
         raw = read_regular(path, limit=MAX_CSV_BYTES)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    handle = io.StringIO(raw.decode("utf-8-sig"), newline="")
+    # The byte is not shown: it may belong to a password.
+    text = decode_utf8(raw, str(path), show_byte=False, hint="export or save the CSV as UTF-8")
+    handle = io.StringIO(text.removeprefix("\ufeff"), newline="")
     with handle:
         reader = csv.reader(handle)
         try:
@@ -508,11 +511,20 @@ def _import_rows(
                 break
             if not any(cell.strip() for cell in row):
                 continue
+            if len(row) > len(header):  # the cells no longer line up with their columns
+                shifted = (
+                    f"{len(row)} cells where the header has {len(header)} (a comma inside an "
+                    "unquoted value? quote it)"
+                )
+                refused.append(Refusal(start, "", shifted))
+                continue
             cells = {name: (row[i] if i < len(row) else "") for name, i in index.items()}
             account = cells["account"].strip()
             why = _refusal(session, account, cells, seen, existing)
             if why:
-                refused.append(Refusal(start, account, why))
+                # Only a declared account id is shown: any other cell may hold a password.
+                declared = session.accounts is not None and account in session.accounts
+                refused.append(Refusal(start, account if declared else "", why))
                 continue
             seen[account] = start
             fields = {"notes": cells["notes"]} if cells.get("notes") else {}
@@ -540,10 +552,11 @@ def _refusal(
         return "no account id"
     try:
         session.account_meta(account)
-    except UsageError as exc:
-        return exc.message
+    except UsageError:  # its message quotes the cell, which may be a password
+        where = session.inventory.name if session.inventory else "the inventory"
+        return f"the account cell is not an account declared in {where}"
     if account in seen:
-        return f"{account!r} already appears on line {seen[account]}"
+        return f"already appears on line {seen[account]}"
     if not cells["password"]:
         return "no password"
     if cells["password"] != cells["password"].strip():

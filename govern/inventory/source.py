@@ -77,22 +77,21 @@ def read_text(path: Path) -> str:
         ) from None
     except OSError as exc:
         raise InputError([Problem(shown, 1, 1, f"cannot read file: {exc.strerror}")]) from None
+    return decode_utf8(raw, shown, show_byte=True)
+
+
+def decode_utf8(
+    raw: bytes, shown: str, *, show_byte: bool, hint: str = "save the file as UTF-8"
+) -> str:
+    """`raw` as UTF-8, or an `InputError` at the first bad byte. `show_byte=False` for a
+    file that may hold secrets (the byte may be part of one)."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            [
-                Problem(
-                    shown,
-                    line,
-                    column,
-                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-                    "save the file as UTF-8",
-                )
-            ]
-        ) from None
+        what = f" (byte 0x{raw[exc.start]:02x})" if show_byte else ""
+        raise InputError([Problem(shown, line, column, f"not valid UTF-8{what}", hint)]) from None
 
 
 def parse(path: str, text: str) -> Any:
