@@ -460,9 +460,18 @@ def validation_problems(
         else:
             where = source.locate(loc)
             text = _FRIENDLY.get(kind, error["msg"])
+            hint = None
             if kind == "string_pattern_mismatch" and "email" in name:
                 text = "must be an email address like name@example.org"
-            message, hint = f"{name}: {text}", None
+            if name == "ref" and len(loc) >= 2 and loc[-2] == "credential":
+                name = "credential.ref"
+                if kind in ("string_pattern_mismatch", "string_too_long"):
+                    text = "not a usable credential store key"
+                    hint = (
+                        "letters, digits, '.', '_' or '-', at most 128, starting with a letter "
+                        "or digit; no '/', '..' or '*'"
+                    )
+            message = f"{name}: {text}"
         out.append(Problem(where.path, where.line or 1, where.column or 1, message, hint))
     return out
 
