@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 
 def run_govern(
@@ -27,3 +29,37 @@ def run_govern(
         preexec_fn=preexec_fn,
         check=False,
     )
+
+
+def store_env(passphrase: str) -> dict[str, str]:
+    """This process's environment for a file store opened with `passphrase`: no Vault, no
+    keyring, no store or public key from the developer's shell."""
+    return {
+        **os.environ,
+        "GOVERN_PASSPHRASE": passphrase,
+        "GOVERN_STORE": "",
+        "VAULT_ADDR": "",
+        "GOVERN_ACTOR": "tester",
+        "GOVERN_STORE_PUBLIC_KEY": "",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+
+
+def store_x_login(org: Path, env: Mapping[str, str], **options: Any) -> None:
+    """`govern creds set xacct` (the base inventory's X account) with a fixed password."""
+    done = run_govern(
+        org,
+        "creds",
+        "set",
+        "xacct",
+        "--password-stdin",
+        "--username",
+        "u",
+        env=env,
+        stdin=X_PASSWORD,
+        **options,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+X_PASSWORD = "Zq8#vX2!mPa9-a-password"

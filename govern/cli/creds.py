@@ -343,7 +343,7 @@ def show_command(
     "--length",
     type=click.IntRange(min=8, max=256),
     default=None,
-    help="With --generate: length (default 24, within the platform's limits).",
+    help="With --generate: length (default 24, at least 16, within the platform's limits).",
 )
 @click.option(
     "--reason",
@@ -382,7 +382,11 @@ def rotate_command(
     merged = {k: v for k, v in old_meta.meta.items() if k != "account"} | meta
     platform = merged.get("platform")
     if generate:
-        new_password = generate_password(password_policy_for(platform, session.catalog), length)
+        policy = password_policy_for(platform, session.catalog)
+        note = policy.length_warning(length)
+        if note:
+            click.echo(f"warning: {note}", err=True)
+        new_password = generate_password(policy, length)
     elif password_stdin:
         new_password = read_stdin_secret("new password")
     else:

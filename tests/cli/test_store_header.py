@@ -4,7 +4,6 @@ capped before any key derivation, and the refusal says "tampered header", not "w
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import time
@@ -13,18 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BASE
-from tests.subprocess_cli import run_govern
+from tests.subprocess_cli import run_govern, store_env, store_x_login
 
 PASSPHRASE = "scrypt header test passphrase"
-ENV = {
-    **os.environ,
-    "GOVERN_PASSPHRASE": PASSPHRASE,
-    "GOVERN_STORE": "",
-    "VAULT_ADDR": "",
-    "GOVERN_ACTOR": "t",
-    "GOVERN_STORE_PUBLIC_KEY": "",
-    "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-}
+ENV = store_env(PASSPHRASE)
 
 
 def limited() -> None:  # a runaway derivation fails fast instead of swapping the test box
@@ -40,17 +31,7 @@ def org(tmp_path: Path) -> Path:
     (tmp_path / "inventory.yaml").write_text(BASE)
     (tmp_path / "policies").mkdir()
     assert govern(tmp_path, "store", "init").returncode == 0
-    done = govern(
-        tmp_path,
-        "creds",
-        "set",
-        "xacct",
-        "--password-stdin",
-        "--username",
-        "u",
-        stdin="Zq8#vX2!mPa9-a-password",
-    )
-    assert done.returncode == 0, done.stderr
+    store_x_login(tmp_path, ENV)
     return tmp_path
 
 

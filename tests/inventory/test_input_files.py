@@ -12,17 +12,9 @@ import pytest
 
 from govern.fsutil import atomic_write_text
 from tests.conftest import BASE
-from tests.subprocess_cli import run_govern
+from tests.subprocess_cli import run_govern, store_env, store_x_login
 
-ENV = {
-    **os.environ,
-    "GOVERN_PASSPHRASE": "input files test passphrase",
-    "GOVERN_STORE": "",
-    "VAULT_ADDR": "",
-    "GOVERN_ACTOR": "tester",
-    "GOVERN_STORE_PUBLIC_KEY": "",
-    "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-}
+ENV = store_env("input files test passphrase")
 
 
 def govern(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -56,17 +48,7 @@ def test_a_symlinked_store_stays_shared(org: Path, tmp_path: Path) -> None:
     (org / "credentials.enc").symlink_to(shared / "credentials.enc")
     assert govern(org, "store", "init").returncode == 0
     assert (org / "credentials.enc").is_symlink() and (shared / "credentials.enc").is_file()
-    done = govern(
-        org,
-        "creds",
-        "set",
-        "xacct",
-        "--password-stdin",
-        "--username",
-        "u",
-        stdin="Zq8#vX2!mPa9-a-password",
-    )
-    assert done.returncode == 0, done.stderr
+    store_x_login(org, ENV)
     assert (org / "credentials.enc").is_symlink()
     assert "xacct" in json.loads((shared / "credentials.enc").read_text())["entries"]
     # The lock is taken beside the real file, so two symlinks to it serialize.
