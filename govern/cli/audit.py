@@ -97,12 +97,9 @@ def audit(
         if offline
         else read_custody(store_spec, inventory_dir=Path(loaded.path).parent, env=os.environ)
     )
-    if not offline:
-        note = unauthenticated_note(
-            store_spec, inventory_dir=Path(loaded.path).parent, env=os.environ
-        )
-        if note:
-            click.echo(note, err=True)
+    note = None if offline else unauthenticated_note(source, env=os.environ)
+    if note:
+        click.echo(note, err=True)
     report = run_audit(loaded, policy, today=day, custody=custody, custody_source=source)
     if with_drift:
         from govern.drift import collect, merge
