@@ -86,8 +86,7 @@ def test_markdown_neutralizes_mentions(org: Path) -> None:
 
 def test_who_text_output_escapes_the_name(tmp_path: Path) -> None:
     (tmp_path / "policies").mkdir()
-    (tmp_path / "inventory.yaml").write_text(
-        BASE.replace("name: Manager,", f'name: "{HOSTILE}",'))
+    (tmp_path / "inventory.yaml").write_text(BASE.replace("name: Manager,", f'name: "{HOSTILE}",'))
     done = run(tmp_path, "who", "mgr")
     assert done.returncode == 0, done.stderr
     assert "\\x1b" in done.stdout
