@@ -27,3 +27,17 @@ def read_custody(
         for m in store.list()
     }
     return records, store.describe()
+
+
+def unauthenticated_note(source: str, *, env: Mapping[str, str]) -> str | None:
+    """A warning when keyless custody reads of a file store are not signature-checked.
+    `source` is the description `read_custody` returned (a file store's starts `file:`)."""
+    from govern.credentials.filestore import PUBLIC_KEY_ENV
+
+    if not source.startswith("file:") or "(not created yet" in source or env.get(PUBLIC_KEY_ENV):
+        return None
+    return (
+        f"warning: custody metadata in {source} is not authenticated (anyone "
+        f"who can edit the file can change dates and versions); set {PUBLIC_KEY_ENV} "
+        "to the key `govern store verify` prints"
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from govern.textsafe import printable, printable_lines
+
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INVALID = 2
@@ -26,10 +28,11 @@ class Problem:
     hint: str | None = None
 
     def render(self) -> str:
+        """One line; control characters from the input are escaped, never written raw."""
         text = f"{self.path}:{self.line}:{self.column}: {self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return printable(text)
 
 
 class GovernError(Exception):
@@ -44,7 +47,8 @@ class GovernError(Exception):
 
     def diagnostics(self) -> str:
         """Human-readable text for the terminal; one or more lines."""
-        return self.message if not self.hint else f"{self.message}\nhint: {self.hint}"
+        message = printable(self.message)
+        return message if not self.hint else f"{message}\nhint: {printable_lines(self.hint)}"
 
 
 class UsageError(GovernError):

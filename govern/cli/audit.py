@@ -22,7 +22,7 @@ from govern.cli._common import (
     today_option,
 )
 from govern.cli.drift import progress, snapshots_option
-from govern.custody import read_custody
+from govern.custody import read_custody, unauthenticated_note
 from govern.errors import UsageError
 from govern.inventory.source import suggest
 from govern.rules import REGISTRY
@@ -97,6 +97,9 @@ def audit(
         if offline
         else read_custody(store_spec, inventory_dir=Path(loaded.path).parent, env=os.environ)
     )
+    note = None if offline else unauthenticated_note(source, env=os.environ)
+    if note:
+        click.echo(note, err=True)
     report = run_audit(loaded, policy, today=day, custody=custody, custody_source=source)
     if with_drift:
         from govern.drift import collect, merge

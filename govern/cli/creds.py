@@ -8,6 +8,7 @@ input with --password-stdin, or --from-json. Secret values are printed only by
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -32,7 +33,10 @@ from govern.credentials import (
 )
 from govern.credentials.passwords import generate_password, password_policy_for
 from govern.errors import GovernError, StoreError, UsageError
+from govern.fsutil import MiB, read_regular
+from govern.inventory.source import decode_utf8
 from govern.platforms import Catalog
+from govern.textsafe import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -182,7 +186,7 @@ def _metadata_lines(store: CredentialStore, meta: CredentialMetadata) -> list[st
         ("reason", meta.reason or "-"),
     ]
     rows += [(k, v) for k, v in sorted(meta.meta.items()) if k != "account"]
-    return [f"{k + ':':<12} {v}" for k, v in rows]
+    return [f"{k + ':':<12} {printable(v)}" for k, v in rows]
 
 
 # -- creds ------------------------------------------------------------------------------------
@@ -339,7 +343,7 @@ def show_command(
     "--length",
     type=click.IntRange(min=8, max=256),
     default=None,
-    help="With --generate: length (default 24, within the platform's limits).",
+    help="With --generate: length (default 24, at least 16, within the platform's limits).",
 )
 @click.option(
     "--reason",
@@ -378,7 +382,11 @@ def rotate_command(
     merged = {k: v for k, v in old_meta.meta.items() if k != "account"} | meta
     platform = merged.get("platform")
     if generate:
-        new_password = generate_password(password_policy_for(platform, session.catalog), length)
+        policy = password_policy_for(platform, session.catalog)
+        note = policy.length_warning(length)
+        if note:
+            click.echo(f"warning: {note}", err=True)
+        new_password = generate_password(policy, length)
     elif password_stdin:
         new_password = read_stdin_secret("new password")
     else:
@@ -450,8 +458,11 @@ def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> Non
     for m in items:
         click.echo(
             f"{m.ref:<{width}}  {m.current_version:>7}  {format_time(m.updated_at):<20}"
-            f"  {(m.rotated_by or '?'):<10}  {m.reason or '-'}"
+            f"  {printable(m.rotated_by or '?'):<10}  {printable(m.reason or '-')}"
         )
+
+
+MAX_CSV_BYTES = 16 * MiB  # a spreadsheet export of some 100,000 logins
 
 
 @dataclass(frozen=True)
@@ -467,9 +478,12 @@ def _import_rows(
     """Parse the CSV; (accepted items, refused rows, ignored column names). Never echoes a
     password or username."""
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        raw = read_regular(path, limit=MAX_CSV_BYTES)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    # The byte is not shown: it may belong to a password.
+    text = decode_utf8(raw, str(path), show_byte=False, hint="export or save the CSV as UTF-8")
+    handle = io.StringIO(text.removeprefix("\ufeff"), newline="")
     with handle:
         reader = csv.reader(handle)
         try:
@@ -501,11 +515,20 @@ def _import_rows(
                 break
             if not any(cell.strip() for cell in row):
                 continue
+            if len(row) > len(header):  # the cells no longer line up with their columns
+                shifted = (
+                    f"{len(row)} cells where the header has {len(header)} (a comma inside an "
+                    "unquoted value? quote it)"
+                )
+                refused.append(Refusal(start, "", shifted))
+                continue
             cells = {name: (row[i] if i < len(row) else "") for name, i in index.items()}
             account = cells["account"].strip()
             why = _refusal(session, account, cells, seen, existing)
             if why:
-                refused.append(Refusal(start, account, why))
+                # Only a declared account id is shown: any other cell may hold a password.
+                declared = session.accounts is not None and account in session.accounts
+                refused.append(Refusal(start, account if declared else "", why))
                 continue
             seen[account] = start
             fields = {"notes": cells["notes"]} if cells.get("notes") else {}
@@ -533,10 +556,11 @@ def _refusal(
         return "no account id"
     try:
         session.account_meta(account)
-    except UsageError as exc:
-        return exc.message
+    except UsageError:  # its message quotes the cell, which may be a password
+        where = session.inventory.name if session.inventory else "the inventory"
+        return f"the account cell is not an account declared in {where}"
     if account in seen:
-        return f"{account!r} already appears on line {seen[account]}"
+        return f"already appears on line {seen[account]}"
     if not cells["password"]:
         return "no password"
     if cells["password"] != cells["password"].strip():
@@ -689,16 +713,34 @@ def store_init(
 @store.command("verify", cls=BoundaryCommand)
 @store_options
 def store_verify(store_spec: str | None, inventory: str | None) -> None:
-    """Check the store with the key: file integrity and every version (file store), or
-    access to every credential's metadata (Vault).
+    """Check the store with the key: file integrity, metadata signature and every version
+    (file store), or access to every credential's metadata (Vault). With the key, it also
+    prints the file store's public key for GOVERN_STORE_PUBLIC_KEY; without the key but with
+    that variable, it checks the metadata signature only.
 
     \b
-    Example:
+    Examples:
       GOVERN_PASSPHRASE=... govern store verify
+      GOVERN_STORE_PUBLIC_KEY=ed25519:... govern store verify   # in CI, no secret
     """
-    from govern.credentials.filestore import FileStore
+    from govern.credentials.filestore import PASSPHRASE_ENV, PUBLIC_KEY_ENV, FileStore
 
     session = open_session(store_spec, inventory)
     target = session.store
-    count = target.verify() if isinstance(target, FileStore) else len(target.list())
+    if not isinstance(target, FileStore):
+        click.echo(f"ok: {len(target.list())} credential(s) in {target.describe()}")
+        return
+    if session.env.get(PUBLIC_KEY_ENV) and not session.env.get(PASSPHRASE_ENV):
+        count = target.verify_metadata()
+        click.echo(
+            f"ok: {count} credential(s) in {target.describe()}; metadata signature "
+            f"verified with {PUBLIC_KEY_ENV} (secrets not checked: no key)"
+        )
+        return
+    count = target.verify()
     click.echo(f"ok: {count} credential(s) in {target.describe()}")
+    click.echo(
+        "Keyless readers (govern audit in CI) authenticate the metadata with this key; "
+        "set it as a CI variable:"
+    )
+    click.echo(f"{PUBLIC_KEY_ENV}={target.public_key()}")

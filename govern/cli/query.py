@@ -11,6 +11,7 @@ from govern.cli._common import inventory_option, load, policies_option
 from govern.errors import UsageError
 from govern.inventory.source import suggest
 from govern.query import accounts_table, holdings
+from govern.textsafe import printable
 
 
 @click.command()
@@ -42,7 +43,7 @@ def who(person: str, inventory: str | None, policies: str | None, fmt: str) -> N
         return
     p = result["person"]
     click.echo(
-        f"{p['name']} ({p['id']}, {p['email']}), level {p['level']}, {p['status']}"
+        printable(f"{p['name']} ({p['id']}, {p['email']}), level {p['level']}, {p['status']}")
         + (f" since {p['left_on']}" if p["left_on"] else "")
     )
     if result["heads"]:
@@ -106,5 +107,3 @@ def accounts(
             f"{r['platform']:<{widths['platform']}}  {', '.join(r['admins']) or '-'}"
         )
     click.echo(f"{len(rows)} account{'s' if len(rows) != 1 else ''}")
-
-

@@ -36,7 +36,10 @@ __all__ = [
     "validate_ref",
 ]
 
-_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+# A file key and one Vault path segment: no slash, no leading dot, no glob. The inventory
+# model checks `credential.ref` against the same pattern, so `validate` refuses what a store would.
+REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+_REF = re.compile(REF_PATTERN)
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Keys a store writes itself next to the caller's meta (Vault custom_metadata).
 RESERVED_META_KEYS = frozenset({"rotated_at", "rotated_by", "reason", "govern_version"})

@@ -17,8 +17,13 @@ scrypt, and/or kept in the OS keyring. Two subkeys are derived from it with HKDF
 version (AES-256-GCM; the associated data binds store id, ref, version and the version's
 metadata, so a ciphertext moved to another entry or version does not open), the other
 authenticates the whole document (HMAC-SHA256 over its canonical JSON), so an edited, dropped,
-swapped or rolled-back entry is detected before anything is read or written. Metadata reads
-need no key (and are therefore not authenticated: a reader with the key verifies them).
+swapped or rolled-back entry is detected before anything is read or written.
+
+Metadata reads need no key. So that a keyless reader (the audit in CI) can still trust them, a
+third subkey seeds an Ed25519 key pair: every write signs the document (all but `mac` and
+`signature`), and a reader given the public key from outside the file (`GOVERN_STORE_PUBLIC_KEY`,
+a CI variable a pull request cannot change) refuses a file whose signature does not verify.
+Without that variable, keyless metadata reads are unauthenticated.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -65,13 +71,16 @@ from govern.credentials import (
     validate_rotation,
 )
 from govern.errors import StoreError, UsageError
-from govern.fsutil import atomic_write_bytes
+from govern.fsutil import MiB, atomic_write_bytes, read_regular, resolved
 
 FORMAT = "govern-credentials"
 FORMAT_VERSION = 1
 KEYRING_SERVICE = "govern"
 PASSPHRASE_ENV = "GOVERN_PASSPHRASE"
+PUBLIC_KEY_ENV = "GOVERN_STORE_PUBLIC_KEY"
+PUBLIC_KEY_PREFIX = "ed25519:"
 FILE_MODE = 0o600
+MAX_FILE_BYTES = 64 * MiB  # some 100,000 versions
 
 
 @dataclass(frozen=True)
@@ -82,12 +91,40 @@ class ScryptParams:
     r: int = 8
     p: int = 1
 
+    @property
+    def memory(self) -> int:
+        return 128 * self.n * self.r
+
+    @property
+    def work(self) -> int:
+        return self.n * self.r * self.p
+
+    def problem(self) -> str | None:
+        """Why these parameters are out of bounds, or None. The bounds keep a tampered header
+        from asking for absurd memory or time: at most twice the default's memory (256 MiB)
+        and four times its work (about 1.6 s)."""
+        if not (self.n >= 2**14 and self.n & (self.n - 1) == 0):
+            return f"n={self.n} is not a power of two of at least 2^14"
+        if not (self.r >= 1 and self.p >= 1):
+            return f"r={self.r}, p={self.p} must be positive"
+        if self.memory > MAX_SCRYPT_MEMORY:
+            return (f"n={self.n}, r={self.r} need {self.memory // MiB} MiB (at most "
+                    f"{MAX_SCRYPT_MEMORY // MiB} MiB)")
+        if self.work > MAX_SCRYPT_WORK:
+            return (f"n={self.n}, r={self.r}, p={self.p} are {self.work / _DEFAULT_WORK:g} times "
+                    f"the default work (at most {MAX_SCRYPT_WORK // _DEFAULT_WORK})")
+        return None
+
     def check(self) -> None:
-        # Bounds keep a tampered header from asking for absurd memory or time.
-        if not (2**14 <= self.n <= 2**22 and self.n & (self.n - 1) == 0):
-            raise StoreError(f"unsupported scrypt parameter n={self.n}")
-        if not (1 <= self.r <= 32 and 1 <= self.p <= 16):
-            raise StoreError(f"unsupported scrypt parameters r={self.r}, p={self.p}")
+        """For a new store: out-of-bounds parameters are a usage error."""
+        problem = self.problem()
+        if problem:
+            raise StoreError(f"unsupported scrypt parameters: {problem}")
+
+
+_DEFAULT_WORK = 2**17 * 8
+MAX_SCRYPT_MEMORY = 256 * MiB
+MAX_SCRYPT_WORK = 4 * _DEFAULT_WORK
 
 
 def canonical(value: Any) -> bytes:
@@ -125,6 +162,7 @@ class _Keys:
     seal: AESGCM
     mac_key: bytes
     check: str
+    signer: Ed25519PrivateKey
 
     @classmethod
     def derive(cls, data_key: bytes, store_id: str) -> _Keys:
@@ -134,7 +172,18 @@ class _Keys:
             seal=AESGCM(_subkey(data_key, store_id, "entries")),
             mac_key=_subkey(data_key, store_id, "mac"),
             check=_b64(check.digest()),
+            signer=Ed25519PrivateKey.from_private_bytes(_subkey(data_key, store_id, "sign")),
         )
+
+    @property
+    def public_key(self) -> str:
+        """The metadata verification key, as `ed25519:<base64>` (the GOVERN_STORE_PUBLIC_KEY)."""
+        raw = self.signer.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return PUBLIC_KEY_PREFIX + _b64(raw)
+
+    def sign(self, doc: Mapping[str, Any]) -> str:
+        return _b64(self.signer.sign(_signed_body(doc)))
 
     def __repr__(self) -> str:
         return f"_Keys(store_id={self.store_id}, <hidden>)"
@@ -144,13 +193,42 @@ class _Keys:
         return _b64(hmac.new(self.mac_key, canonical(body), hashlib.sha256).digest())
 
 
+def _signed_body(doc: Mapping[str, Any]) -> bytes:
+    body = {k: v for k, v in doc.items() if k not in ("mac", "signature")}
+    return canonical({"purpose": "govern-credentials metadata signature v1", "document": body})
+
+
+def parse_public_key(text: str) -> Ed25519PublicKey:
+    """`ed25519:<base64 of 32 bytes>` (as printed by `govern store verify`)."""
+    bad = UsageError(f"{PUBLIC_KEY_ENV} is not an Ed25519 public key",
+                     hint="copy the `GOVERN_STORE_PUBLIC_KEY=ed25519:...` line that "
+                          "`govern store verify` prints (with the key)")
+    if not text.startswith(PUBLIC_KEY_PREFIX):
+        raise bad
+    try:
+        raw = base64.b64decode(text[len(PUBLIC_KEY_PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        raise bad from None
+    if len(raw) != 32:
+        raise bad
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
 def _wrap_ad(store_id: str, kdf: Mapping[str, Any]) -> bytes:
     return canonical({"format": FORMAT, "store_id": store_id, "kdf": kdf})
 
 
-def _kek(passphrase: str, kdf: Mapping[str, Any]) -> bytes:
+def _kek(passphrase: str, kdf: Mapping[str, Any], path: Path | None = None) -> bytes:
     params = ScryptParams(n=kdf["n"], r=kdf["r"], p=kdf["p"])
-    params.check()
+    problem = params.problem()
+    if problem and path is not None:  # read from a file: govern never writes such a header
+        raise StoreError(
+            f"{path} has a tampered header: its scrypt parameters are out of bounds ({problem}); "
+            "no key was derived, nothing was read or changed",
+            hint=f"restore it from version control (git log -- {path.name})",
+        )
+    if problem:
+        params.check()
     salt = _unb64(kdf["salt"], "kdf salt")
     return Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(
         passphrase.encode("utf-8"))
@@ -262,7 +340,7 @@ class FileStore:
 
     def _load(self) -> dict[str, Any]:
         try:
-            raw = self.path.read_bytes()
+            raw = read_regular(self.path, limit=MAX_FILE_BYTES)
         except FileNotFoundError:
             raise StoreError(f"{self.path} does not exist",
                              hint="create it with `govern store init`") from None
@@ -275,6 +353,50 @@ class FileStore:
                              "nothing was read or changed",
                              hint="restore it from version control") from None
         return _check_document(doc, self.path)
+
+    @property
+    def trusted_key(self) -> Ed25519PublicKey | None:
+        """The metadata verification key given from outside the file, if any."""
+        text = self._env.get(PUBLIC_KEY_ENV, "").strip()
+        return parse_public_key(text) if text else None
+
+    def _load_keyless(self) -> dict[str, Any]:
+        """The document for a read without the key: signature-checked when a key is trusted."""
+        doc = self._load()
+        trusted = self.trusted_key
+        if trusted is not None:
+            self._check_signature(doc, trusted)
+        return doc
+
+    def _check_signature(self, doc: Mapping[str, Any], key: Ed25519PublicKey) -> None:
+        signature = doc.get("signature")
+        try:
+            if not isinstance(signature, str):
+                raise InvalidSignature
+            key.verify(base64.b64decode(signature, validate=True), _signed_body(doc))
+        except (InvalidSignature, binascii.Error, ValueError):
+            raise StoreError(
+                f"{self.path} failed its signature check against {PUBLIC_KEY_ENV}: its "
+                "metadata (versions, dates, who rotated) was changed outside govern, its "
+                "signature is missing, or it is another store; nothing was read",
+                hint=f"restore it from version control (git log -- {self.path.name}); if the "
+                     f"store was re-created on purpose, update {PUBLIC_KEY_ENV}") from None
+
+    def verify_metadata(self) -> int:
+        """Keyless check: the signature against GOVERN_STORE_PUBLIC_KEY; returns entries."""
+        if self.trusted_key is None:
+            raise UsageError(f"no key and no {PUBLIC_KEY_ENV} to verify {self.path} with",
+                             hint=f"set {PASSPHRASE_ENV} (full check) or {PUBLIC_KEY_ENV} "
+                                  "(metadata signature only)")
+        doc = self._load_keyless()
+        for ref in doc["entries"]:
+            self._versions(doc, ref)
+        return len(doc["entries"])
+
+    def public_key(self) -> str:
+        """The store's metadata verification key (needs the key to unlock)."""
+        doc = self._load()
+        return self._unlock(doc).public_key
 
     def _versions(self, doc: Mapping[str, Any], ref: str) -> builtins.list[dict[str, Any]]:
         entry = doc["entries"].get(ref)
@@ -304,13 +426,13 @@ class FileStore:
 
     def metadata(self, ref: str) -> CredentialMetadata | None:
         validate_ref(ref)
-        doc = self._load()
+        doc = self._load_keyless()
         if ref not in doc["entries"]:
             return None
         return self._metadata(ref, self._versions(doc, ref))
 
     def list(self) -> builtins.list[CredentialMetadata]:
-        doc = self._load()
+        doc = self._load_keyless()
         return [self._metadata(ref, self._versions(doc, ref)) for ref in sorted(doc["entries"])]
 
     def get(self, ref: str, version: int | None = None) -> Secret:
@@ -433,10 +555,16 @@ class FileStore:
             self._write(doc, keys)
 
     def verify(self) -> int:
-        """Check the whole file with the key (integrity and every version); returns entries."""
+        """Check the whole file with the key (integrity, signature, every version); returns
+        entries. A file written before signatures existed passes until its next write."""
         doc = self._load()
         keys = self._unlock(doc)
         self._verify(doc, keys)
+        if "signature" in doc:
+            self._check_signature(doc, keys.signer.public_key())
+        trusted = self.trusted_key
+        if trusted is not None:
+            self._check_signature(doc, trusted)
         for ref in doc["entries"]:
             for rec in self._versions(doc, ref):
                 try:
@@ -451,7 +579,9 @@ class FileStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        # Beside the real file: two symlinks to one shared store take the same lock.
+        real = resolved(self.path)
+        lock_path = real.with_name(f".{real.name}.lock")
         lock = FileLock(lock_path, timeout=self._lock_timeout, mode=FILE_MODE)
         try:
             lock.acquire()
@@ -468,6 +598,8 @@ class FileStore:
             lock.release()
 
     def _write(self, doc: dict[str, Any], keys: _Keys) -> None:
+        doc["signing_key"] = keys.public_key
+        doc["signature"] = keys.sign(doc)
         doc["mac"] = keys.mac(doc)
         data = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=True).encode() + b"\n"
         try:
@@ -528,13 +660,13 @@ class FileStore:
         if not isinstance(wrapped, dict):
             raise _malformed("passphrase key")
         try:
-            return AESGCM(_kek(passphrase, doc["kdf"])).decrypt(
+            return AESGCM(_kek(passphrase, doc["kdf"], self.path)).decrypt(
                 _unb64(wrapped.get("nonce"), "passphrase key"),
                 _unb64(wrapped.get("wrapped"), "passphrase key"),
                 _wrap_ad(doc["store_id"], doc["kdf"]))
         except InvalidTag:
-            raise StoreError(f"wrong passphrase for {self.path} (from {source}); "
-                             "nothing was read or changed") from None
+            raise StoreError(f"wrong passphrase for {self.path} (from {source}), or its "
+                             "key header was altered; nothing was read or changed") from None
 
     def _accept(self, doc: Mapping[str, Any], data_key: bytes) -> _Keys:
         keys = _Keys.derive(data_key, doc["store_id"])

@@ -14,6 +14,9 @@ from govern.errors import UsageError
 from govern.platforms import Catalog, builtin_catalog
 
 DEFAULT_LENGTH = 24
+# No generated password is shorter, whatever the policy pack or --length says, unless the
+# platform itself (the built-in catalog) accepts no more.
+MIN_GENERATED_LENGTH = 16
 # Printable ASCII punctuation most sign-up forms accept; no quotes, backslash or space.
 DEFAULT_SYMBOLS = "!#$%&()*+,-./:;<=>?@[]^_{|}~"
 _ALLOWED_SYMBOLS = frozenset(string.punctuation)
@@ -30,6 +33,8 @@ class PasswordPolicy:
     require_upper: bool = True
     require_digit: bool = True
     require_symbol: bool = True  # only when `symbols` is not None/empty
+    floor: int = MIN_GENERATED_LENGTH  # the shortest password `generate_password` makes
+    warning: str | None = None  # why the policy pack's rules were not followed
 
     def __post_init__(self) -> None:
         if self.min_length < 1:
@@ -58,9 +63,19 @@ class PasswordPolicy:
         return [chars for required, chars in wanted if required]
 
     def length_for(self, wanted: int | None = None) -> int:
-        """`wanted` (default 24) clamped to the policy's bounds."""
-        length = max(wanted or DEFAULT_LENGTH, self.min_length)
+        """`wanted` (default 24) clamped to the policy's bounds, never below the floor."""
+        length = max(wanted or DEFAULT_LENGTH, self.min_length, self.floor)
         return min(length, self.max_length) if self.max_length is not None else length
+
+    def length_warning(self, wanted: int | None) -> str | None:
+        """What to tell the user when the generated length differs from what was asked."""
+        notes = [self.warning] if self.warning else []
+        if wanted is not None and wanted < self.floor:
+            notes.append(
+                f"--length {wanted} is below the floor of {self.floor} characters for "
+                f"generated passwords; using {self.length_for(wanted)}"
+            )
+        return "; ".join(notes) or None
 
     def violations(self, password: str) -> list[str]:
         """Why `password` breaks the policy (never echoing it); empty when it complies."""
@@ -98,6 +113,29 @@ def password_policy_for(platform: str | None, catalog: Catalog | None = None) ->
     rules = spec.password if spec is not None else None
     if rules is None:
         return PasswordPolicy()
+    # The platform's real maximum comes from the built-in catalog; a policy pack may only
+    # lower it for a platform govern does not know.
+    builtin = builtin_catalog().get(platform or "")
+    known = builtin.password if builtin is not None else None
+    platform_max = known.max_length if known is not None else rules.max_length
+    floor = min(MIN_GENERATED_LENGTH, platform_max)
+    max_length, warning = rules.max_length, None
+    if max_length < floor:
+        warning = (
+            f"the policy pack sets password max_length {max_length} for {platform}, below the "
+            f"floor of {floor} characters for generated passwords; generating {floor} or more "
+            f"(the platform accepts up to {platform_max})"
+        )
+        max_length = platform_max
+    elif floor < MIN_GENERATED_LENGTH:
+        warning = (
+            f"{platform} accepts passwords of at most {floor} characters: generated passwords "
+            f"are shorter than {MIN_GENERATED_LENGTH}"
+        )
     return PasswordPolicy(
-        min_length=rules.min_length, max_length=rules.max_length, symbols=rules.symbols
+        min_length=min(rules.min_length, max_length),
+        max_length=max_length,
+        symbols=rules.symbols,
+        floor=floor,
+        warning=warning,
     )

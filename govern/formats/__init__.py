@@ -7,10 +7,12 @@ ends in `assert_never`, so a format added to `OutputFormat` but not wired here f
 from __future__ import annotations
 
 import enum
+from dataclasses import replace
 from typing import assert_never
 
 from govern import __version__
-from govern.findings import Report
+from govern.findings import Finding, Location, Report
+from govern.textsafe import printable
 
 
 class OutputFormat(enum.StrEnum):
@@ -32,7 +34,11 @@ def render(
     """`report` as `fmt`. `color` only affects TEXT; `tool_version` only SARIF.
 
     Each formatter is imported when chosen: the text one pulls in rich, which a CI run
-    writing JSON or SARIF has no use for."""
+    writing JSON or SARIF has no use for. Text, JUnit, Markdown and GitHub commands reach
+    terminals and CI logs: control characters in values (newlines included, so nothing lands
+    at column 0) are escaped first. JSON and SARIF escape them as JSON does."""
+    if fmt not in (OutputFormat.JSON, OutputFormat.SARIF):
+        report = inert(report)
     match fmt:
         case OutputFormat.TEXT:
             from govern.formats import text
@@ -62,4 +68,30 @@ def render(
             assert_never(fmt)
 
 
-__all__ = ["OutputFormat", "render"]
+def _opt(text: str | None) -> str | None:
+    return None if text is None else printable(text)
+
+
+def _inert_finding(finding: Finding) -> Finding:
+    location = finding.location
+    return replace(
+        finding,
+        message=printable(finding.message),
+        account=_opt(finding.account),
+        person=_opt(finding.person),
+        entity=_opt(finding.entity),
+        waiver_reason=_opt(finding.waiver_reason),
+        location=Location(printable(location.path), location.line, location.column),
+    )
+
+
+def inert(report: Report) -> Report:
+    """`report` with control characters in every text field escaped (see govern.textsafe)."""
+    return replace(
+        report,
+        inventory=printable(report.inventory),
+        findings=tuple(_inert_finding(f) for f in report.findings),
+    )
+
+
+__all__ = ["OutputFormat", "inert", "render"]

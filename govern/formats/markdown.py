@@ -14,6 +14,8 @@ from govern.formats._common import counts_phrase
 _COLUMNS = ("Severity", "Rule", "Account", "Person", "Message", "Location")
 # Characters that would end a cell, start markup or inline HTML, or break the table row.
 _SPECIAL = re.compile(r"[\\`*_\[\]|<>&]|\r\n|\r|\n")
+# An @ that GitHub would turn into a mention (not one inside an e-mail address).
+_MENTION = re.compile(r"(?<![A-Za-z0-9])@(?=[A-Za-z0-9])")
 _ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 
@@ -37,7 +39,7 @@ def render(report: Report) -> str:
 
 
 def cell(text: str) -> str:
-    """`text` safe inside a table cell: markup escaped, newlines as `<br>`."""
+    """`text` safe inside a table cell: markup escaped, newlines as `<br>`, no @mention."""
 
     def replace(match: re.Match[str]) -> str:
         char = match.group()
@@ -47,7 +49,8 @@ def cell(text: str) -> str:
             return "<br>"
         return "\\" + char
 
-    return _SPECIAL.sub(replace, text)
+    # A zero-width space after the @: shown as @name, never notifies anyone.
+    return _MENTION.sub("@&#8203;", _SPECIAL.sub(replace, text))
 
 
 def _table(findings: list[Finding], columns: tuple[str, ...]) -> list[str]:

@@ -31,9 +31,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from govern.errors import GovernError, InputError
-from govern.fsutil import atomic_write_text
+from govern.fsutil import atomic_write_text, read_regular
 from govern.inventory import splice
-from govern.inventory.source import parse
+from govern.inventory.source import MAX_BYTES, parse
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class InventoryEditor:
 
     def __init__(self, path: Path, *, force_roundtrip: bool = False) -> None:
         self.path = path
-        raw = path.read_bytes()
+        raw = read_regular(path, limit=MAX_BYTES)
         self._original = raw.decode("utf-8")
         self._digest = hashlib.sha256(raw).hexdigest()
         self._force_roundtrip = force_roundtrip
@@ -176,7 +176,7 @@ class InventoryEditor:
         new = self.checked_text()
         if new == self._original:
             return False
-        current = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        current = hashlib.sha256(read_regular(self.path, limit=MAX_BYTES)).hexdigest()
         if current != self._digest:
             raise EditConflict(
                 f"{self.path} changed while govern was editing it; nothing was written",

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from govern.credentials import REF_PATTERN
 from govern.platforms import Role
 
 _SLUG_HELP = " Lowercase identifier: letters, digits, '.', '_' and '-'."
@@ -175,8 +176,19 @@ class Grant(_Model):
     )
 
 
+CredentialRef = Annotated[
+    str,
+    StringConstraints(pattern=REF_PATTERN),
+    Field(
+        description="Key in the credential store: letters, digits, '.', '_' or '-', at most "
+        "128, starting with a letter or digit.",
+        examples=["st-mary-x"],
+    ),
+]
+
+
 class Credential(_Model):
-    ref: str | None = Field(
+    ref: CredentialRef | None = Field(
         default=None, description="Key in the credential store; defaults to the account id."
     )
     mfa: bool = Field(default=False, description="Whether multi-factor authentication is on.")

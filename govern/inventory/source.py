@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from govern.errors import InputError, Problem
 from govern.findings import Location, Pointer
+from govern.fsutil import read_regular
 
 _Base: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -33,7 +34,7 @@ class _Composer(_Base):  # type: ignore[misc]
 
 # Bounds against "billion laughs": inventories have no use for deep alias expansion.
 MAX_ALIAS_EVENTS = 100_000
-MAX_BYTES = 512 * 1024 * 1024
+MAX_BYTES = 64 * 1024 * 1024  # some 200,000 accounts; 10,000 take about 3 MiB
 
 # "\r?" everywhere: files saved on Windows (CRLF) keep the fast path.
 _TOP_KEY = re.compile(r"^([^\s#:'\"-][^:#]*?|'[^']*'|\"[^\"]*\")[ \t]*:(?:[ \t\r]|$)", re.M)
@@ -60,13 +61,8 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
 def read_text(path: Path) -> str:
     """Read a UTF-8 file, turning every OS or encoding failure into an `InputError`."""
     shown = str(path)
-    if path.is_dir():
-        raise InputError([Problem(shown, 1, 1, "is a directory, not a YAML file")])
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError([Problem(shown, 1, 1, f"file is too large ({size} bytes)")])
-        raw = path.read_bytes()
+        raw = read_regular(path, limit=MAX_BYTES)
     except FileNotFoundError:
         raise InputError(
             [
@@ -81,22 +77,21 @@ def read_text(path: Path) -> str:
         ) from None
     except OSError as exc:
         raise InputError([Problem(shown, 1, 1, f"cannot read file: {exc.strerror}")]) from None
+    return decode_utf8(raw, shown, show_byte=True)
+
+
+def decode_utf8(
+    raw: bytes, shown: str, *, show_byte: bool, hint: str = "save the file as UTF-8"
+) -> str:
+    """`raw` as UTF-8, or an `InputError` at the first bad byte. `show_byte=False` for a
+    file that may hold secrets (the byte may be part of one)."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            [
-                Problem(
-                    shown,
-                    line,
-                    column,
-                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-                    "save the file as UTF-8",
-                )
-            ]
-        ) from None
+        what = f" (byte 0x{raw[exc.start]:02x})" if show_byte else ""
+        raise InputError([Problem(shown, line, column, f"not valid UTF-8{what}", hint)]) from None
 
 
 def parse(path: str, text: str) -> Any:
@@ -465,9 +460,18 @@ def validation_problems(
         else:
             where = source.locate(loc)
             text = _FRIENDLY.get(kind, error["msg"])
+            hint = None
             if kind == "string_pattern_mismatch" and "email" in name:
                 text = "must be an email address like name@example.org"
-            message, hint = f"{name}: {text}", None
+            if name == "ref" and len(loc) >= 2 and loc[-2] == "credential":
+                name = "credential.ref"
+                if kind in ("string_pattern_mismatch", "string_too_long"):
+                    text = "not a usable credential store key"
+                    hint = (
+                        "letters, digits, '.', '_' or '-', at most 128, starting with a letter "
+                        "or digit; no '/', '..' or '*'"
+                    )
+            message = f"{name}: {text}"
         out.append(Problem(where.path, where.line or 1, where.column or 1, message, hint))
     return out
 

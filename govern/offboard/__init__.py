@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govern import auditlog
 from govern.credentials import CredentialStore
 from govern.errors import GovernError, UsageError
 from govern.offboard.journal import DISCARD_HINT, DONE, STARTED, Journal, file_digest
@@ -80,6 +81,7 @@ def run_revoke(
     journal: Journal | None = None,
     alias: str | None = None,
     platforms: Platforms | None = None,
+    log_key: bytes | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Outcome:
     """Carry out `plan` (or finish the one in `journal`, which the caller has matched to the
@@ -114,6 +116,7 @@ def run_revoke(
         alias=alias,
         resumed=resumed,
         platforms=platforms,
+        log_key=log_key,
     )
     wanted = [step for step in STEPS if step.wanted(run)]
     try:
@@ -157,6 +160,8 @@ def run_revoke(
         ) from None
     outcome.steps = dict(run.results)
     outcome.record = journal.result("log")
+    # The journal anchors the head: a record removed since the log step fails here.
+    auditlog.check_anchor(log_path, outcome.record, where=f"the revoke journal {journal.path}")
     journal.finish()
     return outcome
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from govern.errors import InputError, Problem
-from govern.fsutil import atomic_write_text
+from govern.fsutil import MiB, atomic_write_text, read_regular
 
 STARTED = "started"
 DONE = "done"
@@ -70,7 +70,7 @@ class Journal:
             )
 
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_regular(path, limit=16 * MiB).decode("utf-8"))
         except (OSError, ValueError):
             raise refuse("the revoke journal is unreadable") from None
         if not isinstance(data, dict) or data.get("version") != VERSION:

@@ -60,6 +60,7 @@ class RevokeRun:
     journal: Journal
     alias: str | None = None  # the person's login name on the auth mount
     platforms: Platforms | None = None  # connectors for removal on the platforms
+    log_key: bytes | None = None  # GOVERN_LOG_KEY: each audit-log record gets a MAC
     resumed: bool = False
     results: dict[str, Any] = field(default_factory=dict)
     scratch: dict[str, Any] = field(default_factory=dict)  # what a preflight found, for run
@@ -293,7 +294,7 @@ class AppendLog:
 
     def preflight(self, run: RevokeRun) -> None:
         try:
-            auditlog.verify(run.log_path)
+            auditlog.verify(run.log_path, key=run.log_key)
         except GovernError as exc:
             raise auditlog.LogError(
                 f"the audit log does not verify, so the revoke could not be recorded; "
@@ -326,7 +327,12 @@ class AppendLog:
             "journal_started": started,
         }
         record = auditlog.append(
-            run.log_path, "revoke", actor=run.actor, person=run.plan.person, details=details
+            run.log_path,
+            "revoke",
+            actor=run.actor,
+            person=run.plan.person,
+            details=details,
+            key=run.log_key,
         )
         return {"seq": record["seq"], "hash": record["hash"]}
 
@@ -391,6 +397,7 @@ class RemoveOnPlatforms:
                 actor=run.actor,
                 person=run.plan.person,
                 details={"removed": removed, "journal_started": run.journal.data["started_at"]},
+                key=run.log_key,
             )
         return results
 

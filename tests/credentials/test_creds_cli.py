@@ -226,11 +226,11 @@ def test_import_is_all_or_nothing_and_reports_lines(workdir: Path) -> None:
     assert result.exit_code == 2
     refused = [line for line in result.stderr.splitlines() if "refused" in line]
     assert refused[:4] == [
-        "logins.csv:5: refused (unknown-acct): account 'unknown-acct' is not declared in "
-        "inventory.yaml",
+        # A cell that is not a declared account id is never echoed: it may be a password.
+        "logins.csv:5: refused: the account cell is not an account declared in inventory.yaml",
         "logins.csv:6: refused (school-ig): no password",
-        "logins.csv:7: refused (chancery-x): 'chancery-x' already appears on line 2",
-        "logins.csv:8: refused (../etc): invalid account id '../etc'",
+        "logins.csv:7: refused (chancery-x): already appears on line 2",
+        "logins.csv:8: refused: the account cell is not an account declared in inventory.yaml",
     ]
     assert "note: ignored column(s) platform" in result.stderr
     assert "nothing was imported" in result.stderr
@@ -247,6 +247,32 @@ def test_import_is_all_or_nothing_and_reports_lines(workdir: Path) -> None:
     assert_clean([result, partial, again], *(f"pw-{w}" for w in
                                              ("chancery-1", "parish-2", "unknown-3", "dup-4",
                                               "bad-5")), "stmary")
+
+
+def test_import_latin1_csv_is_exit_2_with_a_position(workdir: Path) -> None:
+    text = "account,username,password\nchancery-x,stb,Caf\u00e9-pw-latin1\n"
+    (workdir / "latin1.csv").write_bytes(text.encode("latin-1"))
+    result = run(creds, ["import", "latin1.csv"])
+    assert result.exit_code == 2, result.stderr
+    assert "latin1.csv:2:19: " in result.stderr and "UTF-8" in result.stderr
+    assert_clean([result], "Caf", "pw-latin1")
+
+
+def test_import_row_with_an_extra_comma_echoes_no_cell(workdir: Path) -> None:
+    # The password "Pass,word-9" was not quoted: the row has one cell too many, and with the
+    # account last, the account column holds the second half of the password.
+    (workdir / "shifted.csv").write_text(
+        "username,password,account\nstb,Pass,word-secret-9,chancery-x\n"
+        "u2,Pass,other-secret-8\n"
+    )
+    result = run(creds, ["import", "shifted.csv"])
+    assert result.exit_code == 2
+    refused = [line for line in result.stderr.splitlines() if "refused" in line]
+    assert refused[0] == (
+        "shifted.csv:2: refused: 4 cells where the header has 3 (a comma inside an unquoted "
+        "value? quote it)"
+    )
+    assert_clean([result], "word-secret-9", "other-secret-8", "Pass")
 
 
 def test_import_needs_the_columns(workdir: Path) -> None:

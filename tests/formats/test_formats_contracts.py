@@ -178,7 +178,8 @@ def test_junit_parses_and_counts(report: Report) -> None:
     assert first.get("type") == "error"
     newline = failed[1].find("failure")
     assert newline is not None
-    assert newline.get("message") == "grant for bob expires in 3 days\nrenew or revoke it"
+    # A newline is shown, not obeyed: a value cannot start a line of a CI log.
+    assert newline.get("message") == "grant for bob expires in 3 days\\nrenew or revoke it"
     assert failed[0].get("name") == "mfa-required: acme-instagram / alice"
 
 
@@ -192,7 +193,7 @@ def test_junit_strips_characters_xml_cannot_carry(report: Report) -> None:
     bad = Report("i.yaml", (replace(report.findings[0], message="bell\x07 nul\x00 ok"),))
     failure = ET.fromstring(render(bad, OutputFormat.JUNIT)).find(".//failure")
     assert failure is not None
-    assert failure.get("message") == "bell\ufffd nul\ufffd ok"
+    assert failure.get("message") == "bell\\x07 nul\\x00 ok"
 
 
 # --- markdown -----------------------------------------------------------------------------
@@ -206,7 +207,7 @@ def test_markdown_table_cells_are_escaped(report: Report) -> None:
         cells = re.split(r"(?<!\\)\|", row)[1:-1]
         assert len(cells) in (6, 7), row
     assert "&lt;acme\\|main&gt; &amp; posts" in output
-    assert "3 days<br>renew" in output
+    assert "3 days\\\\nrenew" in output
 
 
 def test_markdown_sections(report: Report, clean_report: Report) -> None:
@@ -264,7 +265,7 @@ def test_github_one_command_per_finding(report: Report) -> None:
     _, props, data = parsed[0]
     assert props == {"file": "inventory.yaml", "line": "12", "col": "9", "title": "mfa-required"}
     assert data == f"acme-instagram: {report.findings[0].message}"
-    assert parsed[1][2].endswith("3 days\nrenew or revoke it")
+    assert parsed[1][2].endswith("3 days\\nrenew or revoke it")
     assert parsed[3][1]["title"] == "mfa-required (waived)"
     assert "(waived: hardware key" in parsed[3][2]
     assert parsed[4][1] == {"file": "inventory.yaml", "title": "grant-expiry"}
