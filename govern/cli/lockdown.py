@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,14 @@ from govern.cli._common import (
     store_token_lookup,
 )
 from govern.cli.enforce import vault_options
+from govern.cli.offboard import (
+    audit_log_path,
+    confirm,
+    progress_printer,
+    store_opener,
+    vault_access,
+    vault_switch,
+)
 from govern.connectors import SPECS
 from govern.credentials import actor
 from govern.errors import UsageError
@@ -120,30 +127,9 @@ def lockdown(
     inventory_path = Path(inventory or DEFAULT_INVENTORY)
     loaded, policy = load(inventory, policies)
     inv, catalog = loaded.inventory, policy.catalog
-    vault_on = bool(env.get("VAULT_ADDR")) if use_vault is None else use_vault
-    if vault_on and not env.get("VAULT_ADDR"):
-        raise UsageError(
-            "--vault needs VAULT_ADDR", hint="set VAULT_ADDR (and a token), or pass --no-vault"
-        )
-    log_path = (
-        Path(log_file) if log_file else inventory_path.absolute().parent / auditlog.DEFAULT_NAME
-    )
-
-    def open_vault() -> Any:
-        from govern.vault import connect
-
-        return connect(env)
-
-    vault = (
-        VaultAccess(
-            connect=open_vault,
-            mount=mount,
-            auth_mount=auth_mount or None,
-            alias_field="id" if alias_field == "id" else "email",
-        )
-        if vault_on
-        else None
-    )
+    vault_on = vault_switch(use_vault, env)
+    log_path = audit_log_path(log_file, inventory_path)
+    vault = vault_access(vault_on, env, mount, auth_mount, alias_field)
     if release:
         if keep or discard_journal:
             raise UsageError("--release takes neither --keep nor --discard-journal")
@@ -176,36 +162,19 @@ def lockdown(
     _show_plan(plan, platforms, vault_on)
     if dry_run:
         return
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError(
-                "refusing to lock down without confirmation: no terminal to ask", hint="pass --yes"
-            )
-        click.confirm(f"Lock down {account} as planned?", abort=True, err=True)
-
-    opened: list[Any] = []
-
-    def open_cred_store() -> Any:
-        if not opened:
-            from govern.credentials import open_store
-
-            opened.append(
-                open_store(store_spec, inventory_dir=inventory_path.absolute().parent, env=env)
-            )
-        return opened[0]
-
+    confirm(yes, "lock down", f"Lock down {account} as planned?")
     outcome = run_lockdown(
         plan,
         inventory=inventory_path,
         loaded=inv,
         catalog=catalog,
         actor=actor(env),
-        store=open_cred_store,
+        store=store_opener(store_spec, inventory_path, env),
         vault=vault,
         platforms=platforms,
         log_path=log_path,
         journal=journal,
-        progress=(lambda m: click.echo(m, err=True)) if sys.stderr.isatty() else (lambda m: None),
+        progress=progress_printer(),
     )
     _report(outcome)
 
@@ -324,12 +293,7 @@ def _release(
         for line in lines:
             click.echo(f"  . {line}")
         return
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError(
-                "refusing to release without confirmation: no terminal to ask", hint="pass --yes"
-            )
-        click.confirm(f"Release the lockdown of {account}?", abort=True, err=True)
+    confirm(yes, "release", f"Release the lockdown of {account}?")
     auditlog.verify(log_path)
     vault_result = None
     if vault is not None and plan.vault_groups:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,6 +39,7 @@ from govern.offboard.platformsteps import Platforms, Removal
 from govern.offboard.steps import (
     NOTHING_CHANGED,
     AppendLog,
+    Connections,
     RotateCredentials,
     VaultAccess,
     run_steps,
@@ -214,7 +214,7 @@ def arguments(plan: LockdownPlan, *, vault: bool) -> dict[str, Any]:
 
 
 @dataclass
-class LockdownRun:
+class LockdownRun(Connections):
     """Everything the steps of one lockdown share."""
 
     plan: LockdownPlan
@@ -233,15 +233,6 @@ class LockdownRun:
     @property
     def reason(self) -> str:
         return f"lockdown {self.plan.account}"
-
-    @cached_property
-    def store(self) -> CredentialStore:
-        return self.open_store()
-
-    @cached_property
-    def client(self) -> VaultClient:
-        assert self.vault is not None
-        return self.vault.connect()
 
 
 def _groups(

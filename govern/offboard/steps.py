@@ -45,8 +45,24 @@ class VaultAccess:
     alias_field: AliasField = "email"
 
 
+class Connections:
+    """The credential store and Vault client of a run, opened on first use."""
+
+    open_store: Callable[[], CredentialStore]
+    vault: VaultAccess | None
+
+    @cached_property
+    def store(self) -> CredentialStore:
+        return self.open_store()
+
+    @cached_property
+    def client(self) -> VaultClient:
+        assert self.vault is not None
+        return self.vault.connect()
+
+
 @dataclass
-class RevokeRun:
+class RevokeRun(Connections):
     """Everything the steps of one revoke share."""
 
     plan: RevokePlan
@@ -67,15 +83,6 @@ class RevokeRun:
     @property
     def reason(self) -> str:
         return f"revoke {self.plan.person}"
-
-    @cached_property
-    def store(self) -> CredentialStore:
-        return self.open_store()
-
-    @cached_property
-    def client(self) -> VaultClient:
-        assert self.vault is not None
-        return self.vault.connect()
 
 
 class _HasCredentials(Protocol):
