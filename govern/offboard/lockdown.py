@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 from govern import auditlog
 from govern.connectors import SPECS, ConnectorUnavailable, Unverifiable
 from govern.credentials import CredentialStore
-from govern.errors import BackendUnavailable, GovernError, StoreError, UsageError
+from govern.errors import GovernError, UsageError
 from govern.inventory.load import load_inventory
 from govern.inventory.model import Inventory
 from govern.inventory.source import suggest
@@ -45,13 +45,13 @@ from govern.offboard.steps import (
     run_steps,
     writable,
 )
+from govern.offboard.vaultsteps import apply_or_raise
 from govern.platforms import Catalog
 from govern.vault import (
     DesiredState,
     Plan,
     VaultClient,
     account_object_name,
-    apply_plan,
     desired_state,
     make_plan,
     observe,
@@ -284,15 +284,6 @@ def _groups(
     return Plan(changes=changes)
 
 
-def _apply(client: VaultClient, plan: Plan, what: str) -> dict[str, Any]:
-    result = apply_plan(client, plan)
-    if result.failed:
-        lines = "; ".join(f"{c.describe()}: {message}" for c, message in result.failed)
-        error = BackendUnavailable if result.exit_code == 3 else StoreError
-        raise error(f"Vault: {what} failed: {lines}")
-    return {"applied": [c.describe() for c in result.done]}
-
-
 class NarrowVault:
     """Read access to the rotated credentials narrowed to the people kept."""
 
@@ -315,7 +306,7 @@ class NarrowVault:
             run.plan.vault_groups,
             keep=run.plan.keep,
         )
-        return _apply(run.client, plan, "narrowing read access")
+        return apply_or_raise(run.client, plan, "Vault: narrowing read access failed")
 
 
 class RemoveHolders:
@@ -603,7 +594,7 @@ def release_vault(
     """The groups of `accounts` back to what the inventory declares (as `govern apply`)."""
     inventory = load_inventory(inventory_path, catalog).inventory
     plan = _groups(client, inventory, catalog, vault, accounts, keep=None)
-    return _apply(client, plan, "restoring the declared read access")
+    return apply_or_raise(client, plan, "Vault: restoring the declared read access failed")
 
 
 def log_release(
