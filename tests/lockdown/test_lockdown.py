@@ -235,6 +235,10 @@ def test_a_platform_failure_exits_3_and_the_rerun_finishes(org: Path, meta: Fake
     assert store(org).metadata("chancery-x").current_version == 2  # type: ignore[union-attr]
     assert not (org / "audit.log.jsonl").exists()
     first = list(meta.removals)
+    # Another command does not silently take over the journal.
+    code, _, err = govern([*LOCKDOWN, "--keep", "maria", "--yes"], org, env_for(meta))
+    assert code == 2 and "does not match" in err and "--discard-journal" in err
+    assert meta.removals == first
 
     code, out, err = govern([*LOCKDOWN, "--yes"], org, env_for(meta))
     assert code == 0, err + out
