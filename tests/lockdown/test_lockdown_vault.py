@@ -55,8 +55,9 @@ def test_lockdown_narrows_vault_and_release_restores_it(world: World) -> None:
 def test_vault_unreachable_changes_nothing(world: World) -> None:
     assert world.apply().exit_code == 0
     before = versions(world)
-    result = world.govern("lockdown", "fb2", "--yes", *VAULT,
-                          env={"VAULT_ADDR": "http://127.0.0.1:9"})
+    result = world.govern(
+        "lockdown", "fb2", "--yes", *VAULT, env={"VAULT_ADDR": "http://127.0.0.1:9"}
+    )
     assert result.exit_code == 3, result.output
     assert "127.0.0.1:9" in result.stderr and "nothing was changed" in result.stderr
     assert versions(world) == before
