@@ -380,6 +380,8 @@ class RemoveHolders:
                 if not h.pending and platforms.people.match(removal.namespace, h) not in keep
             ]
         except Unverifiable as exc:
+            if not removed:  # cannot be observed (say, no platform_id): by hand, and why
+                return {"manual": exc.reason}
             raise ConnectorUnavailable(
                 f"{removal.account}: {exc.reason}", kind="bad-response"
             ) from None

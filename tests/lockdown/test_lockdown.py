@@ -298,6 +298,15 @@ def test_without_a_token_the_removals_stay_manual(org: Path, meta: FakeMeta) -> 
     assert store(org).metadata("chancery-x").current_version == 2  # type: ignore[union-attr]
 
 
+def test_an_account_the_platform_cannot_show_stays_manual(org: Path, meta: FakeMeta) -> None:
+    inventory = org / "inventory.yaml"
+    inventory.write_text(inventory.read_text().replace('    platform_id: "104"\n', ""))
+    code, out, err = govern([*LOCKDOWN, "--yes"], org, env_for(meta))
+    assert code == 0, err + out
+    assert "remove the other holders by hand" in out and "platform_id" in out
+    assert meta.removals == []
+
+
 def test_github_lockdown_falls_back_to_the_organization_contacts(org: Path) -> None:
     github = FakeGithub().start()
     try:
