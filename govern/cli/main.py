@@ -101,6 +101,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("govern.cli.enforce", "plan"),
     "apply": ("govern.cli.enforce", "apply"),
     "revoke": ("govern.cli.offboard", "revoke"),
+    "lockdown": ("govern.cli.lockdown", "lockdown"),
     "log": ("govern.cli.offboard", "log_group"),
 }
 

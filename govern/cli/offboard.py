@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,74 @@ from govern.offboard import (
 from govern.offboard.git import check_branch, commit_revoke
 from govern.offboard.journal import Journal, file_digest
 from govern.offboard.platformsteps import Platforms, removals
+
+
+def vault_switch(use_vault: bool | None, env: Mapping[str, str]) -> bool:
+    """--vault/--no-vault, defaulting to whether VAULT_ADDR is set."""
+    vault_on = bool(env.get("VAULT_ADDR")) if use_vault is None else use_vault
+    if vault_on and not env.get("VAULT_ADDR"):
+        raise UsageError(
+            "--vault needs VAULT_ADDR", hint="set VAULT_ADDR (and a token), or pass --no-vault"
+        )
+    return vault_on
+
+
+def vault_access(
+    vault_on: bool, env: Mapping[str, str], mount: str, auth_mount: str | None, alias_field: str
+) -> VaultAccess | None:
+    """How the steps reach Vault (connected on first use), or None with --no-vault."""
+
+    def open_vault() -> Any:
+        from govern.vault import connect
+
+        return connect(env)
+
+    if not vault_on:
+        return None
+    return VaultAccess(
+        connect=open_vault,
+        mount=mount,
+        auth_mount=auth_mount or None,
+        alias_field="id" if alias_field == "id" else "email",
+    )
+
+
+def store_opener(
+    store_spec: str | None, inventory_path: Path, env: Mapping[str, str]
+) -> Callable[[], Any]:
+    """The credential store, opened on first use (and once)."""
+    opened: list[Any] = []
+
+    def open_cred_store() -> Any:
+        if not opened:
+            from govern.credentials import open_store
+
+            opened.append(
+                open_store(store_spec, inventory_dir=inventory_path.absolute().parent, env=env)
+            )
+        return opened[0]
+
+    return open_cred_store
+
+
+def audit_log_path(log_file: str | None, inventory_path: Path) -> Path:
+    return Path(log_file) if log_file else inventory_path.absolute().parent / auditlog.DEFAULT_NAME
+
+
+def confirm(yes: bool, what: str, question: str) -> None:
+    """Ask on a terminal unless --yes; without a terminal, refuse."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"refusing to {what} without confirmation: no terminal to ask", hint="pass --yes"
+        )
+    click.confirm(question, abort=True, err=True)
+
+
+def progress_printer() -> Callable[[str], None]:
+    """Step names on stderr when it is a terminal, else nothing."""
+    return (lambda m: click.echo(m, err=True)) if sys.stderr.isatty() else (lambda m: None)
 
 
 @click.command()
@@ -164,11 +232,7 @@ def revoke(
             leave_uncovered=bool(arguments.get("leave_uncovered")),
         )
 
-    vault_on = bool(env.get("VAULT_ADDR")) if use_vault is None else use_vault
-    if vault_on and not env.get("VAULT_ADDR"):
-        raise UsageError(
-            "--vault needs VAULT_ADDR", hint="set VAULT_ADDR (and a token), or pass --no-vault"
-        )
+    vault_on = vault_switch(use_vault, env)
     given = {
         "person": person,
         "successor": successor,
@@ -243,32 +307,9 @@ def revoke(
     _show_platform_removals(platforms, plan, fmt)
     if dry_run:
         return
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError(
-                "refusing to revoke without confirmation: no terminal to ask", hint="pass --yes"
-            )
-        click.confirm(f"Revoke {person} as planned?", abort=True, err=True)
-
-    def open_vault() -> Any:
-        from govern.vault import connect
-
-        return connect(env)
-
-    opened: list[Any] = []
-
-    def open_cred_store() -> Any:
-        if not opened:
-            from govern.credentials import open_store
-
-            opened.append(
-                open_store(store_spec, inventory_dir=inventory_path.absolute().parent, env=env)
-            )
-        return opened[0]
-
-    log_path = (
-        Path(log_file) if log_file else inventory_path.absolute().parent / auditlog.DEFAULT_NAME
-    )
+    confirm(yes, "revoke", f"Revoke {person} as planned?")
+    open_cred_store = store_opener(store_spec, inventory_path, env)
+    log_path = audit_log_path(log_file, inventory_path)
     changed_files = [inventory_path, log_path]
     repo = None
     if branch:
@@ -279,16 +320,7 @@ def revoke(
     if discard:
         journal_path.unlink(missing_ok=True)
         _say(fmt, f"Discarded the revoke journal {journal_path}.")
-    vault = (
-        VaultAccess(
-            connect=open_vault,
-            mount=mount,
-            auth_mount=auth_mount or None,
-            alias_field="id" if alias_field == "id" else "email",
-        )
-        if vault_on
-        else None
-    )
+    vault = vault_access(vault_on, env, mount, auth_mount, alias_field)
     outcome = run_revoke(
         plan,
         platforms=platforms,
@@ -302,7 +334,7 @@ def revoke(
         log_path=log_path,
         journal=journal,
         alias=someone.id if alias_field == "id" else someone.email,
-        progress=(lambda m: click.echo(m, err=True)) if sys.stderr.isatty() else (lambda m: None),
+        progress=progress_printer(),
     )
     items = checklist(outcome.plan, policy.catalog, outcome.steps)
     if fmt == "json":

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from govern.errors import InputError, Problem
 from govern.findings import Location, Pointer
-from govern.inventory.model import Account, Entity, Grant, Inventory, Person
+from govern.inventory.model import Account, Entity, Grant, Inventory, Organization, Person
 from govern.inventory.source import SourceMap, load_yaml, suggest, validation_problems
 from govern.platforms import Catalog
 
@@ -90,7 +90,12 @@ def validate_data(data: Any, source: SourceMap, catalog: Catalog) -> LoadedInven
         raise InputError(problems) from None
     problems.extend(
         _reference_problems(
-            inventory.people, inventory.entities, inventory.accounts, source, catalog
+            inventory.people,
+            inventory.entities,
+            inventory.accounts,
+            source,
+            catalog,
+            organization=inventory.organization,
         )
     )
     if problems:
@@ -246,6 +251,7 @@ def _reference_problems(
     catalog: Catalog,
     *,
     declared: dict[str, set[str] | None] | None = None,
+    organization: Organization | None = None,
 ) -> Iterator[Problem]:
     declared = declared or {"people": set(), "entities": set()}
     declared_people, declared_entities = declared["people"], declared["entities"]
@@ -296,6 +302,12 @@ def _reference_problems(
         yield from person_ref(("entities", i, "head"), entity.head)
         for j, it in enumerate(entity.it):
             yield from person_ref(("entities", i, "it", j), it)
+        if entity.incident is not None:
+            for j, contact in enumerate(entity.incident.people):
+                yield from person_ref(("entities", i, "incident", "people", j), contact)
+    if organization is not None and organization.incident is not None:
+        for j, contact in enumerate(organization.incident.people):
+            yield from person_ref(("organization", "incident", "people", j), contact)
 
     accounts: dict[str, int] = {}
     for i, account in enumerate(account_list):

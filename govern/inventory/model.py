@@ -84,6 +84,26 @@ class Connectors(_Model):
     )
 
 
+class Incident(_Model):
+    """Who to call when an account is compromised (`govern lockdown` prints it)."""
+
+    people: tuple[Slug, ...] = Field(
+        default=(),
+        description="Person ids of the designated incident contacts, in the order to call them.",
+        examples=[["it-rlee", "jdoe"]],
+    )
+    phone: str | None = Field(
+        default=None,
+        description="Free text: the incident phone line or on-call number.",
+        examples=["+1 555 0100 (24/7 IT line)"],
+    )
+    escalation: str | None = Field(
+        default=None,
+        description="Free text: who to escalate to and when (legal, communications, police).",
+        examples=["Chancellor after 1 hour; communications office before any public post"],
+    )
+
+
 class Organization(_Model):
     name: str = Field(description="The organization's name.", examples=["Diocese of Example"])
     domains: tuple[str, ...] = Field(
@@ -94,6 +114,10 @@ class Organization(_Model):
     connectors: Connectors = Field(
         default_factory=Connectors,
         description="Settings of the platform connectors (`govern drift --live`, `govern revoke`).",
+    )
+    incident: Incident | None = Field(
+        default=None,
+        description="Incident contacts of the organization, for entities that declare none.",
     )
 
 
@@ -159,6 +183,10 @@ class Entity(_Model):
         default=(),
         description="Person ids of IT personnel who may act for the head.",
         examples=[["it-rlee"]],
+    )
+    incident: Incident | None = Field(
+        default=None,
+        description="Incident contacts of this entity (default: organization.incident).",
     )
     tags: Tags = ()
 
@@ -267,6 +295,13 @@ class Inventory(_Model):
     def entity(self, entity_id: str) -> Entity | None:
         i = self.entity_index.get(entity_id)
         return None if i is None else self.entities[i]
+
+    def incident_for(self, entity_id: str) -> Incident | None:
+        """The entity's incident contacts, else the organization's."""
+        entity = self.entity(entity_id)
+        if entity is not None and entity.incident is not None:
+            return entity.incident
+        return self.organization.incident
 
     @cached_property
     def grants_by_person(self) -> dict[str, list[tuple[int, int]]]:

@@ -23,9 +23,16 @@ from typing import TYPE_CHECKING, Any
 from govern import auditlog
 from govern.credentials import CredentialStore
 from govern.errors import GovernError, UsageError
-from govern.offboard.journal import DISCARD_HINT, DONE, STARTED, Journal, file_digest
+from govern.offboard.journal import DISCARD_HINT, DONE, Journal, file_digest
 from govern.offboard.plan import RevokePlan, plan_revoke
-from govern.offboard.steps import STEPS, RevokeRun, VaultAccess, step_names, writable
+from govern.offboard.steps import (
+    STEPS,
+    RevokeRun,
+    VaultAccess,
+    run_steps,
+    step_names,
+    writable,
+)
 from govern.platforms import Catalog
 
 if TYPE_CHECKING:
@@ -144,16 +151,7 @@ def run_revoke(
         journal.save()
     outcome = Outcome(plan=plan, resumed=resumed)
     try:
-        for step in wanted:
-            if journal.state(step.name) == DONE:
-                run.results[step.name] = journal.result(step.name)
-                continue
-            progress(f"{step.name} ...")
-            if journal.state(step.name) is None:
-                journal.mark(step.name, STARTED)
-            result = step.run(run)
-            journal.mark(step.name, DONE, result)
-            run.results[step.name] = result
+        run_steps(wanted, run, journal, progress)
     except GovernError as exc:
         raise _with_hint(
             exc, f"progress is saved in {journal.path}; run the same command again to finish"

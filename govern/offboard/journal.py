@@ -48,8 +48,10 @@ class Journal:
         self.data = data
 
     @classmethod
-    def path_for(cls, inventory: Path, person: str) -> Path:
-        return inventory.absolute().parent / ".govern" / f"revoke-{person}.json"
+    def path_for(cls, inventory: Path, person: str, *, kind: str = "revoke") -> Path:
+        """The journal of a revoke of `person` (or, with kind "lockdown", of a lockdown of the
+        account `person`: the journal's subject)."""
+        return inventory.absolute().parent / ".govern" / f"{kind}-{person}.json"
 
     @classmethod
     def load(cls, path: Path) -> Journal | None:

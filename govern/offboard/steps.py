@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +24,7 @@ from govern.credentials import CredentialNotFound, CredentialStore
 from govern.credentials.passwords import generate_password, password_policy_for
 from govern.errors import GovernError, UsageError
 from govern.inventory.edit import InventoryEditor
-from govern.offboard.journal import STARTED, Journal, file_digest
+from govern.offboard.journal import DONE, STARTED, Journal, file_digest
 from govern.offboard.plan import RevokePlan
 from govern.platforms import Catalog
 from govern.vault import AliasField, VaultClient
@@ -45,8 +45,24 @@ class VaultAccess:
     alias_field: AliasField = "email"
 
 
+class Connections:
+    """The credential store and Vault client of a run, opened on first use."""
+
+    open_store: Callable[[], CredentialStore]
+    vault: VaultAccess | None
+
+    @cached_property
+    def store(self) -> CredentialStore:
+        return self.open_store()
+
+    @cached_property
+    def client(self) -> VaultClient:
+        assert self.vault is not None
+        return self.vault.connect()
+
+
 @dataclass
-class RevokeRun:
+class RevokeRun(Connections):
     """Everything the steps of one revoke share."""
 
     plan: RevokePlan
@@ -69,14 +85,35 @@ class RevokeRun:
     def reason(self) -> str:
         return f"revoke {self.plan.person}"
 
-    @cached_property
-    def store(self) -> CredentialStore:
-        return self.open_store()
 
-    @cached_property
-    def client(self) -> VaultClient:
-        assert self.vault is not None
-        return self.vault.connect()
+class _HasCredentials(Protocol):
+    @property
+    def credentials(self) -> tuple[tuple[str, str, str], ...]: ...
+
+
+class RotationRun(Protocol):
+    """What `RotateCredentials` needs of a run (a revoke's or a lockdown's)."""
+
+    @property
+    def plan(self) -> _HasCredentials: ...
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def store(self) -> CredentialStore: ...
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def resumed(self) -> bool: ...
 
 
 class Step(Protocol):
@@ -141,17 +178,17 @@ class RotateCredentials:
 
     name: ClassVar[str] = "rotate"
 
-    def wanted(self, run: RevokeRun) -> bool:
+    def wanted(self, run: RotationRun) -> bool:
         return bool(run.plan.credentials)
 
-    def refs(self, run: RevokeRun) -> dict[str, tuple[str, str]]:
+    def refs(self, run: RotationRun) -> dict[str, tuple[str, str]]:
         """ref -> (account, platform); two accounts may share one login."""
         found: dict[str, tuple[str, str]] = {}
         for account, ref, platform in run.plan.credentials:
             found.setdefault(ref, (account, platform))
         return found
 
-    def preflight(self, run: RevokeRun) -> None:
+    def preflight(self, run: RotationRun) -> None:
         # Opening the store and reading one credential proves the key (or token) works.
         store = run.store
         path = getattr(store, "path", None)
@@ -164,7 +201,7 @@ class RotateCredentials:
                 continue
             return
 
-    def run(self, run: RevokeRun) -> Any:
+    def run(self, run: RotationRun) -> Any:
         """Resumable: after a crash, a credential whose current version was created after
         the journal started counts as rotated (even if the crash came between the data
         write and its metadata), so it is never rotated twice."""
@@ -414,6 +451,23 @@ STEPS: tuple[Step, ...] = (
     AppendLog(),
     RemoveOnPlatforms(),
 )
+
+
+def run_steps(
+    steps: Sequence[Any], run: Any, journal: Journal, progress: Callable[[str], None]
+) -> None:
+    """Run `steps` (each journaled before and after; done ones skipped, their results kept in
+    `run.results`): the one loop of revoke and lockdown."""
+    for step in steps:
+        if journal.state(step.name) == DONE:
+            run.results[step.name] = journal.result(step.name)
+            continue
+        progress(f"{step.name} ...")
+        if journal.state(step.name) is None:
+            journal.mark(step.name, STARTED)
+        result = step.run(run)
+        journal.mark(step.name, DONE, result)
+        run.results[step.name] = result
 
 
 def step_names() -> tuple[str, ...]:

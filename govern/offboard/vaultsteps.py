@@ -208,9 +208,17 @@ def sync_person(
         for c in make_plan(desired, observed).changes
         if c.kind in ("entity", "alias") or (c.kind == "membership" and c.detail in entities)
     )
-    result = apply_plan(client, Plan(changes=mine))
+    return apply_or_raise(
+        client, Plan(changes=mine), "Vault was not brought in line with the inventory"
+    )
+
+
+def apply_or_raise(client: VaultClient, plan: Plan, what: str) -> dict[str, Any]:
+    """Apply `plan`; any change that failed raises (exit 3 when Vault could not be reached),
+    naming each failure after `what`."""
+    result = apply_plan(client, plan)
     if result.failed:
         lines = "; ".join(f"{c.describe()}: {message}" for c, message in result.failed)
         error = BackendUnavailable if result.exit_code == 3 else StoreError
-        raise error(f"Vault was not brought in line with the inventory: {lines}")
+        raise error(f"{what}: {lines}")
     return {"applied": [c.describe() for c in result.done]}

@@ -53,6 +53,11 @@ class Platform(_Strict):
     roles: dict[Role, RoleSpec]
     password: PasswordRules | None = None
     admin_url: str | None = Field(default=None, description="Where admins manage access.")
+    recovery_url: str | None = Field(
+        default=None,
+        description="The platform's own page for a hacked or compromised account "
+        "(`govern lockdown` prints it).",
+    )
     sources: tuple[str, ...] = ()
 
     @model_validator(mode="after")
