@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -417,6 +418,7 @@ class LogLockdown(AppendLog):
         record = auditlog.append(
             run.log_path,
             ACTION,
+            key=auditlog.key_from_env(os.environ),
             actor=run.actor,
             details={
                 "account": run.plan.account,
@@ -605,6 +607,7 @@ def log_release(
     return auditlog.append(
         log_path,
         RELEASE,
+        key=auditlog.key_from_env(os.environ),
         actor=actor,
         details={
             "account": release.plan.account,
