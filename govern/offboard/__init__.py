@@ -128,6 +128,10 @@ def run_revoke(
     wanted = [step for step in STEPS if step.wanted(run)]
     try:
         writable(path, "the revoke journal")
+        if journal.state("log") == DONE:  # resumed after the record: it must still be there
+            auditlog.check_anchor(
+                log_path, journal.result("log"), where=f"the revoke journal {journal.path}"
+            )
         for step in wanted:
             if journal.state(step.name) != DONE:
                 step.preflight(run)

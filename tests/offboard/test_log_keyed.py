@@ -132,6 +132,8 @@ def test_the_branch_commit_anchors_the_head(org: Path, forgery: str) -> None:
     git(org, "commit", "-qm", "initial")
     env = {**GIT_ENV, "GOVERN_LOG_KEY": KEY}
     assert run("revoke", "dkim", "--yes", env=env).exit_code == 0
+    git(org, "add", ".")
+    git(org, "commit", "-qm", "revoke dkim")
     result = run("revoke", "it-lnguyen", "--yes", "--branch", "offboard/it", env=env)
     assert result.exit_code == 0, result.stderr
     log = org / "audit.log.jsonl"
@@ -153,42 +155,28 @@ def test_the_branch_commit_anchors_the_head(org: Path, forgery: str) -> None:
 
 
 def test_the_journal_anchor_catches_a_log_truncated_during_a_revoke(org: Path) -> None:
-    env = {"GOVERN_LOG_KEY": KEY}
-    assert run("revoke", "dkim", "--yes", env=env).exit_code == 0
-    log = org / "audit.log.jsonl"
-    first = log.read_text()
-    # A second revoke dies after its log record (journal says the log step is done)...
-    from govern.offboard.journal import Journal
+    from tests.connectors.fake_github import FakeGithub
 
-    journal_path = Journal.path_for(org / "inventory.yaml", "it-lnguyen")
-    assert run("revoke", "it-lnguyen", "--yes", env=env).exit_code == 0
-    record = auditlog.read(log)[-1]
-    journal_path.parent.mkdir(exist_ok=True)
-    data = json.loads(
-        json.dumps(
-            {
-                "version": 1,
-                "person": "it-lnguyen",
-                "plan": record["details"]["plan"],
-                "left_on": record["details"]["left_on"],
-                "actor": "a",
-                "started_at": record["details"]["journal_started"],
-                "steps": {
-                    name: {"state": "done", "result": result, "at": "x"}
-                    for name, result in record["details"]["steps"].items()
-                }
-                | {
-                    "log": {
-                        "state": "done",
-                        "result": {"seq": record["seq"], "hash": record["hash"]},
-                        "at": "x",
-                    }
-                },
-            }
-        )
-    )
-    journal_path.write_text(json.dumps(data))
-    log.write_text(first)  # ...and someone removes that record before the rerun
-    result = run("revoke", "it-lnguyen", "--yes", env=env)
-    assert result.exit_code == 2
-    assert "removed" in result.stderr
+    github = FakeGithub().start()
+    try:
+        github.add_member("stbrendan-diocese", "bp-oconnor", role="admin")
+        env = {
+            "GOVERN_LOG_KEY": KEY,
+            "GOVERN_GITHUB_API_URL": github.url,
+            "GOVERN_GITHUB_TOKEN": github.token,
+        }
+        assert run("revoke", "dkim", "--yes", env=env).exit_code == 0
+        log = org / "audit.log.jsonl"
+        first = log.read_text()
+        # A second revoke stops after its log record: GitHub refuses the token, so the
+        # last step (removal on the platforms) fails and the journal stays open...
+        github.server.fail("GET", ".*", status=401, body={"message": "Bad credentials"})
+        failed = run("revoke", "it-lnguyen", "--yes", env=env)
+        assert failed.exit_code == 3, failed.stderr
+        assert len(auditlog.read(log)) == 2
+        log.write_text(first)  # ...and someone removes that record before the rerun
+        result = run("revoke", "it-lnguyen", "--yes", env=env)
+        assert result.exit_code == 2
+        assert "removed" in result.stderr
+    finally:
+        github.stop()
