@@ -41,6 +41,26 @@ def inventory_option(func: F) -> F:
     )(func)
 
 
+def log_option(func: F) -> F:
+    """--log: the hash-chained audit log that a command appends to or reads."""
+    return click.option(
+        "--log",
+        "log_file",
+        metavar="PATH",
+        default=None,
+        help="Audit log  [default: audit.log.jsonl beside the inventory]",
+    )(func)
+
+
+def log_path(log_file: str | None, inventory: str | None) -> Path:
+    """The audit log named by --log, else audit.log.jsonl beside the inventory."""
+    from govern.auditlog import DEFAULT_NAME
+
+    if log_file:
+        return Path(log_file)
+    return Path(inventory or DEFAULT_INVENTORY).absolute().parent / DEFAULT_NAME
+
+
 def store_option(func: F) -> F:
     return click.option(
         "--store",

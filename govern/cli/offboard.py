@@ -16,6 +16,8 @@ from govern.cli._common import (
     DEFAULT_INVENTORY,
     inventory_option,
     load,
+    log_option,
+    log_path,
     parse_today,
     policies_option,
     store_option,
@@ -55,13 +57,7 @@ from govern.offboard.journal import Journal
     default=None,
     help="Disable the person in Vault  [default: when VAULT_ADDR is set]",
 )
-@click.option(
-    "--log",
-    "log_file",
-    metavar="PATH",
-    default=None,
-    help=f"Audit log  [default: {auditlog.DEFAULT_NAME} beside the inventory]",
-)
+@log_option
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -150,9 +146,7 @@ def revoke(
         return open_store(store_spec, inventory_dir=inventory_path.absolute().parent, env=env)
 
     day = parse_today(left_on)
-    log_path = (
-        Path(log_file) if log_file else inventory_path.absolute().parent / (auditlog.DEFAULT_NAME)
-    )
+    log_file_path = log_path(log_file, str(inventory_path))
     try:
         outcome = run_revoke(
             plan,
@@ -162,7 +156,7 @@ def revoke(
             env=env,
             store=open_cred_store,
             vault=open_vault if vault_on else None,
-            log_path=log_path,
+            log_path=log_file_path,
             journal=journal,
             progress=(lambda m: click.echo(m, err=True))
             if sys.stderr.isatty()
@@ -176,7 +170,7 @@ def revoke(
         exc.hint = f"{exc.hint}\n{resume}" if exc.hint else resume
         raise
     if branch:
-        _git_commit(inventory_path, log_path, person, outcome.plan)
+        _git_commit(inventory_path, log_file_path, person, outcome.plan)
     items = checklist(outcome.plan, policy.catalog, outcome.steps)
     if fmt == "json":
         click.echo(
@@ -289,14 +283,8 @@ def log_group() -> None:
     """The audit log of govern's actions (hash-chained JSONL)."""
 
 
-def _log_path(log_file: str | None, inventory: str | None) -> Path:
-    if log_file:
-        return Path(log_file)
-    return Path(inventory or DEFAULT_INVENTORY).absolute().parent / auditlog.DEFAULT_NAME
-
-
 @log_group.command("verify")
-@click.option("--log", "log_file", metavar="PATH", default=None)
+@log_option
 @click.option(
     "--expect-head",
     metavar="HASH",
@@ -311,12 +299,12 @@ def log_verify(log_file: str | None, expect_head: str | None, inventory: str | N
     Example:
       govern log verify --expect-head 3f2a...   # the head printed by the last verify
     """
-    result = auditlog.verify(_log_path(log_file, inventory), expect_head=expect_head)
+    result = auditlog.verify(log_path(log_file, inventory), expect_head=expect_head)
     click.echo(f"ok: {result.records} records, head {result.head}")
 
 
 @log_group.command("show")
-@click.option("--log", "log_file", metavar="PATH", default=None)
+@log_option
 @click.option("--person", default=None, help="Only records about this person.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text")
 @inventory_option
@@ -329,7 +317,7 @@ def log_show(log_file: str | None, person: str | None, fmt: str, inventory: str 
     """
     records = [
         r
-        for r in auditlog.read(_log_path(log_file, inventory))
+        for r in auditlog.read(log_path(log_file, inventory))
         if person is None or r.get("person") == person
     ]
     if fmt == "json":

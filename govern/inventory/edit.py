@@ -39,6 +39,18 @@ log = logging.getLogger(__name__)
 
 # Where `status`/`left_on` go when a person entry lacks them: the order of the format.
 _PERSON_ORDER = ("id", "name", "email", "level", "status", "left_on", "trained_on", "tags")
+_ACCOUNT_ORDER = (
+    "id",
+    "entity",
+    "platform",
+    "handle",
+    "url",
+    "platform_id",
+    "access",
+    "credential",
+    "reviewed",
+    "tags",
+)
 
 # Items rewritten by ruamel one by one cost about as much per character as the whole file:
 # past this share of the file (and a floor under which both are a few milliseconds), the
@@ -112,6 +124,15 @@ class InventoryEditor:
         """Remove every grant of `person_id`; returns (account id, role) removed."""
         removed: list[tuple[str, str]] = self._apply(functools.partial(_remove_grants, person_id))
         return removed
+
+    def remove_grant(self, account_id: str, person_id: str) -> str | None:
+        """Remove `person_id`'s grant on one account; returns the role removed (None: none)."""
+        role: str | None = self._apply(functools.partial(_remove_grant, account_id, person_id))
+        return role
+
+    def set_reviewed(self, account_id: str, on: dt.date, by: str) -> None:
+        """Record on the account that its access was reviewed: `reviewed: {on, by}`."""
+        self._apply(functools.partial(_set_reviewed, account_id, on, by))
 
     def add_grant(self, account_id: str, person_id: str, role: str) -> None:
         """Give `person_id` `role` on the account, or raise an existing grant to it."""
@@ -268,6 +289,43 @@ def _remove_grants(person_id: str, doc: Any) -> tuple[list[tuple[str, str]], lis
         for n in reversed(mine):
             del access[n]
     return sorted(removed), [("accounts", index) for index, *_ in doomed]
+
+
+def _remove_grant(account_id: str, person_id: str, doc: Any) -> tuple[str | None, list[Item]]:
+    for index, account in _entries(doc, "accounts"):
+        if account.get("id") != account_id:
+            continue
+        access = account.get("access")
+        if not isinstance(access, list):
+            return None, []
+        for n, grant in enumerate(access):
+            if isinstance(grant, dict) and grant.get("person") == person_id:
+                role = str(grant.get("role"))
+                del access[n]
+                return role, [("accounts", index)]
+        return None, []
+    raise KeyError(account_id)
+
+
+def _set_reviewed(account_id: str, on: dt.date, by: str, doc: Any) -> tuple[None, list[Item]]:
+    day = dt.date(on.year, on.month, on.day)  # one object per edit: no YAML anchors
+    for index, account in _entries(doc, "accounts"):
+        if account.get("id") != account_id:
+            continue
+        current = account.get("reviewed")
+        if isinstance(current, dict):
+            current["on"] = day
+            current["by"] = by
+        else:
+            pairs = [("on", day), ("by", by)]
+            if isinstance(account, CommentedMap):
+                value: Any = CommentedMap(pairs)
+                value.fa.set_flow_style()
+            else:
+                value = dict(pairs)
+            _put_in_order(account, "reviewed", value, _ACCOUNT_ORDER)
+        return None, [("accounts", index)]
+    raise KeyError(account_id)
 
 
 def _add_grant(account_id: str, person_id: str, role: str, doc: Any) -> tuple[None, list[Item]]:

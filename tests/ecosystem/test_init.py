@@ -18,6 +18,7 @@ EXPECTED = {
     "policies/waivers.yaml",
     "policies/platforms.yaml",
     ".github/workflows/govern.yml",
+    ".github/workflows/govern-review.yml",
     ".pre-commit-config.yaml",
     ".gitignore",
     "README.md",
