@@ -61,6 +61,23 @@ def log_path(log_file: str | None, inventory: str | None) -> Path:
     return Path(inventory or DEFAULT_INVENTORY).absolute().parent / DEFAULT_NAME
 
 
+def reviews_option(func: F) -> F:
+    """--reviews: the folder of access-review campaigns."""
+    return click.option(
+        "--reviews",
+        "reviews_dir",
+        metavar="DIR",
+        default=None,
+        help="Folder of review campaigns  [default: reviews/ beside the inventory]",
+    )(func)
+
+
+def reviews_path(reviews_dir: str | None, inventory: str | None) -> Path:
+    if reviews_dir:
+        return Path(reviews_dir)
+    return Path(inventory or DEFAULT_INVENTORY).absolute().parent / "reviews"
+
+
 def store_option(func: F) -> F:
     return click.option(
         "--store",

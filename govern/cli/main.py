@@ -103,6 +103,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "revoke": ("govern.cli.offboard", "revoke"),
     "log": ("govern.cli.offboard", "log_group"),
     "review": ("govern.cli.review", "review"),
+    "report": ("govern.cli.report", "report"),
 }
 
 

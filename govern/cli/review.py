@@ -17,6 +17,8 @@ from govern.cli._common import (
     log_path,
     parse_today,
     policies_option,
+    reviews_option,
+    reviews_path,
     today_option,
 )
 from govern.errors import EXIT_FINDINGS, UsageError
@@ -24,24 +26,6 @@ from govern.errors import EXIT_FINDINGS, UsageError
 _FORMAT = click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-
-
-def _reviews_option(func: click.decorators.FC) -> click.decorators.FC:
-    return click.option(
-        "--reviews",
-        "reviews_dir",
-        metavar="DIR",
-        default=None,
-        help="Folder of review campaigns  [default: reviews/ beside the inventory]",
-    )(func)
-
-
-def _reviews_dir(reviews_dir: str | None, inventory: str | None) -> Path:
-    if reviews_dir:
-        return Path(reviews_dir)
-    from govern.review import DEFAULT_DIR
-
-    return Path(inventory or DEFAULT_INVENTORY).absolute().parent / DEFAULT_DIR
 
 
 def _date(option: str, value: str | None) -> dt.date | None:
@@ -72,7 +56,7 @@ def review() -> None:
 @review.command("start")
 @inventory_option
 @policies_option
-@_reviews_option
+@reviews_option
 @today_option
 @click.option(
     "--entity",
@@ -116,7 +100,7 @@ def start(
     written = start_review(
         loaded.inventory,
         policy.catalog,
-        _reviews_dir(reviews_dir, inventory),
+        reviews_path(reviews_dir, inventory),
         name=campaign,
         today=day,
         due=_date("--due", due),
@@ -133,7 +117,7 @@ def start(
 @review.command("status")
 @click.argument("name", required=False)
 @inventory_option
-@_reviews_option
+@reviews_option
 @today_option
 @_FORMAT
 def status(
@@ -151,7 +135,7 @@ def status(
     from govern.review import latest
     from govern.review import status as review_status
 
-    folder = _reviews_dir(reviews_dir, inventory)
+    folder = reviews_path(reviews_dir, inventory)
     result = review_status(folder, name or latest(folder), today=parse_today(today))
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
@@ -174,7 +158,7 @@ def status(
 @click.argument("name")
 @inventory_option
 @policies_option
-@_reviews_option
+@reviews_option
 @today_option
 @log_option
 @click.option(
@@ -215,7 +199,7 @@ def close(
         inventory_path,
         loaded.inventory,
         policy.catalog,
-        _reviews_dir(reviews_dir, inventory),
+        reviews_path(reviews_dir, inventory),
         name,
         today=parse_today(today),
         actor=actor(os.environ),

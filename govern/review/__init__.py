@@ -32,7 +32,6 @@ from govern.inventory.model import Entity, Inventory, Slug
 from govern.inventory.source import SourceMap, load_yaml, suggest, validation_problems
 from govern.platforms import Catalog, Role
 
-DEFAULT_DIR = "reviews"
 DEFAULT_DUE_DAYS = 30
 LOG_ACTION = "review-close"
 
