@@ -24,6 +24,7 @@ TEMPLATES: dict[str, str] = {
     "policies/platforms.yaml": "policies/platforms.yaml",
     ".github/workflows/govern.yml": "govern.yml",
     ".github/workflows/govern-review.yml": "review.yml",
+    ".github/workflows/govern-report.yml": "report.yml",
     ".pre-commit-config.yaml": "pre-commit-config.yaml",
     ".gitignore": "gitignore",
     "README.md": "README.md",

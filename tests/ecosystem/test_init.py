@@ -19,6 +19,7 @@ EXPECTED = {
     "policies/platforms.yaml",
     ".github/workflows/govern.yml",
     ".github/workflows/govern-review.yml",
+    ".github/workflows/govern-report.yml",
     ".pre-commit-config.yaml",
     ".gitignore",
     "README.md",

@@ -220,3 +220,34 @@ def test_review_progress_is_shown(tmp_path: Path) -> None:
     overview = Page((org / "site" / "index.html").read_text()).body
     assert "Review 2026-annual: 0 decisions made, 8 pending." in overview
     assert "Review progress per entity" in overview
+
+
+def test_browser_tests_skip_with_how_to_enable_them_without_chromium(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}  # no chromium on it
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "tests/report/test_browser.py",
+            "--basetemp",
+            str(tmp_path / "t"),
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 skipped" in proc.stdout
+    assert "apt-get install -y chromium chromium-driver" in proc.stdout
