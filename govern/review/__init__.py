@@ -476,6 +476,16 @@ def _check(read: _Read, inventory: Inventory, catalog: Catalog) -> Iterator[Prob
         account = inventory.accounts[index]
         platform = catalog.get(account.platform)
         held = {g.person for g in account.access}
+        # The account is marked reviewed as a whole: nobody may hold it unreviewed.
+        unreviewed = sorted(held - {h.person for h in account_review.holders})
+        if unreviewed:
+            yield _at(
+                read,
+                ("accounts", ai, "account"),
+                f"{account.id} is also held by {', '.join(unreviewed)}, who "
+                f"{'is' if len(unreviewed) == 1 else 'are'} not in the review",
+                "add them under holders with a decision (or start a new review)",
+            )
         for hi, holder in enumerate(account_review.holders):
             pointer: tuple[str | int, ...] = ("accounts", ai, "holders", hi, "decision")
             decision = holder.decision

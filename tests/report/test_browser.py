@@ -4,6 +4,7 @@ violations, readable on a phone; screenshots kept in test-artifacts/."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,16 @@ def test_example_organization_in_chromium(chromium: Any, artifacts: Path, tmp_pa
         assert finding["message"] in text
     chromium.save_screenshot(str(artifacts / "report-overview.png"))
     (tmp_path / "report-overview.png").write_bytes((artifacts / "report-overview.png").read_bytes())
+    # Printed: the navigation is left out, and the PDF is kept with the screenshots.
+    chromium.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        hidden = "return getComputedStyle(document.querySelector('nav.crumbs')).display"
+        assert chromium.execute_script(hidden) == "none"
+    finally:
+        chromium.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    pdf = base64.b64decode(chromium.print_page())
+    assert pdf.startswith(b"%PDF")
+    (artifacts / "report-overview.pdf").write_bytes(pdf)
     # A phone: nothing wider than the screen.
     chromium.set_window_size(390, 844)
     try:

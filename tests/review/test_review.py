@@ -257,3 +257,18 @@ def test_explain_review_current() -> None:
     result = CliRunner().invoke(cli, ["explain", "review-current"])
     assert result.exit_code == 0
     assert "max_age_days" in result.output and "Passes" in result.output
+
+
+def test_close_refuses_an_account_with_holders_the_review_missed(org: Path) -> None:
+    path = started(org)
+    decide(path, {})
+    inventory = org / "inventory.yaml"
+    inventory.write_text(
+        inventory.read_text().replace(
+            "      - {person: mgr2, role: editor}",
+            "      - {person: mgr2, role: editor}\n      - {person: mgr, role: analyst}",
+        )
+    )
+    code, _, err = invoke(org, "review", "close", "2026-annual", *TODAY)
+    assert code == 2 and "yt is also held by mgr, who is not in the review" in err
+    assert "reviewed:" not in inventory.read_text()
