@@ -14,13 +14,14 @@ appends one record to the hash-chained audit log.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -227,49 +228,37 @@ def _review_text(
     today: dt.date,
     due: dt.date,
 ) -> str:
-    accounts = []
+    lines = [
+        f"review: {_quoted(name)}",
+        f"entity: {entity.id}",
+        f"reviewer: {entity.head}",
+        f"started_on: {today.isoformat()}",
+        f"due: {due.isoformat()}",
+        "accounts:",
+    ]
     for index in account_indexes:
         account = inventory.accounts[index]
         platform = catalog.get(account.platform)
-        holders = []
+        lines += [
+            f"  - account: {account.id}",
+            f"    platform: {_quoted(account.platform)}",
+            f"    handle: {_quoted(account.handle)}",
+            "    holders:" if account.access else "    holders: []",
+        ]
         for grant in account.access:
             person = inventory.person(grant.person)
-            holders.append(
-                {
-                    "person": grant.person,
-                    "name": person.name if person else None,
-                    "role": grant.role,
-                    "platform_role": platform.label(grant.role) if platform else None,
-                    "level": person.level if person else None,
-                    "trained_on": person.trained_on if person else None,
-                    "expires": grant.expires,
-                    "decision": None,
-                }
-            )
-        accounts.append(
-            {
-                "account": account.id,
-                "platform": account.platform,
-                "handle": account.handle,
-                "holders": holders,
+            facts = {
+                "name": person.name if person else None,
+                "platform_role": platform.label(grant.role) if platform else None,
+                "level": person.level if person else None,
+                "trained_on": person.trained_on if person else None,
+                "expires": grant.expires,
             }
-        )
-    data = {
-        "review": name,
-        "entity": entity.id,
-        "reviewer": entity.head,
-        "started_on": today,
-        "due": due,
-        "accounts": accounts,
-    }
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096)
-    # An empty decision reads as a prompt: `decision:` followed by the choices.
-    body = "\n".join(
-        line[: -len(" null")] + "  # keep | remove | {change: ROLE}"
-        if line.lstrip().startswith("decision: null")
-        else line
-        for line in body.splitlines()
-    )
+            lines.append(f"      - person: {grant.person}")
+            lines.append(f"        role: {grant.role}")  # the inventory's vocabulary: plain
+            lines += [f"        {key}: {_scalar(value)}" for key, value in facts.items()]
+            lines.append("        decision:  # keep | remove | {change: ROLE}")
+    body = "\n".join(lines)
     header = (
         f"# Access review '{name}' of {_comment(entity.name)} ({entity.id}): who holds its "
         "accounts.\n"
@@ -280,15 +269,24 @@ def _review_text(
     return header + body + "\n"
 
 
-class _Dumper(yaml.SafeDumper):
-    """The inventory's layout: list items indented under their key; no anchors for values
-    met twice (one date object shared by two people would become `&id001`)."""
+# Characters JSON leaves as they are but YAML does not read back inside double quotes
+# (C1 controls such as NEL are line breaks in YAML 1.1; a BOM is not content).
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
 
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
+def _quoted(text: str) -> str:
+    """A double-quoted YAML scalar: JSON's escapes are YAML's, plus the few JSON lets by."""
+    return _YAML_UNSAFE.sub(
+        lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False)
+    )
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _quoted(str(value))
 
 
 def _comment(text: str) -> str:

@@ -251,3 +251,19 @@ def test_browser_tests_skip_with_how_to_enable_them_without_chromium(tmp_path: P
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "3 skipped" in proc.stdout
     assert "apt-get install -y chromium chromium-driver" in proc.stdout
+
+
+def test_a_new_report_replaces_the_old_pages_whole(tmp_path: Path) -> None:
+    site, _ = crafted_site(tmp_path)
+    (site / "people" / "gone.html").write_text("an old page")
+    (site / "notes.txt").write_text("not ours")
+    code, _, err = invoke(site.parent, "report", "-o", "site", "--offline", *TODAY)
+    assert code == 0, err
+    assert not (site / "people" / "gone.html").exists()
+    assert (site / "notes.txt").read_text() == "not ours"
+    assert sorted(p.name for p in site.iterdir()) == [
+        "entities",
+        "index.html",
+        "notes.txt",
+        "people",
+    ]
