@@ -7,9 +7,11 @@ refused if the file changed since it was read.
 Every edit is applied to the plain data of the file (the fast reader's) and recorded. The
 text is then written one of two ways, with the same result:
 
-- the splice (splice.py): only the text of the edited items changes; grant lines are
-  deleted or inserted directly, other edited items are rewritten one by one by ruamel.yaml
-  with the same edit code. The new text is parsed and must equal the edited data;
+- the splice (splice.py): only the text of the edited items changes; grant lines and an
+  account's `reviewed: {on, by}` line are deleted, replaced or inserted directly, other
+  edited items are rewritten one by one by ruamel.yaml with the same edit code. The new
+  text is parsed and must equal the edited data. (A new `reviewed` line goes above the
+  comments that follow an account, which introduce the next one; ruamel puts it below.);
 - the round trip: ruamel.yaml loads the whole file, the recorded edits are replayed on it
   and it is dumped. It is the reference and the fallback whenever the splice does not
   apply or its result does not check out; on a large file it is ~50 times slower.
@@ -99,6 +101,8 @@ class InventoryEditor:
         self._checkable = isinstance(self._data, dict)
         # Each account's grants as they were, to tell deleted, raised and added ones apart.
         self._grants_before: dict[int, tuple[dict[str, Any], list[tuple[Any, Any]]]] = {}
+        # Each account's `reviewed` as it was (a copy: the edit changes it in place).
+        self._reviewed_before: dict[int, Any] = {}
         if not isinstance(self._data, dict):
             # Not a mapping the fast reader agrees with: ruamel reads it (and raises on
             # invalid YAML here, as it always did) and every edit goes through it.
@@ -110,6 +114,10 @@ class InventoryEditor:
             if isinstance(access, list):
                 grants = [(g, dict(g) if isinstance(g, dict) else g) for g in access]
                 self._grants_before[index] = (dict(account), grants)
+            reviewed = account.get("reviewed")
+            self._reviewed_before[index] = (
+                dict(reviewed) if isinstance(reviewed, dict) else reviewed
+            )
 
     # -- edits ----------------------------------------------------------------------------
     def _apply(self, edit: Edit) -> Any:
@@ -241,14 +249,29 @@ class InventoryEditor:
         return new.replace("\n", "\r\n") if crlf else new
 
     def _grants_only(self, index: int, work: splice.Splice, count: int) -> bool:
-        """Whether account `index` changed only in its grants, and the splice wrote that."""
+        """Whether account `index` changed only in its grants and its `reviewed`, and the
+        splice wrote that."""
         before = self._grants_before.get(index)
         account = self._data["accounts"][index]
-        if before is None or before[0].keys() != account.keys():
+        if before is None or not before[0].keys() <= account.keys():
             return False
-        if any(account[key] is not value for key, value in before[0].items()):
+        if not account.keys() - before[0].keys() <= {"reviewed"}:
             return False
-        return work.access(index, count, before[1], account["access"])
+        if any(account[key] is not value for key, value in before[0].items() if key != "reviewed"):
+            return False
+        review_edit = None
+        if account.get("reviewed") != self._reviewed_before.get(index):
+            try:
+                review_edit = work.reviewed(
+                    index, count, account["reviewed"], existed="reviewed" in before[0]
+                )
+            except splice.Unsupported:
+                return False
+        if not work.access(index, count, before[1], account["access"]):
+            return False
+        if review_edit is not None:
+            work.add(review_edit)
+        return True
 
 
 def _span(bounds: tuple[int, int]) -> int:

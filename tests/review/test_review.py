@@ -272,3 +272,24 @@ def test_close_refuses_an_account_with_holders_the_review_missed(org: Path) -> N
     code, _, err = invoke(org, "review", "close", "2026-annual", *TODAY)
     assert code == 2 and "yt is also held by mgr, who is not in the review" in err
     assert "reviewed:" not in inventory.read_text()
+
+
+def test_close_on_the_example_only_adds_the_reviewed_lines(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    (tmp_path / "inventory.yaml").write_bytes((repo / "inventory.yaml").read_bytes())
+    before = (tmp_path / "inventory.yaml").read_text().splitlines()
+    code, _, err = invoke(tmp_path, "review", "start", "--due", "2026-12-31", *TODAY)
+    assert code == 0, err
+    for path in (tmp_path / "reviews" / "2026-annual").glob("*.yaml"):
+        decide(path, {})
+    code, out, err = invoke(tmp_path, "review", "close", "2026-annual", *TODAY)
+    assert code == 0, err
+    after = (tmp_path / "inventory.yaml").read_text().splitlines()
+    added = [line for line in after if line not in before]
+    accounts = sum(1 for line in before if line.startswith("  - id: ") and "-" in line[8:])
+    assert len(after) - len(before) == len(added) > 0
+    assert all(line.startswith("    reviewed: {on: 2026-11-30, by: ") for line in added)
+    # A section comment stays right above the account it introduces.
+    n = after.index("  - id: cathedral-facebook")
+    assert after[n - 1].startswith("  # --- Cathedral") and after[n - 2].startswith("    reviewed:")
+    assert f"{len(added)} accounts reviewed" in out and accounts >= len(added)
