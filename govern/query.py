@@ -34,7 +34,7 @@ def holdings(inv: Inventory, catalog: Catalog, person_id: str) -> dict[str, Any]
         if platform is not None and platform.shared:
             credentials.add(account.id)
     # Head and IT can read every shared login of their entities (they must be able to rotate).
-    for account in inv.accounts:
+    for account in inv.accounts if positions else ():
         platform = catalog.get(account.platform)
         if account.entity in positions and platform is not None and platform.shared:
             credentials.add(account.id)

@@ -41,6 +41,48 @@ def inventory_option(func: F) -> F:
     )(func)
 
 
+def log_option(func: F) -> F:
+    """--log: the hash-chained audit log that a command appends to or reads."""
+    return click.option(
+        "--log",
+        "log_file",
+        metavar="PATH",
+        default=None,
+        help="Audit log  [default: audit.log.jsonl beside the inventory]",
+    )(func)
+
+
+def log_path(log_file: str | None, inventory: str | None) -> Path:
+    """The audit log named by --log, else audit.log.jsonl beside the inventory."""
+    from govern.auditlog import DEFAULT_NAME
+
+    if log_file:
+        return Path(log_file)
+    return Path(inventory or DEFAULT_INVENTORY).absolute().parent / DEFAULT_NAME
+
+
+def audit_log(log_file: str | None, inventory_path: Path) -> Path:
+    """`log_path` for a command that already resolved its inventory path."""
+    return log_path(log_file, str(inventory_path))
+
+
+def reviews_option(func: F) -> F:
+    """--reviews: the folder of access-review campaigns."""
+    return click.option(
+        "--reviews",
+        "reviews_dir",
+        metavar="DIR",
+        default=None,
+        help="Folder of review campaigns  [default: reviews/ beside the inventory]",
+    )(func)
+
+
+def reviews_path(reviews_dir: str | None, inventory: str | None) -> Path:
+    if reviews_dir:
+        return Path(reviews_dir)
+    return Path(inventory or DEFAULT_INVENTORY).absolute().parent / "reviews"
+
+
 def store_option(func: F) -> F:
     return click.option(
         "--store",

@@ -11,15 +11,16 @@ import click
 from govern import auditlog
 from govern.cli._common import (
     DEFAULT_INVENTORY,
+    audit_log,
     inventory_option,
     load,
+    log_option,
     policies_option,
     store_option,
     store_token_lookup,
 )
 from govern.cli.enforce import vault_options
 from govern.cli.offboard import (
-    audit_log_path,
     confirm,
     progress_printer,
     store_opener,
@@ -79,13 +80,7 @@ from govern.offboard.steps import VaultAccess
     "is set]",
 )
 @vault_options
-@click.option(
-    "--log",
-    "log_file",
-    metavar="PATH",
-    default=None,
-    help=f"Audit log  [default: {auditlog.DEFAULT_NAME} beside the inventory]",
-)
+@log_option
 @inventory_option
 @policies_option
 def lockdown(
@@ -128,7 +123,7 @@ def lockdown(
     loaded, policy = load(inventory, policies)
     inv, catalog = loaded.inventory, policy.catalog
     vault_on = vault_switch(use_vault, env)
-    log_path = audit_log_path(log_file, inventory_path)
+    log_path = audit_log(log_file, inventory_path)
     vault = vault_access(vault_on, env, mount, auth_mount, alias_field)
     if release:
         if keep or discard_journal:

@@ -103,6 +103,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "revoke": ("govern.cli.offboard", "revoke"),
     "lockdown": ("govern.cli.lockdown", "lockdown"),
     "log": ("govern.cli.offboard", "log_group"),
+    "review": ("govern.cli.review", "review"),
+    "report": ("govern.cli.report", "report"),
 }
 
 

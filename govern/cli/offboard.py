@@ -14,8 +14,11 @@ import click
 from govern import auditlog
 from govern.cli._common import (
     DEFAULT_INVENTORY,
+    audit_log,
     inventory_option,
     load,
+    log_option,
+    log_path,
     parse_today,
     policies_option,
     store_option,
@@ -90,10 +93,6 @@ def store_opener(
     return open_cred_store
 
 
-def audit_log_path(log_file: str | None, inventory_path: Path) -> Path:
-    return Path(log_file) if log_file else inventory_path.absolute().parent / auditlog.DEFAULT_NAME
-
-
 def confirm(yes: bool, what: str, question: str) -> None:
     """Ask on a terminal unless --yes; without a terminal, refuse."""
     if yes:
@@ -152,13 +151,7 @@ def progress_printer() -> Callable[[str], None]:
     help="Disable the person in Vault  [default: when VAULT_ADDR is set]",
 )
 @vault_options
-@click.option(
-    "--log",
-    "log_file",
-    metavar="PATH",
-    default=None,
-    help=f"Audit log  [default: {auditlog.DEFAULT_NAME} beside the inventory]",
-)
+@log_option
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -309,7 +302,7 @@ def revoke(
         return
     confirm(yes, "revoke", f"Revoke {person} as planned?")
     open_cred_store = store_opener(store_spec, inventory_path, env)
-    log_path = audit_log_path(log_file, inventory_path)
+    log_path = audit_log(log_file, inventory_path)
     changed_files = [inventory_path, log_path]
     repo = None
     if branch:
@@ -465,14 +458,8 @@ def log_group() -> None:
     """The audit log of govern's actions (hash-chained JSONL)."""
 
 
-def _log_path(log_file: str | None, inventory: str | None) -> Path:
-    if log_file:
-        return Path(log_file)
-    return Path(inventory or DEFAULT_INVENTORY).absolute().parent / auditlog.DEFAULT_NAME
-
-
 @log_group.command("verify")
-@click.option("--log", "log_file", metavar="PATH", default=None)
+@log_option
 @click.option(
     "--expect-head",
     metavar="HASH",
@@ -500,7 +487,7 @@ def log_verify(
     """
     key = auditlog.key_from_env(os.environ)
     result = auditlog.verify(
-        _log_path(log_file, inventory), expect_head=expect_head, key=key, git_anchors=git_anchors
+        log_path(log_file, inventory), expect_head=expect_head, key=key, git_anchors=git_anchors
     )
     notes = []
     if result.authenticated:
@@ -519,7 +506,7 @@ def log_verify(
 
 
 @log_group.command("show")
-@click.option("--log", "log_file", metavar="PATH", default=None)
+@log_option
 @click.option("--person", default=None, help="Only records about this person.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text")
 @inventory_option
@@ -532,7 +519,7 @@ def log_show(log_file: str | None, person: str | None, fmt: str, inventory: str 
     """
     records = [
         r
-        for r in auditlog.read(_log_path(log_file, inventory))
+        for r in auditlog.read(log_path(log_file, inventory))
         if person is None or r.get("person") == person
     ]
     if fmt == "json":

@@ -7,9 +7,11 @@ refused if the file changed since it was read.
 Every edit is applied to the plain data of the file (the fast reader's) and recorded. The
 text is then written one of two ways, with the same result:
 
-- the splice (splice.py): only the text of the edited items changes; grant lines are
-  deleted or inserted directly, other edited items are rewritten one by one by ruamel.yaml
-  with the same edit code. The new text is parsed and must equal the edited data;
+- the splice (splice.py): only the text of the edited items changes; grant lines and an
+  account's `reviewed: {on, by}` line are deleted, replaced or inserted directly, other
+  edited items are rewritten one by one by ruamel.yaml with the same edit code. The new
+  text is parsed and must equal the edited data. (A new `reviewed` line goes above the
+  comments that follow an account, which introduce the next one; ruamel puts it below.);
 - the round trip: ruamel.yaml loads the whole file, the recorded edits are replayed on it
   and it is dumped. It is the reference and the fallback whenever the splice does not
   apply or its result does not check out; on a large file it is ~50 times slower.
@@ -39,6 +41,18 @@ log = logging.getLogger(__name__)
 
 # Where `status`/`left_on` go when a person entry lacks them: the order of the format.
 _PERSON_ORDER = ("id", "name", "email", "level", "status", "left_on", "trained_on", "tags")
+_ACCOUNT_ORDER = (
+    "id",
+    "entity",
+    "platform",
+    "handle",
+    "url",
+    "platform_id",
+    "access",
+    "credential",
+    "reviewed",
+    "tags",
+)
 
 # Items rewritten by ruamel one by one cost about as much per character as the whole file:
 # past this share of the file (and a floor under which both are a few milliseconds), the
@@ -87,6 +101,8 @@ class InventoryEditor:
         self._checkable = isinstance(self._data, dict)
         # Each account's grants as they were, to tell deleted, raised and added ones apart.
         self._grants_before: dict[int, tuple[dict[str, Any], list[tuple[Any, Any]]]] = {}
+        # Each account's `reviewed` as it was (a copy: the edit changes it in place).
+        self._reviewed_before: dict[int, Any] = {}
         if not isinstance(self._data, dict):
             # Not a mapping the fast reader agrees with: ruamel reads it (and raises on
             # invalid YAML here, as it always did) and every edit goes through it.
@@ -98,6 +114,10 @@ class InventoryEditor:
             if isinstance(access, list):
                 grants = [(g, dict(g) if isinstance(g, dict) else g) for g in access]
                 self._grants_before[index] = (dict(account), grants)
+            reviewed = account.get("reviewed")
+            self._reviewed_before[index] = (
+                dict(reviewed) if isinstance(reviewed, dict) else reviewed
+            )
 
     # -- edits ----------------------------------------------------------------------------
     def _apply(self, edit: Edit) -> Any:
@@ -112,6 +132,15 @@ class InventoryEditor:
         """Remove every grant of `person_id`; returns (account id, role) removed."""
         removed: list[tuple[str, str]] = self._apply(functools.partial(_remove_grants, person_id))
         return removed
+
+    def remove_grant(self, account_id: str, person_id: str) -> str | None:
+        """Remove `person_id`'s grant on one account; returns the role removed (None: none)."""
+        role: str | None = self._apply(functools.partial(_remove_grant, account_id, person_id))
+        return role
+
+    def set_reviewed(self, account_id: str, on: dt.date, by: str) -> None:
+        """Record on the account that its access was reviewed: `reviewed: {on, by}`."""
+        self._apply(functools.partial(_set_reviewed, account_id, on, by))
 
     def add_grant(self, account_id: str, person_id: str, role: str) -> None:
         """Give `person_id` `role` on the account, or raise an existing grant to it."""
@@ -229,14 +258,29 @@ class InventoryEditor:
         return new.replace("\n", "\r\n") if crlf else new
 
     def _grants_only(self, index: int, work: splice.Splice, count: int) -> bool:
-        """Whether account `index` changed only in its grants, and the splice wrote that."""
+        """Whether account `index` changed only in its grants and its `reviewed`, and the
+        splice wrote that."""
         before = self._grants_before.get(index)
         account = self._data["accounts"][index]
-        if before is None or before[0].keys() != account.keys():
+        if before is None or not before[0].keys() <= account.keys():
             return False
-        if any(account[key] is not value for key, value in before[0].items()):
+        if not account.keys() - before[0].keys() <= {"reviewed"}:
             return False
-        return work.access(index, count, before[1], account["access"])
+        if any(account[key] is not value for key, value in before[0].items() if key != "reviewed"):
+            return False
+        review_edit = None
+        if account.get("reviewed") != self._reviewed_before.get(index):
+            try:
+                review_edit = work.reviewed(
+                    index, count, account["reviewed"], existed="reviewed" in before[0]
+                )
+            except splice.Unsupported:
+                return False
+        if not work.access(index, count, before[1], account["access"]):
+            return False
+        if review_edit is not None:
+            work.add(review_edit)
+        return True
 
 
 def _span(bounds: tuple[int, int]) -> int:
@@ -277,6 +321,43 @@ def _remove_grants(person_id: str, doc: Any) -> tuple[list[tuple[str, str]], lis
         for n in reversed(mine):
             del access[n]
     return sorted(removed), [("accounts", index) for index, *_ in doomed]
+
+
+def _remove_grant(account_id: str, person_id: str, doc: Any) -> tuple[str | None, list[Item]]:
+    for index, account in _entries(doc, "accounts"):
+        if account.get("id") != account_id:
+            continue
+        access = account.get("access")
+        if not isinstance(access, list):
+            return None, []
+        for n, grant in enumerate(access):
+            if isinstance(grant, dict) and grant.get("person") == person_id:
+                role = str(grant.get("role"))
+                del access[n]
+                return role, [("accounts", index)]
+        return None, []
+    raise KeyError(account_id)
+
+
+def _set_reviewed(account_id: str, on: dt.date, by: str, doc: Any) -> tuple[None, list[Item]]:
+    day = dt.date(on.year, on.month, on.day)  # one object per edit: no YAML anchors
+    for index, account in _entries(doc, "accounts"):
+        if account.get("id") != account_id:
+            continue
+        current = account.get("reviewed")
+        if isinstance(current, dict):
+            current["on"] = day
+            current["by"] = by
+        else:
+            pairs = [("on", day), ("by", by)]
+            if isinstance(account, CommentedMap):
+                value: Any = CommentedMap(pairs)
+                value.fa.set_flow_style()
+            else:
+                value = dict(pairs)
+            _put_in_order(account, "reviewed", value, _ACCOUNT_ORDER)
+        return None, [("accounts", index)]
+    raise KeyError(account_id)
 
 
 def _add_grant(account_id: str, person_id: str, role: str, doc: Any) -> tuple[None, list[Item]]:

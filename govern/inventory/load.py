@@ -334,6 +334,8 @@ def _reference_problems(
                 suggest(account.platform, catalog.platforms)
                 or "known: " + ", ".join(sorted(catalog.platforms)),
             )
+        if account.reviewed is not None:
+            yield from person_ref(("accounts", i, "reviewed", "by"), account.reviewed.by)
         holders: dict[str, int] = {}
         for j, grant in enumerate(account.access):
             yield from person_ref(("accounts", i, "access", j, "person"), grant.person)

@@ -226,6 +226,17 @@ class Credential(_Model):
     )
 
 
+class Reviewed(_Model):
+    """When the account's access was last reviewed, and by whom (`govern review close`)."""
+
+    on: dt.date = Field(description="Day the access review that covered the account was closed.")
+    by: Slug = Field(
+        description="Person id of the reviewer: the entity head, or IT acting for the head."
+        + _SLUG_HELP,
+        examples=["jdoe"],
+    )
+
+
 class Account(_Model):
     id: Slug = Field(
         description="Unique account id; the credential store key by default." + _SLUG_HELP,
@@ -244,6 +255,11 @@ class Account(_Model):
     access: tuple[Grant, ...] = Field(default=(), description="Who holds which role on it.")
     credential: Credential | None = Field(
         default=None, description="Only for platforms whose login is shared (e.g. x)."
+    )
+    reviewed: Reviewed | None = Field(
+        default=None,
+        description="Last access review of the account: {on: DATE, by: PERSON}; written by "
+        "`govern review close`, checked by the rule review-current.",
     )
     tags: Tags = ()
 

@@ -17,6 +17,7 @@ the expected data, and falls back to the whole-file round trip when they differ.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import re
@@ -225,6 +226,43 @@ class Splice:
             raise Unsupported("role not found in the grant's text")
         role = matches[0]
         return start + role.start(2), start + role.end(2), plain(grant["role"])
+
+    def add(self, edit: tuple[int, int, str]) -> None:
+        self._edits.append(edit)
+
+    def reviewed(
+        self, index: int, count: int, reviewed: Any, existed: bool
+    ) -> tuple[int, int, str]:
+        """The edit (recorded by `add`) that sets account `index`'s `reviewed: {on, by}`:
+        its one-line flow mapping replaced, or a new line before `tags:` (the format's
+        order) or after the account's last line."""
+        if not (isinstance(reviewed, dict) and list(reviewed) == ["on", "by"]):
+            raise Unsupported("reviewed with other fields")
+        day = reviewed["on"]
+        if not isinstance(day, dt.date):
+            raise Unsupported("reviewed.on is not a date")
+        start, end = self.item("accounts", index, count)
+        head = _MAPPING_ITEM.match(self.text, start)
+        if head is None:
+            raise Unsupported("account is not a block mapping")
+        column = " " * (head.end() - start)
+        line = f"{column}reviewed: {{on: {day.isoformat()}, by: {plain(reviewed['by'])}}}\n"
+        if existed:
+            found = re.compile(rf"^{column}reviewed:[ \t]*\{{[^\n#{{}}]*\}}[ \t]*\n", re.M)
+            match = found.search(self.text, start, end)
+            if match is None:
+                raise Unsupported("reviewed is not a one-line flow mapping")
+            return match.start(), match.end(), line
+        tags = re.compile(rf"^{column}tags:", re.M).search(self.text, start, end)
+        at = tags.start() if tags else end
+        while tags is None and at > start:  # before the comments and blank lines after it
+            line_start = self.text.rfind("\n", 0, at - 1) + 1
+            if not _NOISE.match(self.text, line_start):
+                break
+            at = line_start
+        if at <= start or self.text[at - 1] != "\n":
+            raise Unsupported("no line end to add reviewed after")
+        return at, at, line
 
     def _new_grants(self, dashes: list[int], grants: list[Any]) -> str:
         """Text of appended grants, laid out like the grants already there (all of one

@@ -15,6 +15,7 @@ from govern.rules import (
     mfa_required,
     min_admins,
     recovery_contact,
+    review_current,
     revocation_ability,
     training_current,
     waiver_invalid,
@@ -38,6 +39,7 @@ _MODULES: tuple[RuleModule, ...] = (
     mfa_required,
     recovery_contact,
     training_current,
+    review_current,
     min_admins,
     waiver_invalid,
 )

@@ -23,6 +23,8 @@ TEMPLATES: dict[str, str] = {
     "policies/waivers.yaml": "policies/waivers.yaml",
     "policies/platforms.yaml": "policies/platforms.yaml",
     ".github/workflows/govern.yml": "govern.yml",
+    ".github/workflows/govern-review.yml": "review.yml",
+    ".github/workflows/govern-report.yml": "report.yml",
     ".pre-commit-config.yaml": "pre-commit-config.yaml",
     ".gitignore": "gitignore",
     "README.md": "README.md",

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from govern.cli.main import cli
-from tests.conftest import BASE, REPO
+from tests.conftest import BASE, REPO, WITHOUT_REVIEWS
 
 # Declaration-only audits: the credential store has its own tests (test_custody.py).
 TODAY = ["--today", "2026-11-22", "--offline"]
@@ -24,6 +24,7 @@ def org(tmp_path: Path) -> Path:
     """A directory with a clean inventory and an empty policies/ (defaults)."""
     (tmp_path / "inventory.yaml").write_text(BASE)
     (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "rules.yaml").write_text(WITHOUT_REVIEWS)
     return tmp_path
 
 
@@ -57,7 +58,9 @@ def test_audit_findings_exit_1_and_fail_on(org: Path) -> None:
     assert code == 1 and "mfa-required" in out and "inventory.yaml:36:" in out
     assert invoke(["audit", "--fail-on", "never", *TODAY], org)[0] == 0
     # A warning-level finding fails only with --fail-on warning.
-    (org / "policies" / "rules.yaml").write_text("rules:\n  mfa-required: {severity: warning}\n")
+    (org / "policies" / "rules.yaml").write_text(
+        WITHOUT_REVIEWS + "  mfa-required: {severity: warning}\n"
+    )
     assert invoke(["audit", *TODAY], org)[0] == 0
     assert invoke(["audit", "--fail-on", "warning", *TODAY], org)[0] == 1
 

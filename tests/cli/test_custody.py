@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_cli import invoke
-from tests.conftest import BASE
+from tests.conftest import BASE, WITHOUT_REVIEWS
 
 PASSWORD = "Zq8#vX2!mPa9-unique-test-secret"
 ENV = {"GOVERN_PASSPHRASE": "test passphrase for the audit", "GOVERN_STORE": "",
@@ -21,6 +21,7 @@ ENV = {"GOVERN_PASSPHRASE": "test passphrase for the audit", "GOVERN_STORE": "",
 def org(tmp_path: Path) -> Path:
     (tmp_path / "inventory.yaml").write_text(BASE)
     (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "rules.yaml").write_text(WITHOUT_REVIEWS)
     return tmp_path
 
 

@@ -18,6 +18,8 @@ EXPECTED = {
     "policies/waivers.yaml",
     "policies/platforms.yaml",
     ".github/workflows/govern.yml",
+    ".github/workflows/govern-review.yml",
+    ".github/workflows/govern-report.yml",
     ".pre-commit-config.yaml",
     ".gitignore",
     "README.md",

@@ -28,8 +28,8 @@ jobs:
 
 
 def workflows(scaffolded: Path) -> list[Path]:
-    found = [*SHIPPED_WORKFLOWS, scaffolded / ".github" / "workflows" / "govern.yml"]
-    assert len(found) >= 2
+    found = [*SHIPPED_WORKFLOWS, *sorted((scaffolded / ".github" / "workflows").glob("*.yml"))]
+    assert len(found) >= 3
     return found
 
 
