@@ -169,6 +169,7 @@ def lockdown(
         platforms=platforms,
         log_path=log_path,
         journal=journal,
+        log_key=auditlog.key_from_env(env),
         progress=progress_printer(),
     )
     _report(outcome)
@@ -297,7 +298,13 @@ def _release(
         )
         for change in vault_result["applied"]:
             click.echo(f"Vault: {change}")
-    record = log_release(log_path, release, actor=actor(os.environ), vault=vault_result)
+    record = log_release(
+        log_path,
+        release,
+        actor=actor(os.environ),
+        vault=vault_result,
+        key=auditlog.key_from_env(os.environ),
+    )
     if lines:
         where = f" [{plan.admin_url}]" if plan.admin_url else ""
         click.echo(f"To invite again on the platform (an invitation is required){where}:")

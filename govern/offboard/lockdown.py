@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +229,7 @@ class LockdownRun(Connections):
     journal: Journal
     resumed: bool = False
     results: dict[str, Any] = field(default_factory=dict)
+    log_key: bytes | None = None  # GOVERN_LOG_KEY: each audit-log record gets a MAC
 
     @property
     def reason(self) -> str:
@@ -418,7 +418,7 @@ class LogLockdown(AppendLog):
         record = auditlog.append(
             run.log_path,
             ACTION,
-            key=auditlog.key_from_env(os.environ),
+            key=run.log_key,
             actor=run.actor,
             details={
                 "account": run.plan.account,
@@ -452,6 +452,7 @@ def run_lockdown(
     platforms: Platforms | None,
     log_path: Path,
     journal: Journal | None = None,
+    log_key: bytes | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Outcome:
     """Carry out `plan`, or finish the one in `journal` (matched by the caller)."""
@@ -471,6 +472,7 @@ def run_lockdown(
         log_path=log_path,
         journal=journal or Journal(path, {"steps": {}}),
         resumed=resumed,
+        log_key=log_key,
     )
     wanted = [step for step in STEPS if step.wanted(run)]
     try:
@@ -602,12 +604,17 @@ def release_vault(
 
 
 def log_release(
-    log_path: Path, release: Release, *, actor: str, vault: dict[str, Any] | None
+    log_path: Path,
+    release: Release,
+    *,
+    actor: str,
+    vault: dict[str, Any] | None,
+    key: bytes | None = None,
 ) -> dict[str, Any]:
     return auditlog.append(
         log_path,
         RELEASE,
-        key=auditlog.key_from_env(os.environ),
+        key=key,
         actor=actor,
         details={
             "account": release.plan.account,
