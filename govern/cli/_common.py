@@ -49,6 +49,31 @@ def store_option(func: F) -> F:
     )(func)
 
 
+def log_option(what: str) -> Callable[[F], F]:
+    """--log PATH: the audit log (`what` says what writes to it)."""
+    from govern.auditlog import DEFAULT_NAME
+
+    return click.option(
+        "--log",
+        "log_file",
+        metavar="PATH",
+        default=None,
+        help=f"Audit log{what}  [default: {DEFAULT_NAME} beside the inventory]",
+    )
+
+
+def format_option(func: F) -> F:
+    """--format text|json, for commands whose output is not a findings report."""
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+    )(func)
+
+
 def policies_option(func: F) -> F:
     return click.option(
         "--policies",

@@ -102,6 +102,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": ("govern.cli.enforce", "apply"),
     "revoke": ("govern.cli.offboard", "revoke"),
     "log": ("govern.cli.offboard", "log_group"),
+    "people": ("govern.cli.people", "people"),
 }
 
 

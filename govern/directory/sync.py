@@ -1,0 +1,136 @@
+"""Compare the inventory's people with the directory: who left, who is missing, who is new.
+
+Matching is by email, case-insensitively (a directory person's aliases count too). Only
+the inventory's active people can depart: one already `departed` keeps the `left_on`
+on record, and is reported when the directory shows them active again. A person absent
+from the directory is reported as missing and marked departed only when the caller says
+the directory is complete (`missing_means_departed`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govern.directory import DirectoryPerson, normalize_email
+from govern.inventory.edit import InventoryEditor
+from govern.inventory.model import Inventory
+
+
+@dataclass(frozen=True)
+class Departure:
+    person: str  # inventory id
+    email: str
+    left_on: dt.date
+    why: str  # "inactive in roster.csv:7", "missing from Entra ID"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    source: str
+    departures: tuple[Departure, ...] = ()
+    missing: tuple[str, ...] = ()  # active inventory people the directory does not list
+    new: tuple[str, ...] = ()  # active directory emails no inventory person has
+    returned: tuple[str, ...] = ()  # departed in the inventory, active in the directory
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.departures)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "departures": [
+                {
+                    "person": d.person,
+                    "email": d.email,
+                    "left_on": d.left_on.isoformat(),
+                    "why": d.why,
+                }
+                for d in self.departures
+            ],
+            "missing": list(self.missing),
+            "new": list(self.new),
+            "returned": list(self.returned),
+        }
+
+
+def compare(
+    inventory: Inventory,
+    directory: list[DirectoryPerson],
+    *,
+    source: str,
+    today: dt.date,
+    missing_means_departed: bool = False,
+) -> SyncResult:
+    by_email: dict[str, DirectoryPerson] = {}
+    entry: DirectoryPerson | None
+    for entry in directory:
+        by_email.setdefault(entry.email, entry)
+    for entry in directory:  # an alias never shadows someone's primary address
+        for alias in entry.aliases:
+            by_email.setdefault(alias, entry)
+    departures: list[Departure] = []
+    missing: list[str] = []
+    returned: list[str] = []
+    matched: set[int] = set()
+    for person in inventory.people:
+        entry = by_email.get(normalize_email(person.email))
+        if entry is not None:
+            matched.add(id(entry))
+        if person.departed:
+            if entry is not None and entry.active:
+                returned.append(person.id)
+            continue
+        if entry is None:
+            if missing_means_departed:
+                departures.append(
+                    Departure(person.id, person.email, today, f"missing from {source}")
+                )
+            else:
+                missing.append(person.id)
+        elif not entry.active:
+            why = f"not active in {entry.where or source}"
+            departures.append(Departure(person.id, person.email, entry.left_on or today, why))
+    new = sorted({e.email for e in directory if e.active and id(e) not in matched})
+    return SyncResult(
+        source=source,
+        departures=tuple(departures),
+        missing=tuple(missing),
+        new=tuple(new),
+        returned=tuple(returned),
+    )
+
+
+@dataclass(frozen=True)
+class Edit:
+    """The inventory edit of a sync: the new text, its diff, and the editor to save it."""
+
+    editor: InventoryEditor
+    diff: str
+
+    def save(self) -> bool:
+        return self.editor.save()
+
+
+def edit_inventory(path: Path, result: SyncResult) -> Edit:
+    """Mark each departure in the inventory's text (comments and layout kept); nothing is
+    written until `save()`."""
+    editor = InventoryEditor(path)
+    for departure in result.departures:
+        editor.set_departed(departure.person, departure.left_on)
+    original = path.read_bytes().decode("utf-8")
+    new = editor.text() if result.departures else original
+    diff = "".join(
+        difflib.unified_diff(
+            original.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"a/{path.name}",
+            tofile=f"b/{path.name}",
+        )
+    )
+    return Edit(editor, diff)
