@@ -154,10 +154,11 @@ class CsvRoster:
             except StopIteration:
                 return
             except csv.Error as exc:
+                # Where the field that broke starts: the last one begun in the record.
+                raw = "".join(lines[start - 1 : max(reader.line_num, start)])
+                line, column = _positions(raw, start, delimiter)[-1]
                 problems.append(
-                    Problem(
-                        self.path, reader.line_num, 1, f"malformed CSV: {exc}", "check the quotes"
-                    )
+                    Problem(self.path, line, column, f"malformed CSV: {exc}", "check the quotes")
                 )
                 return
             raw = "".join(lines[start - 1 : reader.line_num])
