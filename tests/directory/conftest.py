@@ -66,6 +66,14 @@ def org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def active_emails(org: Path) -> list[str]:
+    """The email of every active person of the organization's inventory."""
+    import yaml
+
+    data = yaml.safe_load((org / "inventory.yaml").read_text())
+    return [p["email"] for p in data["people"] if p.get("status", "active") == "active"]
+
+
 def store_token(org: Path, key: str, token: str) -> None:
     store = FileStore(org / "credentials.enc", env={"GOVERN_PASSPHRASE": PASSPHRASE})
     store.put(key, Secret(password=token, fields={}), meta={}, rotated_by="setup", reason="t")
