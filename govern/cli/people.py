@@ -22,7 +22,7 @@ from govern.cli._common import (
     policies_option,
     store_option,
 )
-from govern.errors import EXIT_FINDINGS, UsageError
+from govern.errors import EXIT_FINDINGS, GovernError, UsageError
 from govern.inventory.model import Inventory
 from govern.offboard import RevokePlan, plan_revoke
 from govern.platforms import Catalog
@@ -273,16 +273,25 @@ def _revoke_all(
         if plan.nothing_to_do:
             outcomes.append({"person": person, "revoked": False, "why": "holds nothing"})
             continue
-        outcome = run_revoke(
-            plan,
-            inventory=inventory,
-            catalog=catalog,
-            left_on=departure.left_on,
-            env=env,
-            store=lambda: _open_store(store_spec, inventory, env),
-            vault=open_vault if env.get("VAULT_ADDR") else None,
-            log_path=log_path,
-        )
+        try:
+            outcome = run_revoke(
+                plan,
+                inventory=inventory,
+                catalog=catalog,
+                left_on=departure.left_on,
+                env=env,
+                store=lambda: _open_store(store_spec, inventory, env),
+                vault=open_vault if env.get("VAULT_ADDR") else None,
+                log_path=log_path,
+            )
+        except GovernError as exc:
+            # The sync itself is written; the revoke resumes from its journal.
+            finish = (
+                f"the inventory is written; the revoke of {person} stopped: finish it with "
+                f"`govern revoke {person}` (its progress is saved)"
+            )
+            exc.hint = f"{exc.hint}\n{finish}" if exc.hint else finish
+            raise
         current = load_inventory(inventory, catalog).inventory
         rotated = sum(1 for r in (outcome.steps.get("rotate") or {}).values() if r["rotated"])
         say(

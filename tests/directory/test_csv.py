@@ -249,3 +249,26 @@ def test_help_has_examples() -> None:
     assert result.exit_code == 0
     assert "govern people sync csv:roster.csv --dry-run" in result.output
     assert "  people " in run("--help").output
+
+
+def test_a_revoke_that_fails_says_how_to_finish_it(org: Path) -> None:
+    (org / "roster.csv").write_text(
+        roster_of_everyone(org, **{"dkim@stbrendan.org": "Terminated,2026-11-20"})
+    )
+    failed = run(
+        "people", "sync", "csv:roster.csv", "--yes", "--revoke", env={"GOVERN_PASSPHRASE": ""}
+    )
+    assert failed.exit_code == 2, failed.output
+    assert "finish it with `govern revoke dkim`" in failed.output
+    assert "Traceback" not in failed.output
+    dkim = next(
+        p
+        for p in yaml.safe_load((org / "inventory.yaml").read_text())["people"]
+        if p["id"] == "dkim"
+    )
+    assert dkim["status"] == "departed"  # the sync itself is written
+    finished = run("revoke", "dkim", "--yes")
+    assert finished.exit_code == 0, finished.output
+    records = auditlog.read(org / auditlog.DEFAULT_NAME)
+    assert [(r["action"], r["person"]) for r in records] == [("revoke", "dkim")]
+    assert records[0]["details"]["left_on"] == "2026-11-20"
