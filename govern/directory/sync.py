@@ -10,7 +10,6 @@ the directory is complete (`missing_means_departed`).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from govern.directory import DirectoryPerson, normalize_email
 from govern.inventory.edit import InventoryEditor
 from govern.inventory.model import Inventory
+from govern.inventory.textdiff import unified
 
 
 @dataclass(frozen=True)
@@ -121,16 +121,9 @@ def edit_inventory(path: Path, result: SyncResult) -> Edit:
     """Mark each departure in the inventory's text (comments and layout kept); nothing is
     written until `save()`."""
     editor = InventoryEditor(path)
-    for departure in result.departures:
-        editor.set_departed(departure.person, departure.left_on)
     original = path.read_bytes().decode("utf-8")
-    new = editor.text() if result.departures else original
-    diff = "".join(
-        difflib.unified_diff(
-            original.splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            fromfile=f"a/{path.name}",
-            tofile=f"b/{path.name}",
-        )
-    )
+    if not result.departures:
+        return Edit(editor, "")
+    editor.set_departed_many({d.person: d.left_on for d in result.departures})
+    diff = unified(original, editor.text(), fromfile=f"a/{path.name}", tofile=f"b/{path.name}")
     return Edit(editor, diff)
