@@ -32,7 +32,13 @@ NEW_SHOWN = 20  # new directory people listed in text output; JSON lists all
 
 @click.group("people")
 def people() -> None:
-    """The inventory's people: keep them in step with the organization's directory."""
+    """The inventory's people: keep them in step with the organization's directory.
+
+    \b
+    Examples:
+      govern people sync csv:roster.csv --dry-run   # who left, as a diff
+      govern people sync entra --yes                # mark them departed in place
+    """
 
 
 @people.command("sync")

@@ -272,3 +272,31 @@ def test_a_revoke_that_fails_says_how_to_finish_it(org: Path) -> None:
     records = auditlog.read(org / auditlog.DEFAULT_NAME)
     assert [(r["action"], r["person"]) for r in records] == [("revoke", "dkim")]
     assert records[0]["details"]["left_on"] == "2026-11-20"
+
+
+@pytest.mark.parametrize(("answer", "written"), [("y", True), ("n", False)])
+def test_on_a_terminal_it_asks_first(org: Path, answer: str, written: bool) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    (org / "roster.csv").write_text(
+        roster_of_everyone(org, **{"jbrooks@stbrendan.org": "Retired,2026-10-31"})
+    )
+    before = (org / "inventory.yaml").read_bytes()
+    controller, terminal = pty.openpty()
+    os.write(controller, f"{answer}\n".encode())
+    done = subprocess.run(
+        [sys.executable, "-m", "govern", "people", "sync", "csv:roster.csv"],
+        stdin=terminal,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    os.close(terminal)
+    os.close(controller)
+    assert done.returncode == 1, done.stderr
+    assert "Mark 1 departed in the inventory?" in done.stderr
+    assert ((org / "inventory.yaml").read_bytes() != before) is written
