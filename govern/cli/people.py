@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,6 +26,9 @@ from govern.errors import EXIT_FINDINGS, GovernError, UsageError
 from govern.inventory.model import Inventory
 from govern.offboard import RevokePlan, plan_revoke
 from govern.platforms import Catalog
+
+if TYPE_CHECKING:
+    from govern.directory.sync import SyncResult
 
 NEW_SHOWN = 20  # new directory people listed in text output; JSON lists all
 
@@ -172,7 +175,7 @@ def sync(
     raise SystemExit(EXIT_FINDINGS)
 
 
-def _confirm(result: Any, run_revokes: bool) -> bool:
+def _confirm(result: SyncResult, run_revokes: bool) -> bool:
     what = f"Mark {len(result.departures)} departed in the inventory"
     return click.confirm(what + (" and revoke them?" if run_revokes else "?"), err=True)
 
@@ -183,7 +186,7 @@ def _open_store(spec: str | None, inventory: Path, env: Mapping[str, str]) -> An
     return open_store(spec, inventory_dir=inventory.absolute().parent, env=env)
 
 
-def _show(result: Any, plans: list[RevokePlan], diff: str) -> None:
+def _show(result: SyncResult, plans: list[RevokePlan], diff: str) -> None:
     count = len(result.departures)
     click.echo(
         f"{result.source}: {count} departure{'s' if count != 1 else ''}, "
@@ -239,7 +242,7 @@ def _revoke_all(
     inventory: Path,
     catalog: Catalog,
     levels: tuple[str, ...],
-    result: Any,
+    result: SyncResult,
     env: Mapping[str, str],
     store_spec: str | None,
     log_file: str | None,

@@ -70,7 +70,8 @@ class GoogleWorkspace:
         email = user.get("primaryEmail") if isinstance(user, dict) else None
         if not isinstance(email, str) or "@" not in email:
             raise self._malformed("a user without primaryEmail")
-        aliases = user.get("aliases") or []
+        aliases = user.get("aliases")
+        aliases = aliases if isinstance(aliases, list) else []
         return DirectoryPerson(
             email=normalize_email(email),
             active=not (user.get("suspended") is True or user.get("archived") is True),

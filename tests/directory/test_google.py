@@ -329,3 +329,18 @@ def test_a_broken_key_file_is_exit_2(
     result = run("people", "sync", "google-workspace", "--subject", SUBJECT)
     assert result.exit_code == 2, result.output
     assert "is not a service-account key" in result.output
+
+
+def test_an_alias_matches_the_inventory_email(
+    org: Path, google: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVERN_GOOGLE_DIRECTORY_TOKEN", TOKEN)
+    users = [user(e) for e in active_emails(org) if not e.startswith("kpowell@")]
+    renamed = user("karen.powell@stbrendan.org", suspended=True)
+    renamed["aliases"] = [e for e in active_emails(org) if e.startswith("kpowell@")]
+    serve_pages(google, [[*users, renamed]])
+    result = run("people", "sync", "google-workspace", "--dry-run", "--format", "json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    assert [d["person"] for d in data["departures"]] == ["kpowell"]
+    assert data["new"] == []
