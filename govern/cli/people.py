@@ -121,7 +121,7 @@ def sync(
     """
     from govern.directory import open_directory
     from govern.directory.csvsource import parse_columns
-    from govern.directory.sync import compare, edit_inventory
+    from govern.directory.sync import compare, edit_inventory, revoke_plans
 
     env = os.environ
     if dry_run and (yes or run_revokes):
@@ -145,10 +145,12 @@ def sync(
         missing_means_departed=missing_means_departed,
     )
     levels = tuple(getattr(policy.params["manager-level"], "levels", ("C",)))
-    plans = [
-        plan_revoke(loaded.inventory, policy.catalog, d.person, manager_levels=levels)
-        for d in result.departures
-    ]
+    plans = revoke_plans(
+        loaded.inventory,
+        policy.catalog,
+        [d.person for d in result.departures],
+        manager_levels=levels,
+    )
     edit = edit_inventory(inventory_path, result)
     report: dict[str, Any] = {**result.to_json(), "plans": [p.to_json() for p in plans]}
     if fmt == "text":
