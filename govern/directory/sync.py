@@ -117,8 +117,9 @@ def revoke_plans(
 ) -> list[RevokePlan]:
     """`govern revoke`'s plan for each of `people`, by `plan_revoke` itself, each given the
     inventory narrowed to the entities the person touches (heads, serves as IT for, or
-    holds a grant in) with all their accounts: a plan looks no further, and scanning every
-    account for every person took 314 s for 2,949 departures among 10,000 accounts."""
+    holds a grant in), all their accounts and the people named there: a plan looks no
+    further, and each call is linear in the inventory (2,949 departures among 30,000
+    people and 10,000 accounts: minutes on the whole inventory)."""
     by_entity: dict[str, list[int]] = {}
     for index, account in enumerate(inventory.accounts):
         by_entity.setdefault(account.entity, []).append(index)
@@ -133,12 +134,26 @@ def revoke_plans(
         for account_index, _ in inventory.grants_by_person.get(person, ()):
             entities.add(inventory.accounts[account_index].entity)
         indexes = sorted(i for entity in entities for i in by_entity.get(entity, ()))
+        accounts = tuple(inventory.accounts[i] for i in indexes)
+        kept = tuple(
+            inventory.entities[i]
+            for i in sorted(
+                inventory.entity_index[e] for e in entities if e in inventory.entity_index
+            )
+        )
+        named = {person} | {g.person for a in accounts for g in a.access}
+        named |= {e.head for e in kept} | {p for e in kept for p in e.it}
         narrowed = Inventory.model_construct(
             version=inventory.version,
             organization=inventory.organization,
-            people=inventory.people,
-            entities=inventory.entities,
-            accounts=tuple(inventory.accounts[i] for i in indexes),
+            people=tuple(
+                inventory.people[i]
+                for i in sorted(
+                    inventory.person_index[p] for p in named if p in inventory.person_index
+                )
+            ),
+            entities=kept,
+            accounts=accounts,
         )
         plans.append(plan_revoke(narrowed, catalog, person, manager_levels=manager_levels))
     return plans
