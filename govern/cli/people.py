@@ -165,6 +165,8 @@ def sync(
             written = edit.save()
         elif fmt == "text":
             click.echo("\nProposed only: nothing was written (pass --yes to write).")
+    if written and fmt == "text":
+        click.echo(f"\nWrote {inventory_path}: {len(result.departures)} marked departed.")
     revoked: list[dict[str, Any]] = []
     if written and run_revokes:
         revoked = _revoke_all(
@@ -172,8 +174,6 @@ def sync(
         )
     if fmt == "json":
         click.echo(json.dumps({**report, "written": written, "revoked": revoked}, indent=2))
-    elif written:
-        click.echo(f"\nWrote {inventory_path}: {len(result.departures)} marked departed.")
     raise SystemExit(EXIT_FINDINGS)
 
 
