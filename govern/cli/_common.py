@@ -126,6 +126,18 @@ def store_token_lookup(
     return lookup
 
 
+def format_option(func: F) -> F:
+    """--format text|json, for commands whose output is not a findings report."""
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+    )(func)
+
+
 def policies_option(func: F) -> F:
     return click.option(
         "--policies",

@@ -105,6 +105,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("govern.cli.offboard", "log_group"),
     "review": ("govern.cli.review", "review"),
     "report": ("govern.cli.report", "report"),
+    "people": ("govern.cli.people", "people"),
 }
 
 

@@ -1,0 +1,328 @@
+"""`govern people`: the inventory's people against the organization's directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from govern import auditlog
+from govern.cli._common import (
+    DEFAULT_INVENTORY,
+    format_option,
+    inventory_option,
+    load,
+    log_option,
+    parse_today,
+    policies_option,
+    store_option,
+)
+from govern.errors import EXIT_FINDINGS, GovernError, UsageError
+from govern.inventory.model import Inventory
+from govern.offboard import RevokePlan, plan_revoke
+from govern.platforms import Catalog
+
+if TYPE_CHECKING:
+    from govern.directory.sync import SyncResult
+
+NEW_SHOWN = 20  # new directory people listed in text output; JSON lists all
+
+
+@click.group("people")
+def people() -> None:
+    """The inventory's people: keep them in step with the organization's directory.
+
+    \b
+    Examples:
+      govern people sync csv:roster.csv --dry-run   # who left, as a diff
+      govern people sync entra --yes                # mark them departed in place
+    """
+
+
+@people.command("sync")
+@click.argument("source", metavar="SOURCE")
+@click.option(
+    "--column",
+    "columns",
+    metavar='KEY="HEADER"',
+    multiple=True,
+    help="csv: the roster's header for email, status or left_on (repeatable).",
+)
+@click.option(
+    "--missing-means-departed",
+    is_flag=True,
+    help="The directory is complete: an active person it does not list has left.",
+)
+@click.option("--dry-run", is_flag=True, help="Show the changes as a diff; write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Write without asking.")
+@click.option(
+    "--revoke",
+    "run_revokes",
+    is_flag=True,
+    help="Also run `govern revoke` for each departed person (after the write).",
+)
+@click.option(
+    "--subject",
+    metavar="EMAIL",
+    default=None,
+    envvar="GOVERN_GOOGLE_DIRECTORY_SUBJECT",
+    show_envvar=True,
+    help="google-workspace with a service account: the admin it acts for.",
+)
+@click.option(
+    "--today",
+    metavar="YYYY-MM-DD",
+    default=None,
+    envvar="GOVERN_TODAY",
+    help="The date recorded when the directory gives none  [default: today]",
+)
+@store_option
+@log_option
+@format_option
+@inventory_option
+@policies_option
+def sync(
+    source: str,
+    columns: tuple[str, ...],
+    missing_means_departed: bool,
+    dry_run: bool,
+    yes: bool,
+    run_revokes: bool,
+    subject: str | None,
+    today: str | None,
+    store_spec: str | None,
+    log_file: str | None,
+    fmt: str,
+    inventory: str | None,
+    policies: str | None,
+) -> None:
+    """Mark the people who left, as the directory SOURCE says.
+
+    SOURCE is csv:PATH (an HR export: columns email, status, left_on), google-workspace
+    (Admin SDK Directory API) or entra (Microsoft Graph). People no longer active get
+    `status: departed` and `left_on` in the inventory, written in place with every comment
+    kept, after confirmation; each one's `govern revoke` plan is listed. People missing
+    from the directory and new people in it are listed, never changed.
+
+    Exit: 0 no change; 1 changes found (written with --yes, otherwise proposed);
+    2 bad input; 3 directory unreachable.
+
+    \b
+    Examples:
+      govern people sync csv:roster.csv --dry-run
+      govern people sync csv:hr.csv --column status="Employment Status" --column email=Mail
+      govern people sync google-workspace --subject admin@diocese.org --yes
+      govern people sync entra --missing-means-departed --yes --revoke
+    """
+    from govern.directory import open_directory
+    from govern.directory.csvsource import parse_columns
+    from govern.directory.sync import compare, edit_inventory, revoke_plans
+
+    env = os.environ
+    if dry_run and (yes or run_revokes):
+        raise UsageError("--dry-run writes nothing: drop --yes/--revoke, or --dry-run")
+    day = parse_today(today)
+    inventory_path = Path(inventory or DEFAULT_INVENTORY)
+    loaded, policy = load(inventory, policies)
+    directory = open_directory(
+        source,
+        env=env,
+        today=day,
+        columns=parse_columns(columns),
+        subject=subject,
+        open_store=lambda: _open_store(store_spec, inventory_path, env),
+    )
+    result = compare(
+        loaded.inventory,
+        directory.people(),
+        source=directory.name,
+        today=day,
+        missing_means_departed=missing_means_departed,
+    )
+    levels = tuple(getattr(policy.params["manager-level"], "levels", ("C",)))
+    plans = revoke_plans(
+        loaded.inventory,
+        policy.catalog,
+        [d.person for d in result.departures],
+        manager_levels=levels,
+    )
+    edit = edit_inventory(inventory_path, result)
+    report: dict[str, Any] = {**result.to_json(), "plans": [p.to_json() for p in plans]}
+    if fmt == "text":
+        _show(result, plans, edit.diff)
+    if not result.changed:
+        if fmt == "json":
+            click.echo(json.dumps({**report, "written": False}, indent=2))
+        return
+    written = False
+    if not dry_run:
+        if yes or (sys.stdin.isatty() and _confirm(result, run_revokes)):
+            written = edit.save()
+        elif fmt == "text":
+            click.echo("\nProposed only: nothing was written (pass --yes to write).")
+    if written and fmt == "text":
+        click.echo(f"\nWrote {inventory_path}: {len(result.departures)} marked departed.")
+    revoked: list[dict[str, Any]] = []
+    if written and run_revokes:
+        revoked = _revoke_all(
+            inventory_path, policy.catalog, levels, result, env, store_spec, log_file, fmt
+        )
+    if fmt == "json":
+        click.echo(json.dumps({**report, "written": written, "revoked": revoked}, indent=2))
+    raise SystemExit(EXIT_FINDINGS)
+
+
+def _confirm(result: SyncResult, run_revokes: bool) -> bool:
+    what = f"Mark {len(result.departures)} departed in the inventory"
+    return click.confirm(what + (" and revoke them?" if run_revokes else "?"), err=True)
+
+
+def _open_store(spec: str | None, inventory: Path, env: Mapping[str, str]) -> Any:
+    from govern.credentials import open_store
+
+    return open_store(spec, inventory_dir=inventory.absolute().parent, env=env)
+
+
+def _show(result: SyncResult, plans: list[RevokePlan], diff: str) -> None:
+    count = len(result.departures)
+    click.echo(
+        f"{result.source}: {count} departure{'s' if count != 1 else ''}, "
+        f"{len(result.missing)} missing, {len(result.new)} new."
+    )
+    for departure, plan in zip(result.departures, plans, strict=True):
+        click.echo(
+            f"\n- {departure.person} <{departure.email}> left on {departure.left_on}"
+            f" ({departure.why})"
+        )
+        for line in _plan_lines(plan):
+            click.echo(f"    {line}")
+    if result.missing:
+        click.echo("\nNot in the directory (not changed; --missing-means-departed marks them):")
+        for person in result.missing:
+            click.echo(f"  ? {person}")
+    if result.returned:
+        click.echo("\nDeparted in the inventory but active in the directory (not changed):")
+        for person in result.returned:
+            click.echo(f"  ! {person}")
+    if result.new:
+        click.echo("\nIn the directory, not in the inventory (not added):")
+        for email in result.new[:NEW_SHOWN]:
+            click.echo(f"  + {email}")
+        if len(result.new) > NEW_SHOWN:
+            click.echo(f"  ... and {len(result.new) - NEW_SHOWN} more (--format json lists all)")
+    if diff:
+        click.echo("\n" + diff, nl=not diff.endswith("\n"))
+
+
+def _plan_lines(plan: RevokePlan) -> list[str]:
+    """A departed person's revoke plan, summarized: what `govern revoke` would change."""
+    command = f"govern revoke {plan.person}"
+    if not (plan.grants or plan.heads or plan.it or plan.credentials):
+        return [f"holds nothing: `{command}` only records it"]
+    lines = []
+    if plan.grants:
+        lines.append("remove: " + ", ".join(f"{g.role} on {g.account}" for g in plan.grants))
+    for entity in plan.heads:
+        lines.append(f"head of {entity}: needs a successor")
+    for entity in plan.it:
+        lines.append(f"IT of {entity}: removed")
+    if plan.credentials:
+        lines.append("rotate: " + ", ".join(ref for _, ref, _ in plan.credentials))
+    if plan.blocked:
+        lines.append("blocked: " + "; ".join(plan.blocked))
+        command += " --successor PERSON"
+    lines.append(f"run: `{command}`")
+    return lines
+
+
+def _revoke_all(
+    inventory: Path,
+    catalog: Catalog,
+    levels: tuple[str, ...],
+    result: SyncResult,
+    env: Mapping[str, str],
+    store_spec: str | None,
+    log_file: str | None,
+    fmt: str,
+) -> list[dict[str, Any]]:
+    """`govern revoke` for each departed person, planned on the inventory as written, run
+    by the core function that command uses. A plan that needs a successor is skipped (the
+    command to finish it is printed); a failure stops here, its journal saved for a rerun."""
+    from govern.inventory.load import load_inventory
+    from govern.offboard import checklist, run_revoke
+    from govern.offboard.journal import Journal
+
+    current: Inventory = load_inventory(inventory, catalog).inventory
+    log_path = Path(log_file) if log_file else inventory.absolute().parent / auditlog.DEFAULT_NAME
+
+    from govern.cli._common import store_token_lookup
+    from govern.cli.offboard import store_opener, vault_access
+    from govern.credentials import actor
+    from govern.offboard.platformsteps import Platforms
+
+    vault = vault_access(bool(env.get("VAULT_ADDR")), env, "govern", None, "email")
+    open_cred_store = store_opener(store_spec, inventory, env)
+    lookup = store_token_lookup(store_spec, str(inventory), env)
+    say = (lambda text: click.echo(text, err=True)) if fmt == "json" else click.echo
+    outcomes: list[dict[str, Any]] = []
+    for departure in result.departures:
+        person = departure.person
+        if Journal.load(Journal.path_for(inventory, person)) is not None:
+            say(f"revoke {person}: a revoke is under way; finish it with `govern revoke {person}`")
+            outcomes.append({"person": person, "revoked": False, "why": "journal pending"})
+            continue
+        plan = plan_revoke(current, catalog, person, manager_levels=levels)
+        if plan.blocked:
+            say(
+                f"revoke {person}: skipped ({'; '.join(plan.blocked)}); "
+                f"run `govern revoke {person} --successor PERSON`"
+            )
+            outcomes.append({"person": person, "revoked": False, "why": list(plan.blocked)})
+            continue
+        if plan.nothing_to_do:
+            outcomes.append({"person": person, "revoked": False, "why": "holds nothing"})
+            continue
+        try:
+            outcome = run_revoke(
+                plan,
+                inventory=inventory,
+                catalog=catalog,
+                left_on=departure.left_on,
+                actor=actor(env),
+                store=open_cred_store,
+                vault=vault,
+                log_path=log_path,
+                platforms=Platforms(current, catalog, env=env, store=lookup),
+                log_key=auditlog.key_from_env(env),
+            )
+        except GovernError as exc:
+            # The sync itself is written; the revoke resumes from its journal.
+            finish = (
+                f"the inventory is written; the revoke of {person} stopped: finish it with "
+                f"`govern revoke {person}` (its progress is saved)"
+            )
+            exc.hint = f"{exc.hint}\n{finish}" if exc.hint else finish
+            raise
+        current = load_inventory(inventory, catalog).inventory
+        rotated = sum(1 for r in (outcome.steps.get("rotate") or {}).values() if r["rotated"])
+        say(
+            f"revoke {person}: {len(plan.grants)} grants removed, {rotated} passwords rotated, "
+            f"log record {outcome.record['seq'] if outcome.record else '?'}"
+        )
+        items = checklist(outcome.plan, catalog, outcome.steps)
+        for n, item in enumerate(items, 1):
+            say(f"  {n}. {item.account}: {item.action}")
+        outcomes.append(
+            {
+                "person": person,
+                "revoked": True,
+                "log": outcome.record,
+                "checklist": [item.to_json() for item in items],
+            }
+        )
+    return outcomes
