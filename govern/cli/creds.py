@@ -434,6 +434,7 @@ def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> Non
     """
     session = open_session(store_spec, inventory)
     items = session.store.list()
+    warn_skipped(getattr(session.store, "skipped", []), session.store.describe())
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -451,6 +452,17 @@ def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> Non
         click.echo(
             f"{m.ref:<{width}}  {m.current_version:>7}  {format_time(m.updated_at):<20}"
             f"  {(m.rotated_by or '?'):<10}  {m.reason or '-'}"
+        )
+
+
+def warn_skipped(keys: list[str], where: str) -> None:
+    """One warning on stderr naming the keys of the store govern does not manage."""
+    if keys:
+        shown = ", ".join(repr(k) for k in keys[:10]) + (" ..." if len(keys) > 10 else "")
+        click.echo(
+            f"warning: skipped {len(keys)} key{'s' if len(keys) != 1 else ''} in {where} "
+            f"that govern does not manage: {shown}",
+            err=True,
         )
 
 

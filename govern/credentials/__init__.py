@@ -385,7 +385,8 @@ def open_store(
     if kind == "vault":
         from govern.credentials.vaultstore import DEFAULT_MOUNT, VaultStore
 
-        return VaultStore.from_env(env, mount=arg or DEFAULT_MOUNT)
+        source = "--store vault:MOUNT" if arg else "the Vault mount"
+        return VaultStore.from_env(env, mount=arg or DEFAULT_MOUNT, mount_source=source)
     raise UsageError(
         f"unknown store {spec!r}", hint="use file:PATH, vault or vault:MOUNT (or GOVERN_STORE)"
     )

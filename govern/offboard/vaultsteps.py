@@ -10,7 +10,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from govern.credentials.vaultstore import LIST_CONCURRENCY
+from govern.backends.vault import LIST_CONCURRENCY
 from govern.vault import PREFIX, VaultClient, entity_name
 
 
