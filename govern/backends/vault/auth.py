@@ -127,13 +127,7 @@ def _jwt(client: VaultClient) -> str:
                 "(GitHub Actions with `permissions: id-token: write`) is set"
             )
         jwt = github_actions_jwt(env)
-    mount = (_get(env, "GOVERN_VAULT_JWT_MOUNT") or "jwt").strip("/")
-    return _login(
-        client,
-        "JWT",
-        f"auth/{mount}/login",
-        lambda h: h.auth.jwt.jwt_login(role, jwt, use_token=False, path=mount),
-    )
+    return _role_login(client, "JWT", role, jwt)
 
 
 def _kubernetes(client: VaultClient) -> str:
@@ -146,13 +140,24 @@ def _kubernetes(client: VaultClient) -> str:
         raise _Missing(
             f"cannot read the service account token {path} ({exc.strerror or type(exc).__name__})"
         ) from None
-    mount = (_get(env, "GOVERN_VAULT_K8S_MOUNT") or "kubernetes").strip("/")
-    return _login(
-        client,
-        "Kubernetes",
-        f"auth/{mount}/login",
-        lambda h: h.auth.kubernetes.login(role, jwt, use_token=False, mount_point=mount),
+    return _role_login(client, "Kubernetes", role, jwt)
+
+
+def _role_login(client: VaultClient, method: str, role: str, jwt: str) -> str:
+    """Log in with a JWT for `role` on the JWT or Kubernetes auth mount."""
+    variable, default = (
+        ("GOVERN_VAULT_JWT_MOUNT", "jwt")
+        if method == "JWT"
+        else ("GOVERN_VAULT_K8S_MOUNT", "kubernetes")
     )
+    mount = (_get(client.env, variable) or default).strip("/")
+
+    def work(h: Any) -> Any:
+        if method == "JWT":
+            return h.auth.jwt.jwt_login(role, jwt, use_token=False, path=mount)
+        return h.auth.kubernetes.login(role, jwt, use_token=False, mount_point=mount)
+
+    return _login(client, method, f"auth/{mount}/login", work)
 
 
 def _login(client: VaultClient, method: str, path: str, work: Callable[[Any], Any]) -> str:
