@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from govern.backends.keyring import keyring_set
 from govern.backends.vault import (
     LIST_CONCURRENCY,
     NotFound,
@@ -40,7 +41,6 @@ from govern.credentials import (
     Secret,
     checked_batch,
     format_time,
-    keyring_set,
     normalize_meta,
     parse_time,
     refuse_duplicates,

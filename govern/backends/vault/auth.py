@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from govern.backends.keyring import keyring_get
 from govern.backends.vault.client import Rejected
-from govern.credentials import keyring_get
 from govern.errors import BackendUnavailable, StoreError, UsageError
 
 if TYPE_CHECKING:

@@ -137,6 +137,8 @@ class VaultClient:
 
     def resolve_token(self) -> str:
         """The token: given, or from the sources `auth.login` tries (once; thread-safe)."""
+        if self._token:
+            return self._token
         from govern.backends.vault.auth import login
 
         with self._token_lock:
