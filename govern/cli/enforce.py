@@ -116,7 +116,9 @@ def plan(inventory: str | None, policies: str | None, mount: str, auth_mount: st
     policies, inventory vs server. Changes nothing.
 
     Reads VAULT_ADDR and VAULT_TOKEN (or the `govern login` keyring token, or AppRole via
-    VAULT_ROLE_ID/VAULT_SECRET_ID); VAULT_NAMESPACE and VAULT_CACERT are honoured.
+    VAULT_ROLE_ID/VAULT_SECRET_ID, or GOVERN_VAULT_AUTH=jwt|kubernetes with GOVERN_VAULT_ROLE:
+    see docs/vault.md); VAULT_NAMESPACE and VAULT_CACERT are honoured. Policy updates show
+    the lines of policy text that change.
 
     \b
     Exit codes: 0 no changes (or changes without --detailed-exitcode); 2 changes with

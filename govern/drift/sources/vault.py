@@ -7,7 +7,7 @@ is a drift finding; so is every conflicting object govern did not create (`Plan.
 and every credential the inventory declares that the store does not hold.
 
 Settings come from the environment, as for `govern plan`: VAULT_ADDR and a token (VAULT_TOKEN,
-the `govern login` keyring token, or AppRole VAULT_ROLE_ID/VAULT_SECRET_ID),
+the `govern login` keyring token, AppRole, JWT/OIDC or Kubernetes: govern.backends.vault.auth),
 GOVERN_VAULT_MOUNT (the KV v2 mount, default `govern`), GOVERN_VAULT_AUTH_MOUNT and
 GOVERN_VAULT_ALIAS_FIELD (`email` or `id`).
 """
