@@ -295,10 +295,22 @@ class VaultStore:
         return found
 
     def _write_version(self, ref: str, secret: Secret, meta: Mapping[str, str],
-                       rotated_by: str, reason: str,
-                       cas: int | None = None) -> tuple[int, datetime]:
-        """Write a new version, then who wrote it and why; (version, its creation time).
-        With `cas`, Vault refuses the write unless `cas` is still the current version."""
+                       rotated_by: str, reason: str, cas: int | None = None,
+                       before: Mapping[str, str] | None = None) -> tuple[int, datetime]:
+        """Write a new version and who wrote it and why; (version, its creation time).
+
+        With `cas` (a rotation of version `cas`, whose custom metadata is `before`), the who/why
+        is written first, naming version cas+1, then the data with check-and-set: a crash or
+        a lost answer between the two leaves either no new version (the metadata names one
+        that does not exist, so the next run rotates again) or the new version already
+        credited to this rotation (the next run finds it done): never two new versions for
+        one rotation. If another writer got in first, the metadata is put back."""
+        def custom(version: int) -> dict[str, str]:
+            return {**meta, "rotated_at": format_time(utc_now()), "rotated_by": rotated_by,
+                    "reason": reason, "govern_version": str(version)}
+
+        if cas is not None:
+            self._write_custom(ref, custom(cas + 1), None)
         path = self._data_path(ref)
         payload = secret.to_payload()
         try:
@@ -312,6 +324,7 @@ class VaultStore:
                 f"Vault at {self.addr} answered 404 to write {path}") from None
         except Rejected as exc:
             if cas is not None and "check-and-set" in exc.detail:
+                self._write_custom(ref, dict(before or {}), None)
                 raise StoreError(f"{ref!r} got a new version in {self.describe()} while govern "
                                  "was rotating it; nothing was overwritten",
                                  hint="run the command again") from None
@@ -324,19 +337,22 @@ class VaultStore:
         except (KeyError, TypeError, ValueError):
             raise BackendUnavailable(f"Vault at {self.addr} did not confirm the write of "
                                      f"{path}") from None
-        custom = {**meta, "rotated_at": format_time(utc_now()), "rotated_by": rotated_by,
-                  "reason": reason, "govern_version": str(version)}
+        if cas is None or version != cas + 1:
+            self._write_custom(ref, custom(version), version)
+        return version, created
+
+    def _write_custom(self, ref: str, custom: Mapping[str, str], version: int | None) -> None:
+        """Replace the custom metadata of `ref` (only that: hvac's update_metadata would
+        also reset delete_version_after, a setting that is the administrator's)."""
         try:
-            # Only custom_metadata: hvac's update_metadata would also reset
-            # delete_version_after, a setting that is the administrator's.
-            self._request("POST", self._meta_path(ref), json={"custom_metadata": custom},
+            self._request("POST", self._meta_path(ref), json={"custom_metadata": dict(custom)},
                           action="update metadata of", capability="update")
         except GovernError as exc:
-            exc.message = f"stored version {version} of {ref!r}, but not its metadata: " \
-                          + exc.message
-            exc.args = (exc.message,)
+            if version is not None:
+                exc.message = f"stored version {version} of {ref!r}, but not its metadata: " \
+                              + exc.message
+                exc.args = (exc.message,)
             raise
-        return version, created
 
     def put_many(
         self, items: builtins.list[NewCredential], *, rotated_by: str, reason: str
@@ -370,8 +386,9 @@ class VaultStore:
         unless_since: datetime | None = None,
     ) -> builtins.list[Rotation]:
         """Three requests per ref, in one worker each (8 at a time): read the current
-        version (KV v2 returns its custom_metadata with it), write the new version with
-        check-and-set on the one read, write the who/why metadata."""
+        version (KV v2 returns its custom_metadata with it), write the who/why metadata
+        naming the next version, write the new version with check-and-set on the one read
+        (see `_write_version`: an interrupted batch run again rotates each ref once)."""
         refs = checked_batch(refs, rotated_by, reason)
         if not refs:
             return []
@@ -407,7 +424,7 @@ class VaultStore:
             secret = Secret.from_payload(payload).replace_password(new_password(ref))
             meta = {k: str(v) for k, v in custom.items() if k not in RESERVED_META_KEYS}
             new_version, _ = self._write_version(ref, secret, meta, rotated_by, reason,
-                                                 cas=version)
+                                                 cas=version, before=custom)
             return Rotation(ref, "rotated", new_version)
 
         return self._parallel(rotate, refs)
