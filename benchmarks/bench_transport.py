@@ -1,9 +1,10 @@
-"""The HTTP transport to Vault: hvac (requests), urllib3 and govern's `vaulthttp` compared.
+"""The HTTP stack to Vault: govern's client (hvac on one pooled, redirect-safe requests
+session, govern/backends/vault/), a raw pooled `requests` session (the floor: no client
+library), hvac with a client per thread, and urllib3, compared.
 
 The same KV v2 workload (for each of N secrets: GET it, POST a new version) against a local
 OpenBao dev server, one thread and 8 threads, wall time and the client's own CPU time in the
-same run. Why govern talks to Vault through the standard library (see
-govern/credentials/vaulthttp.py):
+same run:
 
     .venv/bin/python benchmarks/bench_transport.py            # --count 500 --rounds 3
 """
@@ -22,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import hvac
+import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -30,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from vaultserver import VaultServer  # noqa: E402
 
-from govern.credentials.vaulthttp import Transport  # noqa: E402
+from govern.backends.vault import VaultClient  # noqa: E402
 
 Call = Callable[[str, str, dict[str, Any] | None], Any]
 
@@ -59,11 +62,26 @@ def urllib3_pool(server: VaultServer) -> Call:
     return call
 
 
-def govern_transport(server: VaultServer) -> Call:
-    transport = Transport(server.addr, namespace=None, verify=True, timeout=15)
+def raw_requests(server: VaultServer) -> Call:
+    """The floor: one pooled session, the token header, JSON in and out, nothing else."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_maxsize=8)
+    session.mount("http://", adapter)
+    headers = {"X-Vault-Token": server.token}
 
     def call(method: str, path: str, body: dict[str, Any] | None) -> Any:
-        return transport.send(method, path, token=server.token, json=body)
+        response = session.request(method, f"{server.addr}/v1/{path}", json=body,
+                                   headers=headers, timeout=15)
+        return response.json() if response.content else None
+
+    return call
+
+
+def govern_client(server: VaultServer) -> Call:
+    client = VaultClient(server.addr, env={"VAULT_TOKEN": server.token})
+
+    def call(method: str, path: str, body: dict[str, Any] | None) -> Any:
+        return client.request(method, path, json=body, action="bench", capability="bench")
 
     return call
 
@@ -96,11 +114,12 @@ def main() -> int:
     server = VaultServer.start()
     try:
         server.api("POST", "sys/mounts/bench", json={"type": "kv", "options": {"version": "2"}})
-        setup = govern_transport(server)
+        setup = raw_requests(server)
         for i in range(args.count):
             setup("POST", f"bench/data/t{i:04d}", {"data": {"username": "u", "password": "p"}})
-        clients = {"hvac (requests)": hvac_client(server), "urllib3": urllib3_pool(server),
-                   "govern vaulthttp": govern_transport(server)}
+        clients = {"raw requests (floor)": raw_requests(server),
+                   "govern (hvac, pooled)": govern_client(server),
+                   "hvac per thread": hvac_client(server), "urllib3": urllib3_pool(server)}
         results: dict[str, dict[str, list[float]]] = {}
         for _ in range(args.rounds):
             for name, call in clients.items():  # interleaved: the machine is shared

@@ -14,10 +14,15 @@ from govern.rules import CustodyRecord
 
 
 def read_custody(
-    spec: str | None, *, inventory_dir: Path, env: Mapping[str, str]
+    spec: str | None,
+    *,
+    inventory_dir: Path,
+    env: Mapping[str, str],
+    skipped: list[str] | None = None,
 ) -> tuple[dict[str, CustodyRecord], str]:
     """(credential ref -> record, store description). A file store whose file does not exist
-    yet holds nothing. Raises `BackendUnavailable` (exit 3) when Vault cannot be reached."""
+    yet holds nothing. Keys the store holds but govern does not manage are added to
+    `skipped`. Raises `BackendUnavailable` (exit 3) when Vault cannot be reached."""
     store = open_store(spec, inventory_dir=inventory_dir, env=env, prompt=None)
     path = getattr(store, "path", None)
     if isinstance(path, Path) and not path.exists():
@@ -26,6 +31,8 @@ def read_custody(
         m.ref: CustodyRecord(ref=m.ref, updated_at=m.updated_at, rotated_by=m.rotated_by)
         for m in store.list()
     }
+    if skipped is not None:
+        skipped.extend(getattr(store, "skipped", ()))
     return records, store.describe()
 
 

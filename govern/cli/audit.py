@@ -21,11 +21,15 @@ from govern.cli._common import (
     store_option,
     today_option,
 )
+from govern.cli.creds import warn_skipped
 from govern.cli.drift import progress, snapshots_option
 from govern.custody import read_custody, unauthenticated_note
-from govern.errors import UsageError
+from govern.errors import BackendUnavailable, UsageError
 from govern.inventory.source import suggest
-from govern.rules import REGISTRY
+from govern.rules import REGISTRY, credential_after_departure, credential_age, credential_custody
+
+# The rules that need the credential store's metadata.
+CUSTODY_RULES = (credential_custody.ID, credential_after_departure.ID, credential_age.ID)
 
 
 @click.command()
@@ -92,15 +96,28 @@ def audit(
         raise UsageError("--snapshots needs --drift", hint="govern audit --drift --snapshots DIR")
     day = parse_today(today)
     loaded, policy = load(inventory, policies)
-    custody, source = (
-        (None, "")
-        if offline
-        else read_custody(store_spec, inventory_dir=Path(loaded.path).parent, env=os.environ)
-    )
-    note = None if offline else unauthenticated_note(source, env=os.environ)
+    unreachable: BackendUnavailable | None = None
+    custody, source = None, ""
+    skipped: list[str] = []
+    if not offline:
+        try:
+            custody, source = read_custody(
+                store_spec, inventory_dir=Path(loaded.path).parent, env=os.environ,
+                skipped=skipped,
+            )
+        except BackendUnavailable as exc:  # report what the inventory shows, then exit 3
+            unreachable = exc
+    warn_skipped(skipped, source)
+    note = None if offline or unreachable else unauthenticated_note(source, env=os.environ)
     if note:
         click.echo(note, err=True)
     report = run_audit(loaded, policy, today=day, custody=custody, custody_source=source)
+    if unreachable is not None:
+        finish_report(report, fmt, output, "never")
+        not_checked = ", ".join(sorted(CUSTODY_RULES))
+        click.echo(f"warning: not checked (the credential store could not be read): "
+                   f"{not_checked}", err=True)
+        raise unreachable
     if with_drift:
         from govern.drift import collect, merge
 

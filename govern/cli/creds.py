@@ -442,6 +442,7 @@ def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> Non
     """
     session = open_session(store_spec, inventory)
     items = session.store.list()
+    warn_skipped(getattr(session.store, "skipped", []), session.store.describe())
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -463,6 +464,17 @@ def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> Non
 
 
 MAX_CSV_BYTES = 16 * MiB  # a spreadsheet export of some 100,000 logins
+
+
+def warn_skipped(keys: list[str], where: str) -> None:
+    """One warning on stderr naming the keys of the store govern does not manage."""
+    if keys:
+        shown = ", ".join(repr(k) for k in keys[:10]) + (" ..." if len(keys) > 10 else "")
+        click.echo(
+            f"warning: skipped {len(keys)} key{'s' if len(keys) != 1 else ''} in {where} "
+            f"that govern does not manage: {shown}",
+            err=True,
+        )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from govern.backends.vault import check_mount
 from govern.cli._common import inventory_option, load, policies_option
 from govern.errors import EXIT_INVALID, UsageError
 from govern.vault import (
@@ -33,13 +34,22 @@ _PAST = {"create": "created", "update": "updated", "delete": "deleted", "add": "
          "remove": "removed", "disable": "disabled", "enable": "enabled"}
 
 
+def _mount(source: str) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        return check_mount(value, source=source) if value else value
+
+    return check
+
+
 def vault_options(func: F) -> F:
     for option in reversed((
         click.option("--mount", "mount", metavar="M", default="govern", show_default=True,
                      envvar="GOVERN_VAULT_MOUNT", show_envvar=True,
+                     callback=_mount("--mount / GOVERN_VAULT_MOUNT"),
                      help="KV v2 mount holding the credentials (as in `--store vault:M`)."),
         click.option("--auth-mount", "auth_mount", metavar="PATH", default=None,
                      envvar="GOVERN_VAULT_AUTH_MOUNT", show_envvar=True,
+                     callback=_mount("--auth-mount / GOVERN_VAULT_AUTH_MOUNT"),
                      help="Auth mount (e.g. oidc, userpass) on which each person gets a login "
                           "alias; without it, aliases are not managed."),
         click.option("--alias-field", "alias_field", type=click.Choice(["email", "id"]),
@@ -63,6 +73,11 @@ def _compute(inventory: str | None, policies: str | None, mount: str, auth_mount
     return client, observed, make_plan(desired, observed)
 
 
+def escape_line(text: str) -> str:
+    """Control characters (a policy text from Vault may hold any) shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _line(change: Change) -> str:
     kind = f"{change.kind:<10}"
     if change.kind == "membership":
@@ -78,7 +93,9 @@ def render_text(plan: Plan, where: str) -> str:
         lines.append("No changes. Vault matches the inventory.")
         return "\n".join(lines)
     lines.append("")
-    lines.extend(_line(c) for c in plan.changes)
+    for change in plan.changes:
+        lines.append(_line(change))
+        lines.extend(f"      {escape_line(line)}" for line in change.text_diff)
     s = plan.summary()
     lines.append("")
     lines.append(f"Plan: {s['add']} to add, {s['change']} to change, {s['remove']} to remove.")
@@ -99,7 +116,9 @@ def plan(inventory: str | None, policies: str | None, mount: str, auth_mount: st
     policies, inventory vs server. Changes nothing.
 
     Reads VAULT_ADDR and VAULT_TOKEN (or the `govern login` keyring token, or AppRole via
-    VAULT_ROLE_ID/VAULT_SECRET_ID); VAULT_NAMESPACE and VAULT_CACERT are honoured.
+    VAULT_ROLE_ID/VAULT_SECRET_ID, or GOVERN_VAULT_AUTH=jwt|kubernetes with GOVERN_VAULT_ROLE:
+    see docs/vault.md); VAULT_NAMESPACE and VAULT_CACERT are honoured. Policy updates show
+    the lines of policy text that change.
 
     \b
     Exit codes: 0 no changes (or changes without --detailed-exitcode); 2 changes with

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from govern.backends.keyring import keyring_get, keyring_set
 from govern.errors import StoreError, UsageError
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "Rotation",
     "Secret",
     "actor",
+    "keyring_get",  # re-exported: govern.backends.keyring
+    "keyring_set",
     "open_store",
     "parse_time",
     "validate_ref",
@@ -322,45 +325,6 @@ def tty_prompt(label: str) -> str | None:
 Prompt = Callable[[str], "str | None"]
 
 
-def keyring_get(service: str, username: str) -> tuple[str | None, str]:
-    """(value, why): the OS keyring entry, or None and a reason without any secret.
-
-    Headless systems often have no backend (`NoKeyringError`); any backend failure (D-Bus,
-    a locked keychain) counts as "not available" rather than a crash.
-    """
-    try:
-        import keyring
-        from keyring.errors import NoKeyringError
-    except ImportError:
-        return None, "the keyring package is not installed"
-    try:
-        value = keyring.get_password(service, username)
-    except NoKeyringError:
-        return None, "no OS keyring backend is available"
-    except Exception as exc:  # any backend failure; the type name carries no secret
-        return None, f"the OS keyring failed ({type(exc).__name__})"
-    if value is None:
-        return None, f"no entry for service {service!r}, user {username!r}"
-    return str(value), "found"
-
-
-def keyring_set(service: str, username: str, value: str) -> None:
-    """Save a secret in the OS keyring, or raise `StoreError` saying why it cannot."""
-    try:
-        import keyring
-        from keyring.errors import NoKeyringError
-
-        keyring.set_password(service, username, value)
-    except ImportError:
-        raise StoreError("the keyring package is not installed") from None
-    except NoKeyringError:
-        raise StoreError("no OS keyring backend is available",
-                         hint="install and unlock a keyring (Secret Service, macOS Keychain) "
-                              "or use an environment variable instead") from None
-    except Exception as exc:  # any backend failure
-        raise StoreError(f"the OS keyring failed ({type(exc).__name__})") from None
-
-
 def open_store(
     spec: str | None,
     *,
@@ -388,7 +352,8 @@ def open_store(
     if kind == "vault":
         from govern.credentials.vaultstore import DEFAULT_MOUNT, VaultStore
 
-        return VaultStore.from_env(env, mount=arg or DEFAULT_MOUNT)
+        source = "--store vault:MOUNT" if arg else "the Vault mount"
+        return VaultStore.from_env(env, mount=arg or DEFAULT_MOUNT, mount_source=source)
     raise UsageError(
         f"unknown store {spec!r}", hint="use file:PATH, vault or vault:MOUNT (or GOVERN_STORE)"
     )

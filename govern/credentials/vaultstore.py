@@ -1,26 +1,37 @@
-"""The Vault/OpenBao store: KV version 2, over the `vaulthttp` transport.
+"""The Vault/OpenBao store: KV version 2, through the one Vault connection
+(`govern.backends.vault.VaultClient`, hvac on a pooled session).
 
 Secrets live at `<mount>/data/accounts/<ref>` as a flat mapping (username, password, fields);
 each secret's custom_metadata carries account, entity, platform, rotated_at, rotated_by, reason
 and `govern_version` (the version those describe, so a version written outside govern is not
 credited to the last govern rotation). Works the same on HashiCorp Vault and OpenBao.
 
-Every transport error (`vaulthttp`) is converted here: unreachable, sealed or refusing servers
-become `BackendUnavailable` (exit 3) with one line naming the address and why; nothing from
-the transport escapes, and no message contains a secret or a token.
+Errors arrive converted by the connection: unreachable, sealed or refusing servers are
+`BackendUnavailable` (exit 3) with one line naming the address and why; a 404 or a refused
+check-and-set is a `NotFound` / `Rejected` this module turns into its own message. No message
+contains a secret or a token.
 """
 
 from __future__ import annotations
 
 import builtins
-import re
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from govern.backends.keyring import keyring_set
+from govern.backends.vault import (
+    LIST_CONCURRENCY,
+    NotFound,
+    Refused,
+    Rejected,
+    VaultClient,
+    check_mount,
+    check_token,
+    parallel,
+    vault_address,
+)
+from govern.backends.vault.auth import KEYRING_SERVICE
 from govern.credentials import (
     RESERVED_META_KEYS,
     CredentialMetadata,
@@ -30,157 +41,21 @@ from govern.credentials import (
     Secret,
     checked_batch,
     format_time,
-    keyring_get,
-    keyring_set,
     normalize_meta,
     parse_time,
     refuse_duplicates,
     utc_now,
     validate_ref,
     validate_rotation,
-    vaulthttp,
 )
-from govern.errors import BackendUnavailable, GovernError, StoreError, UsageError
+from govern.errors import BackendUnavailable, GovernError, StoreError
 
 DEFAULT_MOUNT = "govern"
-KEYRING_SERVICE = "govern"
-LIST_CONCURRENCY = 8
-_MOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
 T = TypeVar("T")
-_WRAPPED = re.compile(r"\d+ errors? occurred:\s*\*\s*")
+__all__ = ["DEFAULT_MOUNT", "LIST_CONCURRENCY", "VaultStore", "login", "vault_address"]
 
 
-def _short(exc: vaulthttp.VaultHTTPError) -> str:
-    text = "; ".join(str(e) for e in exc.errors if e) or f"HTTP {exc.status}"
-    # One line: Vault wraps messages as "1 error occurred:\n\t* permission denied\n\n".
-    text = " ".join(_WRAPPED.sub("", text).split())
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def vault_address(env: Mapping[str, str]) -> str:
-    addr = env.get("VAULT_ADDR", "").strip().rstrip("/")
-    if not addr:
-        raise UsageError("VAULT_ADDR is not set", hint="export VAULT_ADDR=https://vault.example:8200")
-    if not addr.startswith(("http://", "https://")):
-        raise UsageError(f"VAULT_ADDR must start with http:// or https:// (got {addr!r})")
-    return addr
-
-
-class VaultConnection:
-    """One server and one token: the connections (`vaulthttp.Transport`, thread-safe), the
-    token sources (VAULT_TOKEN, keyring, AppRole) and the conversion of every
-    transport error. Shared by the credential store and access enforcement
-    (`govern.vault`)."""
-
-    def __init__(self, addr: str, *, env: Mapping[str, str], token: str | None = None) -> None:
-        self.addr = addr.rstrip("/")
-        self._env = env
-        self.namespace = env.get("VAULT_NAMESPACE") or None
-        self._verify: bool | str = env.get("VAULT_CACERT") or True
-        try:
-            self._timeout = float(env.get("VAULT_CLIENT_TIMEOUT") or 15)
-        except ValueError:
-            raise UsageError("VAULT_CLIENT_TIMEOUT must be a number of seconds") from None
-        self._token = token
-        self._token_lock = threading.Lock()
-        self._transport = vaulthttp.Transport(self.addr, namespace=self.namespace,
-                                              verify=self._verify, timeout=self._timeout)
-
-    def describe(self) -> str:
-        return f"vault:{self.addr}" + (f" (namespace {self.namespace})" if self.namespace else "")
-
-    def _resolve_token(self) -> str:
-        """VAULT_TOKEN, else the token `govern login` saved in the keyring, else AppRole."""
-        with self._token_lock:
-            if self._token:
-                return self._token
-            token = self._env.get("VAULT_TOKEN", "").strip()
-            why = "VAULT_TOKEN is not set"
-            if not token:
-                saved, why_keyring = keyring_get(KEYRING_SERVICE, self.addr)
-                token = saved or ""
-                why += f"; keyring: {why_keyring}"
-            if not token:
-                role_id = self._env.get("VAULT_ROLE_ID", "").strip()
-                secret_id = self._env.get("VAULT_SECRET_ID", "").strip()
-                if role_id and secret_id:
-                    token = self._approle_login(role_id, secret_id)
-                else:
-                    why += "; VAULT_ROLE_ID/VAULT_SECRET_ID are not set"
-            if not token:
-                raise StoreError(
-                    f"no Vault token for {self.addr} ({why})",
-                    hint="set VAULT_TOKEN, run `govern login`, or set VAULT_ROLE_ID and "
-                         "VAULT_SECRET_ID (AppRole)")
-            self._token = token
-            return token
-
-    def _approle_login(self, role_id: str, secret_id: str) -> str:
-        mount = self._env.get("VAULT_APPROLE_MOUNT", "approle").strip("/")
-        path = f"auth/{mount}/login"
-        with self._boundary("log in with AppRole at", path, "update"):
-            response = self._transport.send("POST", path, token=None,
-                                            json={"role_id": role_id, "secret_id": secret_id})
-        try:
-            return str((response or {})["auth"]["client_token"])
-        except (KeyError, TypeError):
-            raise BackendUnavailable(
-                f"Vault at {self.addr}: AppRole login at {path} returned no token") from None
-
-    @contextmanager
-    def _boundary(self, action: str, path: str, capability: str,
-                  passthrough: tuple[type[Exception], ...] = ()) -> Iterator[None]:
-        """Convert transport errors; 404 (InvalidPath) and `passthrough` are left to
-        the caller, which converts them in turn."""
-        where = f"Vault at {self.addr}"
-        left: tuple[type[Exception], ...] = (vaulthttp.InvalidPath, *passthrough)
-        try:
-            yield
-        except left:
-            raise
-        except vaulthttp.Forbidden as exc:
-            raise BackendUnavailable(
-                f"{where} refused to {action} {path} ({_short(exc)}): the token needs the "
-                f"{capability!r} capability on {path}",
-                hint="or the token is invalid or expired: check VAULT_TOKEN / `govern login`"
-                ) from None
-        except vaulthttp.Unavailable as exc:
-            why = "is sealed" if "sealed" in _short(exc).lower() else "is unavailable"
-            raise BackendUnavailable(f"{where} {why} (503: {_short(exc)})",
-                                     hint="unseal it or try another node") from None
-        except vaulthttp.NotInitialized:
-            raise BackendUnavailable(f"{where} is not initialized (501)") from None
-        except vaulthttp.RateLimited:
-            raise BackendUnavailable(f"{where} rate-limited the request to {action} "
-                                     f"{path} (429)", hint="retry later") from None
-        except vaulthttp.InvalidRequest as exc:
-            raise StoreError(f"{where} rejected the request to {action} {path} "
-                             f"(400: {_short(exc)})") from None
-        except vaulthttp.VaultHTTPError as exc:
-            detail = f"HTTP {exc.status}" + (f": {_short(exc)}" if exc.errors else "")
-            raise BackendUnavailable(f"{where} failed to {action} {path} ({detail})") from None
-        except vaulthttp.TransportError as exc:
-            raise BackendUnavailable(f"cannot reach {where}: {exc.reason}",
-                                     hint="check VAULT_ADDR, the network, and that the server "
-                                          "is running") from None
-        except ValueError:
-            raise BackendUnavailable(f"{where} sent a response that is not JSON "
-                                     f"(to {action} {path})") from None
-
-    def _request(self, method: str, path: str, *, action: str, capability: str,
-                 json: Mapping[str, Any] | None = None,
-                 params: Mapping[str, Any] | None = None,
-                 passthrough: tuple[type[Exception], ...] = ()) -> dict[str, Any] | None:
-        """One API call; the JSON body, None for 204, or `InvalidPath` for a 404."""
-        token = self._resolve_token()
-        with self._boundary(action, path, capability, passthrough):
-            return self._transport.send(method, path, token=token, json=json, params=params)
-
-    resolve_token = _resolve_token
-    request = _request
-
-
-class VaultStore(VaultConnection):
+class VaultStore:
     """Credentials in a KV v2 mount of Vault or OpenBao."""
 
     def __init__(
@@ -190,17 +65,27 @@ class VaultStore(VaultConnection):
         mount: str = DEFAULT_MOUNT,
         env: Mapping[str, str],
         token: str | None = None,
+        client: VaultClient | None = None,
+        mount_source: str = "the Vault mount",
     ) -> None:
-        mount = mount.strip("/")
-        if not _MOUNT.fullmatch(mount) or ".." in mount.split("/"):
-            raise UsageError(f"invalid Vault mount {mount!r}")
-        super().__init__(addr, env=env, token=token)
-        self.mount = mount
+        self.mount = check_mount(mount, source=mount_source)
+        self.client = client or VaultClient(addr, env=env, token=token)
+        self.addr = self.client.addr
+        self.namespace = self.client.namespace
         self._mount_ok = False
+        self.skipped: builtins.list[str] = []  # keys in the mount that are not govern refs
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, mount: str = DEFAULT_MOUNT) -> VaultStore:
-        return cls(vault_address(env), mount=mount, env=env)
+    def from_env(cls, env: Mapping[str, str], *, mount: str = DEFAULT_MOUNT,
+                 mount_source: str = "the Vault mount") -> VaultStore:
+        return cls(vault_address(env), mount=mount, env=env, mount_source=mount_source)
+
+    @classmethod
+    def on(cls, client: VaultClient, *, mount: str = DEFAULT_MOUNT,
+           mount_source: str = "the Vault mount") -> VaultStore:
+        """The store on an existing connection (its pool and token)."""
+        return cls(client.addr, mount=mount, env=client.env, client=client,
+                   mount_source=mount_source)
 
     def __repr__(self) -> str:
         return f"VaultStore({self.describe()})"
@@ -209,8 +94,19 @@ class VaultStore(VaultConnection):
         where = f"vault:{self.addr} (mount {self.mount}"
         return where + (f", namespace {self.namespace})" if self.namespace else ")")
 
-    def _missing_mount(self, exc: vaulthttp.InvalidPath) -> GovernError | None:
-        if "no handler for route" in _short(exc):
+    def _resolve_token(self) -> str:
+        return self.client.resolve_token()
+
+    def _request(self, method: str, path: str, *, action: str, capability: str,
+                 json: Mapping[str, Any] | None = None,
+                 params: Mapping[str, Any] | None = None,
+                 passthrough: tuple[type[Exception], ...] = ()) -> dict[str, Any] | None:
+        return self.client.request(method, path, action=action, capability=capability,
+                                   json=json, params=params,
+                                   passthrough=passthrough)  # type: ignore[arg-type]
+
+    def _missing_mount(self, exc: NotFound) -> GovernError | None:
+        if "no handler for route" in exc.detail:
             return StoreError(
                 f"Vault at {self.addr} has no secrets engine at {self.mount}/",
                 hint=f"create it with `govern store init --store vault:{self.mount}`")
@@ -229,8 +125,8 @@ class VaultStore(VaultConnection):
         path = f"sys/internal/ui/mounts/{self.mount}"
         try:
             info = self._request("GET", path, action="look up the mount", capability="read",
-                                 passthrough=(vaulthttp.Forbidden,))
-        except (vaulthttp.InvalidPath, vaulthttp.Forbidden):
+                                 passthrough=(Refused,))
+        except (NotFound, Refused):
             info = None  # a missing mount answers 403 ("preflight capability check") or 404
         if info is not None:
             data = info.get("data") or {}
@@ -251,16 +147,19 @@ class VaultStore(VaultConnection):
                 "description": "govern: credentials of social media accounts"}
         path = f"sys/mounts/{self.mount}"
         try:
-            self._request("POST", path, json=body, action="create the mount",
-                          capability="create", passthrough=(vaulthttp.InvalidRequest,))
-        except vaulthttp.InvalidRequest as exc:
-            if "already in use" in _short(exc):
+            self.client.call("create the mount", path, "create",
+                             lambda h: h.sys.enable_secrets_engine(
+                                 "kv", path=self.mount, options={"version": "2"},
+                                 description=body["description"]),
+                             passthrough=(Rejected,))
+        except Rejected as exc:
+            if "already in use" in exc.detail:
                 raise StoreError(f"a secrets engine exists at {self.mount}/ on {self.addr} but "
                                  "this token cannot read it", hint="ask for a policy with "
                                  f"access to {self.mount}/data/accounts/*") from None
             raise StoreError(f"Vault at {self.addr} refused to create the mount "
-                             f"{self.mount}/ (400: {_short(exc)})") from None
-        except vaulthttp.InvalidPath:
+                             f"{self.mount}/ (400: {exc.detail})") from None
+        except NotFound:
             raise BackendUnavailable(f"Vault at {self.addr} answered 404 to create the mount "
                                      f"at {path}") from None
         self._mount_ok = True
@@ -268,12 +167,13 @@ class VaultStore(VaultConnection):
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _lookup(self, method: str, path: str, *, action: str,
-                capability: str) -> dict[str, Any] | None:
-        """A read that may find nothing: None for a 404, unless the mount itself is missing."""
+    def _lookup(self, path: str, *, action: str, capability: str,
+                work: Callable[[Any], Any]) -> dict[str, Any] | None:
+        """A read (hvac's `work`) that may find nothing: None for a 404, unless the mount
+        itself is missing."""
         try:
-            return self._request(method, path, action=action, capability=capability) or {}
-        except vaulthttp.InvalidPath as exc:
+            return self.client.call(action, path, capability, work) or {}
+        except NotFound as exc:
             missing = self._missing_mount(exc)
             if missing:
                 raise missing from None
@@ -281,7 +181,9 @@ class VaultStore(VaultConnection):
 
     def _read_metadata(self, ref: str) -> dict[str, Any] | None:
         path = self._meta_path(ref)
-        body = self._lookup("GET", path, action="read metadata of", capability="read")
+        body = self._lookup(path, action="read metadata of", capability="read",
+                            work=lambda h: h.secrets.kv.v2.read_secret_metadata(
+                                f"accounts/{ref}", mount_point=self.mount))
         if body is None:
             return None
         data = body.get("data")
@@ -313,38 +215,56 @@ class VaultStore(VaultConnection):
         return None if data is None else self._to_metadata(ref, data)
 
     def _list_refs(self) -> builtins.list[str]:
+        """The refs under accounts/. Keys govern does not manage (a folder, a name that is
+        not a valid ref) are left out and recorded in `self.skipped`."""
         path = f"{self.mount}/metadata/accounts"
-        body = self._lookup("LIST", path, action="list", capability="list") or {}
+        body = self._lookup(path, action="list", capability="list",
+                            work=lambda h: h.secrets.kv.v2.list_secrets(
+                                "accounts", mount_point=self.mount)) or {}
         keys = (body.get("data") or {}).get("keys") or []
-        return sorted(str(k) for k in keys if not str(k).endswith("/"))
+        refs, skipped = [], []
+        for key in sorted(str(k) for k in keys):
+            try:
+                refs.append(validate_ref(key))
+            except GovernError:
+                skipped.append(key)
+        self.skipped = skipped
+        return refs
 
     def list(self) -> builtins.list[CredentialMetadata]:
-        """LIST, then the metadata of each secret with bounded concurrency (one client each)."""
+        """LIST, then the metadata of each secret with bounded concurrency. A key whose
+        metadata govern cannot read as its own is skipped and recorded in `self.skipped`."""
         refs = self._list_refs()
         if not refs:
             return []
         self._resolve_token()  # once, before the threads
         found = self._parallel(self._read_metadata, refs)
-        return [self._to_metadata(ref, data) for ref, data in zip(refs, found, strict=True)
-                if data is not None]
+        out: builtins.list[CredentialMetadata] = []
+        for ref, data in zip(refs, found, strict=True):
+            if data is None:
+                continue
+            try:
+                out.append(self._to_metadata(ref, data))
+            except StoreError:
+                self.skipped.append(ref)
+        return out
 
     def _parallel(self, work: Callable[[str], T], refs: builtins.list[str]) -> builtins.list[T]:
-        if len(refs) == 1:
-            return [work(refs[0])]
-        with ThreadPoolExecutor(max_workers=min(LIST_CONCURRENCY, len(refs)),
-                                thread_name_prefix="govern-vault") as pool:
-            return builtins.list(pool.map(work, refs))
+        return parallel(work, refs, limit=LIST_CONCURRENCY)
 
     def get(self, ref: str, version: int | None = None) -> Secret:
         path = self._data_path(ref)
-        params = {"version": int(version)} if version is not None else None
+        wanted = int(version) if version is not None else None
         try:
-            body = self._request("GET", path, params=params, action="read", capability="read")
-        except vaulthttp.InvalidPath as exc:
+            body = self.client.call("read", path, "read",
+                                    lambda h: h.secrets.kv.v2.read_secret_version(
+                                        f"accounts/{ref}", version=wanted,
+                                        mount_point=self.mount, raise_on_deleted_version=True))
+        except NotFound as exc:
             missing = self._missing_mount(exc)
             if missing:
                 raise missing from None
-            meta = (exc.json or {}).get("data") if isinstance(exc.json, dict) else None
+            meta = (exc.body or {}).get("data") if isinstance(exc.body, dict) else None
             if isinstance(meta, dict) and (meta.get("metadata") or {}).get("deletion_time"):
                 raise CredentialNotFound(f"version {version or 'current'} of {ref!r} was "
                                          f"deleted in {self.describe()}") from None
@@ -375,27 +295,41 @@ class VaultStore(VaultConnection):
         return found
 
     def _write_version(self, ref: str, secret: Secret, meta: Mapping[str, str],
-                       rotated_by: str, reason: str,
-                       cas: int | None = None) -> tuple[int, datetime]:
-        """Write a new version, then who wrote it and why; (version, its creation time).
-        With `cas`, Vault refuses the write unless `cas` is still the current version."""
-        path = self._data_path(ref)
-        body: dict[str, Any] = {"data": secret.to_payload()}
+                       rotated_by: str, reason: str, cas: int | None = None,
+                       before: Mapping[str, str] | None = None) -> tuple[int, datetime]:
+        """Write a new version and who wrote it and why; (version, its creation time).
+
+        With `cas` (a rotation of version `cas`, whose custom metadata is `before`), the who/why
+        is written first, naming version cas+1, then the data with check-and-set: a crash or
+        a lost answer between the two leaves either no new version (the metadata names one
+        that does not exist, so the next run rotates again) or the new version already
+        credited to this rotation (the next run finds it done): never two new versions for
+        one rotation. If another writer got in first, the metadata is put back."""
+        def custom(version: int) -> dict[str, str]:
+            return {**meta, "rotated_at": format_time(utc_now()), "rotated_by": rotated_by,
+                    "reason": reason, "govern_version": str(version)}
+
         if cas is not None:
-            body["options"] = {"cas": cas}
+            self._write_custom(ref, custom(cas + 1), None)
+        path = self._data_path(ref)
+        payload = secret.to_payload()
         try:
-            answer = self._request("POST", path, json=body, action="write", capability="create",
-                                   passthrough=(vaulthttp.InvalidRequest,))
-        except vaulthttp.InvalidPath as exc:
+            answer = self.client.call("write", path, "create",
+                                      lambda h: h.secrets.kv.v2.create_or_update_secret(
+                                          f"accounts/{ref}", secret=payload, cas=cas,
+                                          mount_point=self.mount),
+                                      passthrough=(Rejected,))
+        except NotFound as exc:
             raise self._missing_mount(exc) or BackendUnavailable(
                 f"Vault at {self.addr} answered 404 to write {path}") from None
-        except vaulthttp.InvalidRequest as exc:
-            if cas is not None and "check-and-set" in _short(exc):
+        except Rejected as exc:
+            if cas is not None and "check-and-set" in exc.detail:
+                self._write_custom(ref, dict(before or {}), None)
                 raise StoreError(f"{ref!r} got a new version in {self.describe()} while govern "
                                  "was rotating it; nothing was overwritten",
                                  hint="run the command again") from None
             raise StoreError(f"Vault at {self.addr} rejected the request to write {path} "
-                             f"(400: {_short(exc)})") from None
+                             f"(400: {exc.detail})") from None
         info = (answer or {}).get("data") or {}
         try:
             version = int(info["version"])
@@ -403,17 +337,22 @@ class VaultStore(VaultConnection):
         except (KeyError, TypeError, ValueError):
             raise BackendUnavailable(f"Vault at {self.addr} did not confirm the write of "
                                      f"{path}") from None
-        custom = {**meta, "rotated_at": format_time(utc_now()), "rotated_by": rotated_by,
-                  "reason": reason, "govern_version": str(version)}
+        if cas is None or version != cas + 1:
+            self._write_custom(ref, custom(version), version)
+        return version, created
+
+    def _write_custom(self, ref: str, custom: Mapping[str, str], version: int | None) -> None:
+        """Replace the custom metadata of `ref` (only that: hvac's update_metadata would
+        also reset delete_version_after, a setting that is the administrator's)."""
         try:
-            self._request("POST", self._meta_path(ref), json={"custom_metadata": custom},
+            self._request("POST", self._meta_path(ref), json={"custom_metadata": dict(custom)},
                           action="update metadata of", capability="update")
         except GovernError as exc:
-            exc.message = f"stored version {version} of {ref!r}, but not its metadata: " \
-                          + exc.message
-            exc.args = (exc.message,)
+            if version is not None:
+                exc.message = f"stored version {version} of {ref!r}, but not its metadata: " \
+                              + exc.message
+                exc.args = (exc.message,)
             raise
-        return version, created
 
     def put_many(
         self, items: builtins.list[NewCredential], *, rotated_by: str, reason: str
@@ -447,8 +386,9 @@ class VaultStore(VaultConnection):
         unless_since: datetime | None = None,
     ) -> builtins.list[Rotation]:
         """Three requests per ref, in one worker each (8 at a time): read the current
-        version (KV v2 returns its custom_metadata with it), write the new version with
-        check-and-set on the one read, write the who/why metadata."""
+        version (KV v2 returns its custom_metadata with it), write the who/why metadata
+        naming the next version, write the new version with check-and-set on the one read
+        (see `_write_version`: an interrupted batch run again rotates each ref once)."""
         refs = checked_batch(refs, rotated_by, reason)
         if not refs:
             return []
@@ -458,7 +398,10 @@ class VaultStore(VaultConnection):
 
         def rotate(ref: str) -> Rotation:
             path = self._data_path(ref)
-            body = self._lookup("GET", path, action="read", capability="read")
+            body = self._lookup(path, action="read", capability="read",
+                                work=lambda h: h.secrets.kv.v2.read_secret_version(
+                                    f"accounts/{ref}", mount_point=self.mount,
+                                    raise_on_deleted_version=True))
             if body is None:
                 return Rotation(ref, "missing", None)
             data = body.get("data") or {}
@@ -481,7 +424,7 @@ class VaultStore(VaultConnection):
             secret = Secret.from_payload(payload).replace_password(new_password(ref))
             meta = {k: str(v) for k, v in custom.items() if k not in RESERVED_META_KEYS}
             new_version, _ = self._write_version(ref, secret, meta, rotated_by, reason,
-                                                 cas=version)
+                                                 cas=version, before=custom)
             return Rotation(ref, "rotated", new_version)
 
         return self._parallel(rotate, refs)
@@ -491,8 +434,10 @@ class VaultStore(VaultConnection):
             raise CredentialNotFound(f"no credential for {ref!r} in {self.describe()}")
         path = self._meta_path(ref)
         try:
-            self._request("DELETE", path, action="delete", capability="delete")
-        except vaulthttp.InvalidPath:
+            self.client.call("delete", path, "delete",
+                             lambda h: h.secrets.kv.v2.delete_metadata_and_all_versions(
+                                 f"accounts/{ref}", mount_point=self.mount))
+        except NotFound:
             raise CredentialNotFound(f"no credential for {ref!r} in "
                                      f"{self.describe()}") from None
 
@@ -501,11 +446,7 @@ def login(env: Mapping[str, str], token: str, *, addr: str | None = None) -> str
     """Check `token` against the server and save it in the OS keyring (service `govern`,
     username = the address). Returns the address."""
     address = (addr or "").rstrip("/") or vault_address(env)
-    store = VaultStore(address, env=env, token=token)
-    body = store._request("GET", "auth/token/lookup-self", action="look up the token at",
-                          capability="read")
-    if not isinstance((body or {}).get("data"), dict):
-        raise BackendUnavailable(f"Vault at {address} did not describe the token")
+    check_token(VaultClient(address, env=env, token=token))
     keyring_set(KEYRING_SERVICE, address, token)
     return address
 

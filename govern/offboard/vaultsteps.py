@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govern.credentials.vaultstore import LIST_CONCURRENCY
+from govern.backends.vault import LIST_CONCURRENCY
 from govern.errors import BackendUnavailable, GovernError, StoreError
 from govern.inventory.load import load_inventory
 from govern.platforms import Catalog

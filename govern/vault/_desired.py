@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from govern.backends.vault import check_mount
 from govern.credentials import validate_ref
 from govern.inventory.model import Account, Inventory, Person
 from govern.platforms import Catalog
@@ -81,7 +82,8 @@ def desired_state(
 ) -> DesiredState:
     """What Vault must hold for `inventory`. Departed people keep their memberships (the
     declaration is mirrored as is); their entity is disabled, which denies every token."""
-    mount = mount.strip("/")
+    mount = check_mount(mount)
+    auth_mount = check_mount(auth_mount, source="the auth mount") if auth_mount else None
     people = {p.id: p for p in inventory.people}
     entities = {spec.name: spec for spec in map(entity_spec, inventory.people)}
     aliases: dict[str, str] = {}

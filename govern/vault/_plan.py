@@ -4,6 +4,7 @@ the groups that use them; memberships removed before groups and policies are del
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,19 +35,26 @@ def _diff(want: Mapping[str, str], have: Mapping[str, str]) -> str:
                      for k in keys if want.get(k) != have.get(k))
 
 
+def _text_diff(have: str, want: str) -> tuple[str, ...]:
+    """The changed lines of a policy text, unified diff style without headers."""
+    lines = difflib.unified_diff(have.splitlines(), want.splitlines(), lineterm="", n=1)
+    return tuple(line for line in lines if not line.startswith(("---", "+++")))
+
+
 class _Builder:
     def __init__(self) -> None:
         self.changes: list[Change] = []
 
     def add(self, kind: Kind, action: Action, name: str, detail: str,
             body: Mapping[str, Any] | None = None, *, person: str | None = None,
-            account: str | None = None) -> None:
+            account: str | None = None, text_diff: tuple[str, ...] = ()) -> None:
         if person is None and kind in ("entity", "alias"):
             person = person_of(name)
         if account is None and kind in ("group", "policy", "membership"):
             account = account_of(name)
         self.changes.append(Change(kind=kind, action=action, name=name, detail=detail,
-                                   account=account, person=person, body=body or {}))
+                                   account=account, person=person, body=body or {},
+                                   text_diff=text_diff))
 
 
 def make_plan(desired: DesiredState, observed: ObservedState) -> Plan:
@@ -63,7 +71,7 @@ def make_plan(desired: DesiredState, observed: ObservedState) -> Plan:
         detail = "read on the shared login of account " + (account_of(name) or name)
         out.add("policy", "create" if have is None else "update", name,
                 detail if have is None else "policy text differs from the inventory's",
-                {"policy": text})
+                {"policy": text}, text_diff=() if have is None else _text_diff(have, text))
     for name in observed.policies.keys() - desired.policies.keys():
         out.add("policy", "delete", name, "no account in the inventory needs it")
 

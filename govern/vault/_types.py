@@ -82,6 +82,8 @@ class Change:
     account: str | None = None
     person: str | None = None
     body: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # For a policy update: the text changes, as unified diff lines ("-" Vault, "+" inventory).
+    text_diff: tuple[str, ...] = field(default=(), compare=False, hash=False, repr=False)
 
     @property
     def symbol(self) -> str:
@@ -91,8 +93,11 @@ class Change:
         return f"{self.symbol} {self.action} {self.kind} {self.name}: {self.detail}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "action": self.action, "name": self.name,
-                "detail": self.detail, "account": self.account, "person": self.person}
+        out: dict[str, Any] = {"kind": self.kind, "action": self.action, "name": self.name,
+               "detail": self.detail, "account": self.account, "person": self.person}
+        if self.text_diff:
+            out["diff"] = list(self.text_diff)
+        return out
 
 
 @dataclass(frozen=True)

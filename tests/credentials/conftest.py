@@ -33,7 +33,10 @@ PASSPHRASE = "test passphrase, long enough"
 FAST_KDF = ScryptParams(n=2**14)  # the lowest cost a file may declare; keeps tests quick
 GOVERN_ENV = ("GOVERN_PASSPHRASE", "GOVERN_STORE", "GOVERN_ACTOR", "GOVERN_INVENTORY",
               "VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE", "VAULT_CACERT", "VAULT_ROLE_ID",
-              "VAULT_SECRET_ID", "BAO_ADDR", "BAO_TOKEN")
+              "VAULT_SECRET_ID", "BAO_ADDR", "BAO_TOKEN", "GOVERN_VAULT_AUTH", "GOVERN_VAULT_ROLE",
+              "GOVERN_VAULT_JWT", "GOVERN_VAULT_JWT_MOUNT", "GOVERN_VAULT_JWT_AUDIENCE",
+              "GOVERN_VAULT_K8S_TOKEN_PATH", "ACTIONS_ID_TOKEN_REQUEST_URL",
+              "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "GOVERN_VAULT_MOUNT")
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
-"""The HTTP transport to Vault (govern.credentials.vaulthttp), through the store's public API:
-a standby's redirect, TLS with VAULT_CACERT, the proxy variables, odd answers. The server
+"""The connection to Vault (govern.backends.vault: hvac on a pooled requests session), through
+the store's public API: a standby's redirect (and the redirects that must not carry the
+token), TLS with VAULT_CACERT, the proxy variables, odd answers. The server
 side is the real OpenBao dev server or, where Vault cannot play the part (a proxy, a TLS
 endpoint with a private CA, a broken answer), a local HTTP server speaking just enough."""
 
@@ -94,18 +95,72 @@ def answer(status: int, body: object = None, *, raw: bytes | None = None) -> Han
 EMPTY_LIST = {"data": {"keys": []}}
 
 
-def test_a_standby_redirect_is_followed_with_the_token_and_the_body(
-        vault_server: VaultServer, vault_mount: str,
-        local_server: Callable[..., LocalServer]) -> None:
-    """A Vault standby node answers 307 with the active node's address; writes and reads
-    must arrive there intact (the method, the JSON body and the token kept)."""
-    def redirect(request: http.server.BaseHTTPRequestHandler) -> None:
+def standby_of(active: str, *, redirect_to: str | None = None) -> Handler:
+    """A standby node: sys/leader names `active` as the leader; everything else is a 307
+    to `redirect_to` (default: `active`)."""
+    def handle(request: http.server.BaseHTTPRequestHandler) -> None:
+        if request.path.startswith("/v1/sys/leader"):
+            answer(200, {"ha_enabled": True, "is_self": False,
+                         "leader_address": active,
+                         "leader_cluster_address": active.replace("http", "https", 1)})(request)
+            return
         request.send_response(307)
-        request.send_header("Location", vault_server.addr + request.path)
+        request.send_header("Location", (redirect_to or active) + request.path)
         request.send_header("Content-Length", "0")
         request.end_headers()
 
-    standby = local_server(redirect)
+    return handle
+
+
+def test_a_redirect_to_a_host_outside_the_cluster_never_gets_the_token(
+        local_server: Callable[..., LocalServer]) -> None:
+    """The standby advertises one active node but redirects elsewhere (a compromised or
+    misconfigured node, an open redirect): nothing is sent there, exit 3, one line.
+    ("localhost" is another host than "127.0.0.1": requests itself would strip
+    `Authorization` there, but not `X-Vault-Token`.)"""
+    rogue = local_server(answer(200, EMPTY_LIST))
+    rogue_addr = rogue.addr.replace("127.0.0.1", "localhost")
+    leader = local_server(answer(200, EMPTY_LIST))
+    standby = local_server(standby_of(leader.addr, redirect_to=rogue_addr))
+    store = VaultStore(standby.addr, env={"VAULT_TOKEN": "t0ken-value"})
+    with pytest.raises(BackendUnavailable) as caught:
+        store.list()
+    assert rogue.seen == [] and leader.seen == []
+    assert caught.value.exit_code == 3
+    assert caught.value.message == (
+        f"Vault at {standby.addr}: refused a redirect to {rogue_addr}: not the active node "
+        "the cluster advertises (sys/leader)")
+    # The token went only to the configured address (its own requests; sys/leader without).
+    assert {token for _, path, token, _ in standby.seen if "sys/leader" not in path} \
+        == {"t0ken-value"}
+    assert {token for _, path, token, _ in standby.seen if "sys/leader" in path} == {None}
+
+
+def test_a_redirect_from_https_to_http_never_gets_the_token(
+        tmp_path: Path, local_server: Callable[..., LocalServer]) -> None:
+    """Even to the advertised leader: a configured https address never sends the token over
+    http."""
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    plain = local_server(answer(200, EMPTY_LIST))
+    standby = local_server(standby_of(plain.addr), tls=context)
+    store = VaultStore(standby.addr, env={"VAULT_TOKEN": "t0ken-value",
+                                          "VAULT_CACERT": str(cert)})
+    with pytest.raises(BackendUnavailable) as caught:
+        store.list()
+    assert plain.seen == []
+    assert caught.value.message == (f"Vault at {standby.addr}: refused a redirect from https "
+                                    f"to {plain.addr} (another scheme)")
+
+
+def test_a_standby_redirect_is_followed_with_the_token_and_the_body(
+        vault_server: VaultServer, vault_mount: str,
+        local_server: Callable[..., LocalServer]) -> None:
+    """A Vault standby node answers 307 with the active node's address, the one it
+    advertises in sys/leader; writes and reads must arrive there intact (the method, the
+    JSON body and the token kept)."""
+    standby = local_server(standby_of(vault_server.addr))
     store = VaultStore(standby.addr, mount=vault_mount, env=vault_server.env())
     stored = store.put("redirected", Secret(username="u", password="s3cret-pw"), meta={},
                        rotated_by="tester", reason="setup")
@@ -113,7 +168,8 @@ def test_a_standby_redirect_is_followed_with_the_token_and_the_body(
     assert store.get("redirected").password == "s3cret-pw"
     methods = [method for method, _, _, _ in standby.seen]
     assert "POST" in methods and "GET" in methods
-    assert {token for _, _, token, _ in standby.seen} == {vault_server.token}
+    assert {token for _, path, token, _ in standby.seen if "sys/leader" not in path} \
+        == {vault_server.token}
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:

@@ -1,6 +1,6 @@
 """The nightly drift workflow keeps the rules it was written to: scheduled and on demand,
 minimal permissions, actions pinned by full SHA, no credentials persisted, no template
-expansion inside scripts, Vault through AppRole secrets in `env:`."""
+expansion inside scripts, Vault through GitHub Actions OIDC (JWT) with no Vault secret."""
 
 from __future__ import annotations
 
@@ -41,8 +41,15 @@ def test_scripts_expand_no_templates_and_vault_comes_from_env() -> None:
     scripts = [s["run"] for s in steps() if "run" in s]
     assert not any("${{" in script for script in scripts)
     drift = next(s for s in steps() if "govern drift" in s.get("run", ""))
-    assert set(drift["env"]) == {"VAULT_ADDR", "VAULT_ROLE_ID", "VAULT_SECRET_ID"}
-    assert all(v.startswith("${{ secrets.") for v in drift["env"].values())
+    assert drift["env"] == {
+        "VAULT_ADDR": "${{ vars.VAULT_ADDR }}",
+        "GOVERN_VAULT_AUTH": "jwt",
+        "GOVERN_VAULT_ROLE": "govern-drift",
+        "GOVERN_VAULT_JWT_AUDIENCE": "govern",
+    }
+    assert "secrets." not in WORKFLOW.read_text()
+    job = load()["jobs"]["drift"]
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
     assert 'govern drift --format markdown >> "$GITHUB_STEP_SUMMARY"' in drift["run"]
     assert "--format json --output drift.json" in drift["run"]
     upload = next(s for s in steps() if s.get("uses", "").startswith("actions/upload-artifact@"))

@@ -97,6 +97,12 @@ def test_scaffolded_workflow_shape(scaffolded: Path) -> None:
     runs = "\n".join(s.get("run", "") for s in steps)
     assert "--format sarif" in runs and "--format github" in runs
     assert '--format markdown --fail-on never >> "$GITHUB_STEP_SUMMARY"' in runs
+    # Drift reads Vault with the job's OIDC token (JWT auth): no Vault secret anywhere.
+    drift = workflow["jobs"]["drift"]
+    assert drift["permissions"] == {"contents": "read", "id-token": "write"}
+    step = next(s for s in drift["steps"] if "govern drift" in s.get("run", ""))
+    assert step["env"]["GOVERN_VAULT_AUTH"] == "jwt" and "VAULT_TOKEN" not in step["env"]
+    assert "secrets." not in (scaffolded / ".github/workflows/govern.yml").read_text()
 
 
 @pytest.mark.parametrize("path", [*SHIPPED_WORKFLOWS, ACTION], ids=lambda p: p.name)

@@ -7,7 +7,7 @@ is a drift finding; so is every conflicting object govern did not create (`Plan.
 and every credential the inventory declares that the store does not hold.
 
 Settings come from the environment, as for `govern plan`: VAULT_ADDR and a token (VAULT_TOKEN,
-the `govern login` keyring token, or AppRole VAULT_ROLE_ID/VAULT_SECRET_ID),
+the `govern login` keyring token, AppRole, JWT/OIDC or Kubernetes: govern.backends.vault.auth),
 GOVERN_VAULT_MOUNT (the KV v2 mount, default `govern`), GOVERN_VAULT_AUTH_MOUNT and
 GOVERN_VAULT_ALIAS_FIELD (`email` or `id`).
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from govern.backends.vault import check_mount
 from govern.credentials.vaultstore import DEFAULT_MOUNT, VaultStore
 from govern.drift import rules
 from govern.drift.compare import Drift
@@ -142,8 +143,10 @@ def vault_drift(
 ) -> list[Drift]:
     """Drift between the inventory and Vault. Raises `BackendUnavailable` (exit 3) when Vault
     cannot be reached, is sealed or refuses the token."""
-    mount = (env.get("GOVERN_VAULT_MOUNT") or DEFAULT_MOUNT).strip("/")
+    mount = check_mount(env.get("GOVERN_VAULT_MOUNT") or DEFAULT_MOUNT, source="GOVERN_VAULT_MOUNT")
     auth_mount = (env.get("GOVERN_VAULT_AUTH_MOUNT") or "").strip("/") or None
+    if auth_mount:
+        auth_mount = check_mount(auth_mount, source="GOVERN_VAULT_AUTH_MOUNT")
     alias_field = env.get("GOVERN_VAULT_ALIAS_FIELD") or "email"
     if alias_field not in ("email", "id"):
         raise UsageError(f"GOVERN_VAULT_ALIAS_FIELD must be 'email' or 'id', not {alias_field!r}")
@@ -157,7 +160,7 @@ def vault_drift(
     )
     client = connect(env)
     plan = make_plan(desired, observe(client, auth_mount=desired.auth_mount))
-    store = VaultStore(client.addr, mount=mount, env=env, token=client.resolve_token())
+    store = VaultStore.on(client, mount=mount)
     stored = {m.ref for m in store.list()}
     where = Location(client.describe())
     return [

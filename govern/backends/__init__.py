@@ -1,0 +1,1 @@
+"""The backends govern talks to: one package per backend, owning its connection."""
