@@ -9,10 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from govern.findings import Finding, Location, Report, RuleInfo, Severity, Violation
+from govern.findings import Finding, Report, RuleInfo, stamp
 from govern.inventory.load import LoadedInventory
 from govern.policy import PlacedWaiver, Policy
-from govern.rules import REGISTRY, Context, CustodyRecord, explanation, summary, waiver_invalid
+from govern.rules import (
+    DRIFT_RULES,
+    REGISTRY,
+    Context,
+    CustodyRecord,
+    explanation,
+    summary,
+    waiver_invalid,
+)
 
 
 def rule_infos(policy: Policy) -> tuple[RuleInfo, ...]:
@@ -29,6 +37,11 @@ def rule_infos(policy: Policy) -> tuple[RuleInfo, ...]:
             )
         )
     return tuple(infos)
+
+
+def all_rule_infos(policy: Policy) -> dict[str, RuleInfo]:
+    """Every rule govern knows, by id: the audit's rules, then the kinds of drift."""
+    return {info.id: info for info in (*rule_infos(policy), *DRIFT_RULES.values())}
 
 
 def audit(
@@ -60,7 +73,7 @@ def audit(
             continue
         rule = REGISTRY[info.id]
         for violation in rule.check(ctx, policy.params[info.id]):
-            finding = _stamp(loaded, info, violation)
+            finding = stamp(info, violation, loaded.locate)
             if info.id != waiver_invalid.ID:
                 reason = _waiver_for(finding, active_waivers)
                 if reason is not None:
@@ -68,23 +81,6 @@ def audit(
             findings.append(finding)
     findings.sort(key=Finding.sort_key)
     return Report(inventory=loaded.path, findings=tuple(findings), rules=infos)
-
-
-def _stamp(loaded: LoadedInventory, info: RuleInfo, violation: Violation) -> Finding:
-    location: Location = violation.location or loaded.locate(violation.pointer)
-    severity = violation.severity or info.severity
-    # A configured severity lower than the rule's default also caps its secondary level.
-    if violation.severity is not None and info.severity.rank < severity.rank:
-        severity = info.severity
-    return Finding(
-        rule=info.id,
-        severity=Severity(severity),
-        message=violation.message,
-        location=location,
-        account=violation.account,
-        person=violation.person,
-        entity=violation.entity,
-    )
 
 
 def _waiver_for(finding: Finding, waivers: list[PlacedWaiver]) -> str | None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from govern.errors import EXIT_FINDINGS, UsageError
+from govern.errors import ExitCode, UsageError
 from govern.findings import Report, Severity
 from govern.fsutil import atomic_write_text
 from govern.inventory.load import LoadedInventory, load_inventory
@@ -192,4 +192,4 @@ def finish_report(report: Report, fmt: str, output: str | None, fail_on: str) ->
     emit(render(report, OutputFormat(fmt), color=color), output)
     threshold = None if fail_on == "never" else Severity(fail_on)
     if report.failing(threshold):
-        raise SystemExit(EXIT_FINDINGS)
+        raise SystemExit(ExitCode.FINDINGS)

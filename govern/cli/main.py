@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from govern import __version__
-from govern.errors import EXIT_INVALID, GovernError
+from govern.errors import ExitCode, GovernError
 
 EPILOG = """\b
 Exit codes (every command):
@@ -55,7 +55,7 @@ class GovernGroup(click.Group):
             raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
-            ctx.exit(130)
+            ctx.exit(ExitCode.INTERRUPTED)
         except Exception as exc:  # a bug: say so plainly, trace only on request
             verbose = bool(ctx.find_root().params.get("verbose"))
             if verbose:
@@ -65,7 +65,7 @@ class GovernGroup(click.Group):
                 "it" + ("" if verbose else " with the output of --verbose") + ".",
                 err=True,
             )
-            ctx.exit(70)
+            ctx.exit(ExitCode.INTERNAL)
 
 
 @click.group(
@@ -111,4 +111,4 @@ def main() -> None:
     except SystemExit:
         raise
     except BaseException:  # pragma: no cover - last resort, should be unreachable
-        sys.exit(EXIT_INVALID)
+        sys.exit(ExitCode.INVALID)
