@@ -25,7 +25,7 @@ from govern.rules import (
 
 def rule_infos(policy: Policy) -> tuple[RuleInfo, ...]:
     infos = []
-    for rule_id, rule in REGISTRY.items():
+    for rule_id, rule in {**REGISTRY, **policy.custom}.items():
         config = policy.rules.get(rule_id)
         infos.append(
             RuleInfo(
@@ -61,17 +61,19 @@ def audit(
         custody=custody,
         custody_source=custody_source,
         waivers=policy.waivers,
+        custom=policy.custom,
     )
     infos = rule_infos(policy)
     selected = set(only) if only is not None else None
+    known = {**REGISTRY, **policy.custom}
     active_waivers = [
-        w for w in policy.waivers if w.waiver.expires >= ctx.today and w.waiver.rule in REGISTRY
+        w for w in policy.waivers if w.waiver.expires >= ctx.today and w.waiver.rule in known
     ]
     findings: list[Finding] = []
     for info in infos:
         if not info.enabled or (selected is not None and info.id not in selected):
             continue
-        rule = REGISTRY[info.id]
+        rule = known[info.id]
         for violation in rule.check(ctx, policy.params[info.id]):
             finding = stamp(info, violation, loaded.locate)
             if info.id != waiver_invalid.ID:

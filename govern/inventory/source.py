@@ -282,6 +282,10 @@ class SourceMap:
         self._whole: yaml.Node | bool | None = False  # False: not composed yet
 
     # -- public -------------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        return self._text
+
     def locate(self, pointer: Pointer, *, key: bool = False) -> Location:
         """Line and column of the node at `pointer` (its key with `key=True`). Missing
         nodes resolve to their deepest existing ancestor."""

@@ -10,7 +10,7 @@ import pytest
 
 from govern.findings import DuplicateRule, unique_ids
 from govern.rules import _MODULES, DRIFT_RULES, REGISTRY
-from tests.cli.test_cli import invoke, org  # noqa: F401  (fixture)
+from tests.cli.test_cli import invoke
 
 
 def test_every_rule_is_registered_once() -> None:
@@ -26,7 +26,7 @@ def test_a_duplicate_id_is_an_error() -> None:
         unique_ids([("drift-unverifiable", 1)], taken=DRIFT_RULES)
 
 
-def test_rules_lists_built_in_and_drift_rules(org: Path) -> None:  # noqa: F811
+def test_rules_lists_built_in_and_drift_rules(org: Path) -> None:
     code, out, _ = invoke(["rules", "--format", "json"], org)
     assert code == 0
     ids = [r["id"] for r in json.loads(out)]
@@ -34,7 +34,7 @@ def test_rules_lists_built_in_and_drift_rules(org: Path) -> None:  # noqa: F811
     assert set(DRIFT_RULES) <= set(ids) and len(ids) == len(set(ids))
 
 
-def test_explain_explains_drift_rules_and_drift_explain_is_an_alias(org: Path) -> None:  # noqa: F811
+def test_explain_explains_drift_rules_and_drift_explain_is_an_alias(org: Path) -> None:
     code, out, _ = invoke(["explain", "drift-departed-holder"], org)
     assert code == 0 and "drift-departed-holder  (severity: error, enabled)" in out
     assert "govern revoke PERSON" in out
@@ -52,7 +52,7 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_plan_detailed_exitcode_is_terraforms(org: Path) -> None:  # noqa: F811
+def test_plan_detailed_exitcode_is_terraforms(org: Path) -> None:
     """0 no changes, 1 any error, 2 changes (changes: tests/vault/test_vault_e2e.py)."""
     env = {"VAULT_ADDR": f"http://127.0.0.1:{_closed_port()}", "VAULT_TOKEN": "t"}
     code, _, err = invoke(["plan"], org, env=env)
