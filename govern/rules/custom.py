@@ -49,6 +49,17 @@ MAX_LENGTH = 2000  # characters of one expression
 MAX_MACROS = 4  # comprehension macros in one expression (each may nest over a list)
 _MACRO = re.compile(r"\.\s*(all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*)\}")
+# CEL's standard functions (the spec's, as the Rust implementation provides them) and ours.
+# Anything else is refused when the rule loads: an expression calls nothing that could read
+# a file or the network.
+FUNCTIONS = frozenset(
+    {
+        "size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double",
+        "string", "bytes", "bool", "timestamp", "duration", "dyn", "type", "max", "min",
+        "getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek", "getDayOfYear",
+        "getHours", "getMinutes", "getSeconds", "getMilliseconds", "administrative",
+    }
+)  # fmt: skip
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _CEL_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*?)\n", re.S)
 
@@ -150,6 +161,15 @@ def compile_expression(source: str, kind: Kind) -> Any:
         if match is None:
             raise CompileError(1, 1, str(exc).splitlines()[0]) from None
         raise CompileError(int(match[1]), int(match[2]), match[3].strip()) from None
+    for name in program.functions():
+        if name[:1] not in ("_", "@", "!") and name not in FUNCTIONS:
+            line, column = _position(source, name, rf"\b{re.escape(name)}\s*\(")
+            raise CompileError(
+                line,
+                column,
+                f"unknown function '{name}'",
+                "CEL's standard functions and platform.administrative(role)",
+            )
     bound = {name for _, name in macros}
     allowed = VARIABLES[kind]
     for name in program.variables():
@@ -191,8 +211,8 @@ def render(template: str, variables: Mapping[str, Any]) -> str:
     return _PLACEHOLDER.sub(value, template)
 
 
-def _position(source: str, name: str) -> tuple[int, int]:
-    match = re.search(rf"(?<![\w.]){re.escape(name)}\b", source)
+def _position(source: str, name: str, pattern: str | None = None) -> tuple[int, int]:
+    match = re.search(pattern or rf"(?<![\w.]){re.escape(name)}\b", source)
     if match is None:
         return 1, 1
     before = source[: match.start()]
