@@ -15,7 +15,7 @@ from govern.errors import ExitCode, GovernError
 EPILOG = """\b
 Exit codes (every command):
   0  clean
-  1  findings at or above --fail-on (or drift found)
+  1  findings at or above --fail-on (or drift found, or a policy test failed)
   2  invalid input or usage; the message says where (path:line:column)
   3  a backend (Vault, a platform) could not be reached
 
@@ -96,6 +96,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("govern.cli.creds", "login"),
     "store": ("govern.cli.creds", "store"),
     "init": ("govern.cli.init", "init"),
+    "test": ("govern.cli.policytest", "test"),
     "schema": ("govern.cli.schema", "schema"),
     "drift": ("govern.cli.drift", "drift"),
     "plan": ("govern.cli.enforce", "plan"),
