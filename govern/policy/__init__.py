@@ -241,6 +241,8 @@ def _custom_rules(
 ) -> dict[str, Any]:
     """Compile a file's custom rules; an id clashing with another rule, or an expression
     that does not compile, is a problem at its position."""
+    if not policy_file.custom_rules:
+        return {}
     from govern.rules import DRIFT_RULES, REGISTRY
     from govern.rules.custom import CompileError, CustomRule
 

@@ -23,12 +23,13 @@ comprehension macros (`all`, `exists`, `map`, ...) it may nest.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal
-
-import cel
 
 from govern.errors import UsageError
 from govern.findings import Location, Pointer, Severity, Violation
@@ -62,6 +63,34 @@ FUNCTIONS = frozenset(
 )  # fmt: skip
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _CEL_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*?)\n", re.S)
+
+
+def _load_cel() -> ModuleType:
+    """The Rust extension of `common-expression-language` alone: the package's `__init__`
+    also imports its interactive CLI (prompt_toolkit, pygments), which costs more start-up
+    time than evaluating five rules over 10,000 accounts. Falls back to `import cel`."""
+    try:
+        spec = importlib.util.find_spec("cel")
+        if spec is None or spec.origin is None:
+            raise ImportError("cel")
+        library = next(
+            p
+            for p in Path(spec.origin).parent.iterdir()
+            if p.name.startswith("cel.") and p.suffix in (".so", ".pyd")
+        )
+        ext = importlib.util.spec_from_file_location("cel.cel", library)
+        if ext is None or ext.loader is None:
+            raise ImportError("cel.cel")
+        module = importlib.util.module_from_spec(ext)
+        ext.loader.exec_module(module)
+        return module
+    except (ImportError, StopIteration, OSError):
+        import cel
+
+        return cel
+
+
+cel = _load_cel()
 
 
 class CustomParams(RuleParams):
@@ -99,25 +128,41 @@ class CustomRule:
         self.program = compile_expression(self.when, self.kind)
         check_template(self.message, self.kind)
 
+    @property
+    def used(self) -> frozenset[str]:
+        """The variables the expression reads."""
+        return frozenset(self.program.variables())
+
     def names(self) -> set[str]:
-        """Every field name the expression or the message could read (identifiers and string
+        """Every field name the expression could read (identifiers and the words of string
         literals): the inventory maps handed to CEL keep only these keys."""
-        return set(_WORD.findall(self.when)) | set(_WORD.findall(self.message))
+        return set(_WORD.findall(self.when))
 
     def check(self, ctx: Context, params: Any) -> Iterator[Violation]:
-        given = {"params": self.params}
-        for item in cel_values(ctx).items(self.kind):
-            item.context.add_variable("params", self.params)
-            try:
-                result = self.program.execute(item.context)
-            except Exception as exc:  # the binding's errors are plain Python exceptions
-                raise EvaluationError(self, item.refs, exc) from None
+        # Each rule sees maps cut to the names it uses, and items whose maps are equal
+        # (the same platform and tags, the same head's level) are evaluated once: CEL
+        # converts every node it is given, which costs more than evaluating.
+        keep = frozenset({"roles", "administrative", *self.names()})
+        values = cel_values(ctx, keep)
+        base = {"today": ctx.today.isoformat(), "params": self.params}
+        functions = {"administrative": _administrative}
+        memo: dict[str, Any] = {}
+        used = self.used
+        for place, refs in _places(ctx, self.kind):
+            variables = {k: v for k, v in values.variables(*place).items() if k in used}
+            key = repr(variables)
+            result = memo.get(key)
+            if result is None:
+                try:
+                    result = self.program.execute(cel.Context({**base, **variables}, functions))
+                except Exception as exc:  # the binding's errors are plain Python exceptions
+                    raise EvaluationError(self, refs, exc) from None
+                memo[key] = result
             if result is True:
-                message = render(self.message, {**item.variables, **given})
-                refs = item.refs
+                full = cel_values(ctx, None).variables(*place)
                 yield Violation(
-                    message,
-                    item.pointer,
+                    render(self.message, {**full, **base}),
+                    _pointer(place),
                     account=refs.get("account"),
                     person=refs.get("person"),
                     entity=refs.get("entity"),
@@ -226,31 +271,33 @@ Refs = dict[str, str | None]
 
 @dataclass
 class CelValues:
-    """Plain maps of the inventory, built once per audit and shared by every custom rule."""
+    """Plain maps of the inventory, built once per audit and shared by every custom rule.
+    With `keep`, maps hold only those keys (the names the pack's expressions use): CEL
+    converts every node of every value it is given, so less is faster."""
 
     ctx: Context
-    _people: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _entities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    keep: frozenset[str] | None = None
+    _people: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    _entities: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     _platforms: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _cache: dict[Kind, list[Item]] = field(default_factory=dict)
+
+    def _cut(self, value: dict[str, Any]) -> dict[str, Any]:
+        keep = self.keep
+        return value if keep is None else {k: v for k, v in value.items() if k in keep}
 
     def person(self, person_id: str) -> dict[str, Any] | None:
-        value = self._people.get(person_id)
-        if value is None:
+        if person_id not in self._people:
             person = self.ctx.person(person_id)
-            if person is None:
-                return None
-            value = self._people[person_id] = _person(person)
-        return value
+            self._people[person_id] = None if person is None else self._cut(_person(person))
+        return self._people[person_id]
 
     def entity(self, entity_id: str) -> dict[str, Any] | None:
-        value = self._entities.get(entity_id)
-        if value is None:
+        if entity_id not in self._entities:
             entity = self.ctx.entities.get(entity_id)
-            if entity is None:
-                return None
-            value = self._entities[entity_id] = _entity(entity, self.person)
-        return value
+            self._entities[entity_id] = (
+                None if entity is None else self._cut(_entity(entity, self.person))
+            )
+        return self._entities[entity_id]
 
     def platform(self, key: str) -> dict[str, Any]:
         value = self._platforms.get(key)
@@ -258,89 +305,90 @@ class CelValues:
             value = self._platforms[key] = _platform(key, self.ctx.catalog.platforms[key])
         return value
 
-    def items(self, kind: Kind) -> list[Item]:
-        if kind not in self._cache:
-            rules = [r for r in self.ctx.custom.values() if getattr(r, "kind", None) == kind]
-            keep = {"id", "roles", "administrative"}.union(*(r.names() for r in rules))
-            base = {"today": self.ctx.today.isoformat()}
-            functions = {"administrative": _administrative}
-            self._cache[kind] = [
-                Item(cel.Context({**base, **pruned}, functions), variables, pointer, refs)
-                for variables, pointer, refs in self._build(kind)
-                for pruned in [{k: _prune(v, keep) for k, v in variables.items()}]
-            ]
-        return self._cache[kind]
-
-    def _build(self, kind: Kind) -> Iterator[tuple[dict[str, Any], Pointer, Refs]]:
-        inventory = self.ctx.inventory
-        if kind == "person":
-            for i, person in enumerate(inventory.people):
-                yield {"person": self.person(person.id)}, ("people", i), {"person": person.id}
-        elif kind == "entity":
-            for i, entity in enumerate(inventory.entities):
-                refs: Refs = {"entity": entity.id}
-                yield {"entity": self.entity(entity.id)}, ("entities", i), refs
-        else:
-            for i, account in enumerate(inventory.accounts):
-                value = self.account(account)
-                platform = self.platform(account.platform)
-                if kind == "account":
-                    refs = {"account": account.id, "entity": account.entity}
-                    yield {"account": value, "platform": platform}, ("accounts", i), refs
-                    continue
-                for j, grant in enumerate(account.access):
-                    refs = {"account": account.id, "person": grant.person}
-                    grant_value = value["access"][j]
-                    variables = {"grant": grant_value, "account": value, "platform": platform}
-                    yield variables, ("accounts", i, "access", j), refs
+    def grant(self, grant: Grant) -> dict[str, Any]:
+        return self._cut(
+            {
+                "person": self.person(grant.person),
+                "role": grant.role,
+                "expires": _date(grant.expires),
+                "note": grant.note,
+            }
+        )
 
     def account(self, account: Account) -> dict[str, Any]:
-        return {
+        keep = self.keep
+        credential = account.credential
+        value: dict[str, Any] = {
             "id": account.id,
             "entity": self.entity(account.entity),
             "platform": account.platform,
             "handle": account.handle,
             "url": account.url,
             "platform_id": account.platform_id,
-            "access": [_grant(g, self.person) for g in account.access],
             "credential": None
-            if account.credential is None
+            if credential is None
             else {
                 "ref": account.credential_ref,
-                "mfa": account.credential.mfa,
-                "recovery_email": account.credential.recovery_email,
+                "mfa": credential.mfa,
+                "recovery_email": credential.recovery_email,
             },
-            "shared": account.credential is not None,
+            "shared": credential is not None,
             "tags": list(account.tags),
         }
+        if keep is None or "access" in keep:
+            value["access"] = [self.grant(g) for g in account.access]
+        return self._cut(value)
+
+    def variables(self, kind: Kind, index: int, sub: int | None) -> dict[str, Any]:
+        """The variables of one item (full maps when `keep` is None: for messages)."""
+        inventory = self.ctx.inventory
+        if kind == "person":
+            return {"person": self.person(inventory.people[index].id)}
+        if kind == "entity":
+            return {"entity": self.entity(inventory.entities[index].id)}
+        account = inventory.accounts[index]
+        found = {"account": self.account(account), "platform": self.platform(account.platform)}
+        if kind == "grant" and sub is not None:
+            found["grant"] = self.grant(account.access[sub])
+        return found
 
 
-@dataclass(frozen=True)
-class Item:
-    """One item a custom rule is evaluated on: its CEL context (shared by every rule of its
-    kind), the full variables (for the message), where it is and whom it concerns."""
-
-    context: Any
-    variables: dict[str, Any]
-    pointer: Pointer
-    refs: Refs
+Place = tuple[Kind, int, int | None]
 
 
-def _prune(value: Any, keep: set[str]) -> Any:
-    """`value` with only the map keys in `keep` (lists and nested maps alike), except the
-    catalog's role maps, whose keys are data (`platform.roles.owner`)."""
-    if isinstance(value, dict):
-        return {k: v if k == "roles" else _prune(v, keep) for k, v in value.items() if k in keep}
-    if isinstance(value, list):
-        return [_prune(v, keep) for v in value]
-    return value
+def _places(ctx: Context, kind: Kind) -> Iterator[tuple[Place, Refs]]:
+    inventory = ctx.inventory
+    if kind == "person":
+        for i, person in enumerate(inventory.people):
+            yield (kind, i, None), {"person": person.id}
+    elif kind == "entity":
+        for i, entity in enumerate(inventory.entities):
+            yield (kind, i, None), {"entity": entity.id}
+    else:
+        for i, account in enumerate(inventory.accounts):
+            if kind == "account":
+                yield (kind, i, None), {"account": account.id, "entity": account.entity}
+                continue
+            for j, grant in enumerate(account.access):
+                yield (kind, i, j), {"account": account.id, "person": grant.person}
 
 
-def cel_values(ctx: Context) -> CelValues:
-    cached: CelValues | None = ctx.__dict__.get("_cel_values")
-    if cached is None:
-        cached = ctx.__dict__["_cel_values"] = CelValues(ctx)
-    return cached
+def _pointer(place: Place) -> Pointer:
+    kind, i, j = place
+    if kind == "person":
+        return ("people", i)
+    if kind == "entity":
+        return ("entities", i)
+    return ("accounts", i) if j is None else ("accounts", i, "access", j)
+
+
+def cel_values(ctx: Context, keep: frozenset[str] | None) -> CelValues:
+    """The audit's values cut to `keep` (None: full maps, for messages), built once."""
+    cache: dict[frozenset[str] | None, CelValues] = ctx.__dict__.setdefault("_cel_values", {})
+    found = cache.get(keep)
+    if found is None:
+        found = cache[keep] = CelValues(ctx, keep)
+    return found
 
 
 def _date(value: Any) -> str | None:
@@ -368,15 +416,6 @@ def _entity(entity: Entity, person: Callable[[str], dict[str, Any] | None]) -> d
         "head": person(entity.head),
         "it": [person(p) for p in entity.it],
         "tags": list(entity.tags),
-    }
-
-
-def _grant(grant: Grant, person: Callable[[str], dict[str, Any] | None]) -> dict[str, Any]:
-    return {
-        "person": person(grant.person),
-        "role": grant.role,
-        "expires": _date(grant.expires),
-        "note": grant.note,
     }
 
 
