@@ -163,7 +163,14 @@ def explain_rule(rule: str, policies: str | None) -> None:
         f"{rule}  (severity: {info.severity.value}, {'enabled' if info.enabled else 'disabled'})\n"
     )
     click.echo(info.explanation)
+    custom = policy.custom.get(rule)
+    if custom is not None:
+        where = f"  ({custom.where})" if custom.where else ""
+        click.echo(f"\nCustom rule for each {custom.kind}, a violation when:{where}")
+        click.echo(f"  {custom.when.strip()}")
     params = policy.params[rule].model_dump(mode="json") if rule in policy.params else {}
+    if custom is not None:
+        params = dict(custom.params)
     if params:
         click.echo("\nParameters (current values):")
         for name, value in params.items():

@@ -84,6 +84,8 @@ def test_custom_rules_are_listed_and_explained(org: Path) -> None:
     assert code == 0 and " on " in line and "warning" in line and "Nobody edits" in line
     code, out, _ = invoke(["explain", "no-youtube-editors"], org)
     assert code == 0 and "Passes: mgr2 is admin of yt. Fails: mgr2 is editor of yt." in out
+    assert "Custom rule for each grant, a violation when:  (policies/custom.yaml:8:11)" in out
+    assert 'platform: "youtube"' in out
 
 
 def test_head_rule_passes_when_heads_are_level_a(org: Path) -> None:
