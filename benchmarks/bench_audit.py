@@ -12,6 +12,8 @@ noise on a shared machine hits them alike, after one unmeasured warm-up each:
   validate  python -m govern validate FILE
   audit     python -m govern audit --inventory FILE --policies DIR --format json
                                    --output /dev/null --fail-on never
+  audit-cel the same audit with benchmarks/cel_rules.yaml (five simple custom rules in CEL)
+            added to a copy of the pack (leave it out with --no-cel)
 
 Reported: median wall clock (interpreter start included), ratio to the floor of the same
 size, growth 50k/10k, and each command's peak RSS (ru_maxrss of that child, from wait4;
@@ -150,8 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-warmup", action="store_true", help="skip the unmeasured first run")
     ap.add_argument("--policies", type=Path, default=REPO / "policies",
                     help="policies directory (default: <repo>/policies)")  # fmt: skip
-    ap.add_argument("--no-cel", action="store_true",
-                    help="skip the audit-cel row (the pack plus benchmarks/cel_rules.yaml)")
+    ap.add_argument(
+        "--no-cel",
+        action="store_true",
+        help="skip the audit-cel row (the pack plus benchmarks/cel_rules.yaml)",
+    )
     ap.add_argument("--timeout", type=float, default=600, help="per-run timeout, s (default 600)")
     ap.add_argument("-o", "--output", type=Path, default=HERE / "results" / "audit.json",
                     help="JSON results file (default benchmarks/results/audit.json)")  # fmt: skip
