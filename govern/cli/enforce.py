@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from govern.cli._common import inventory_option, load, policies_option
+from govern.cli.main import fail
 from govern.errors import ExitCode, GovernError, PlanExit, UsageError
 from govern.vault import (
     ApplyResult,
@@ -117,8 +118,7 @@ def plan(inventory: str | None, policies: str | None, mount: str, auth_mount: st
     except GovernError as exc:
         if not detailed_exitcode:
             raise
-        click.echo(f"error: {exc.diagnostics()}", err=True)
-        sys.exit(PlanExit.ERROR)
+        fail(exc, PlanExit.ERROR)
     click.echo(result.to_json() if fmt == "json" else render_text(result, client.describe()))
     if detailed_exitcode and result.changes:
         sys.exit(PlanExit.CHANGES)

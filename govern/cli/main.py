@@ -29,6 +29,15 @@ Examples:
 """
 
 
+def fail(exc: GovernError, code: int | None = None) -> None:
+    """The one way a command reports a project error: `error: ...` on standard error, then
+    exit with the error's code (or `code`, e.g. Terraform's 1 for `plan --detailed-exitcode`).
+    The CLI's error boundary (`govern.cli.main.GovernGroup`) and the credential commands run
+    on their own both end here."""
+    click.echo(f"error: {exc.diagnostics()}", err=True)
+    raise SystemExit(exc.exit_code if code is None else code)
+
+
 class GovernGroup(click.Group):
     """Runs commands with one error boundary: project errors become a message and an exit code.
     Subcommands load on first use (see COMMANDS)."""
@@ -49,8 +58,7 @@ class GovernGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GovernError as exc:
-            click.echo(f"error: {exc.diagnostics()}", err=True)
-            ctx.exit(exc.exit_code)
+            fail(exc)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
