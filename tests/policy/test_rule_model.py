@@ -16,7 +16,6 @@ from tests.cli.test_cli import invoke
 def test_every_rule_is_registered_once() -> None:
     assert len(_MODULES) == len(REGISTRY) == len({m.ID for m in _MODULES})
     assert not set(REGISTRY) & set(DRIFT_RULES)
-    assert len(DRIFT_RULES) == 13
 
 
 def test_a_duplicate_id_is_an_error() -> None:
