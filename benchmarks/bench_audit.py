@@ -12,6 +12,8 @@ noise on a shared machine hits them alike, after one unmeasured warm-up each:
   validate  python -m govern validate FILE
   audit     python -m govern audit --inventory FILE --policies DIR --format json
                                    --output /dev/null --fail-on never
+  audit-cel the same audit with benchmarks/cel_rules.yaml (five simple custom rules in CEL)
+            added to a copy of the pack (leave it out with --no-cel)
 
 Reported: median wall clock (interpreter start included), ratio to the floor of the same
 size, growth 50k/10k, and each command's peak RSS (ru_maxrss of that child, from wait4;
@@ -29,6 +31,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -89,18 +92,31 @@ def run(cmd: list[str], timeout: float) -> dict[str, object]:
         }
 
 
-def commands(path: Path, policies: Path) -> dict[str, list[str]]:
+def cel_policies(policies: Path) -> Path:
+    """`policies` plus benchmarks/cel_rules.yaml (five simple CEL rules), in a temp dir."""
+    target = Path(tempfile.mkdtemp(prefix="govern-bench-cel-")) / "policies"
+    shutil.copytree(policies, target, ignore=shutil.ignore_patterns("tests"))
+    shutil.copy(HERE / "cel_rules.yaml", target / "cel_rules.yaml")
+    return target
+
+
+def commands(path: Path, policies: Path, cel: Path | None = None) -> dict[str, list[str]]:
     py = sys.executable
-    return {
+    audit = [
+        py, "-m", "govern", "audit", "--inventory", str(path), "--policies", str(policies),
+        "--format", "json", "--output", os.devnull, "--fail-on", "never",
+        # Declarations only: store reads are measured by bench_credentials.py.
+        "--offline",
+    ]  # fmt: skip
+    cmds = {
         "floor": [py, "-c", f"import yaml_rs; yaml_rs.loads(open({str(path)!r}).read())"],
         "validate": [py, "-m", "govern", "validate", str(path)],
-        "audit": [
-            py, "-m", "govern", "audit", "--inventory", str(path), "--policies", str(policies),
-            "--format", "json", "--output", os.devnull, "--fail-on", "never",
-            # Declarations only: store reads are measured by bench_credentials.py.
-            "--offline",
-        ],
-    }  # fmt: skip
+        "audit": audit,
+    }
+    if cel is not None:
+        # The same audit with five simple custom rules (CEL) added to the pack.
+        cmds["audit-cel"] = [*audit[:7], str(cel), *audit[8:]]
+    return cmds
 
 
 def govern_importable() -> str | None:
@@ -136,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-warmup", action="store_true", help="skip the unmeasured first run")
     ap.add_argument("--policies", type=Path, default=REPO / "policies",
                     help="policies directory (default: <repo>/policies)")  # fmt: skip
+    ap.add_argument(
+        "--no-cel",
+        action="store_true",
+        help="skip the audit-cel row (the pack plus benchmarks/cel_rules.yaml)",
+    )
     ap.add_argument("--timeout", type=float, default=600, help="per-run timeout, s (default 600)")
     ap.add_argument("-o", "--output", type=Path, default=HERE / "results" / "audit.json",
                     help="JSON results file (default benchmarks/results/audit.json)")  # fmt: skip
@@ -157,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, dict[str, object]]] = {}
     for size in args.sizes:
         path = inventory(size, args.seed)
-        cmds = commands(path, args.policies)
+        cmds = commands(path, args.policies, None if args.no_cel else cel_policies(args.policies))
         if problem:
             cmds = {"floor": cmds["floor"]}
         mb = path.stat().st_size / 1e6

@@ -9,15 +9,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from govern.findings import Finding, Location, Report, RuleInfo, Severity, Violation
+from govern.findings import Finding, Report, RuleInfo, stamp
 from govern.inventory.load import LoadedInventory
 from govern.policy import PlacedWaiver, Policy
-from govern.rules import REGISTRY, Context, CustodyRecord, explanation, summary, waiver_invalid
+from govern.rules import (
+    DRIFT_RULES,
+    REGISTRY,
+    Context,
+    CustodyRecord,
+    explanation,
+    summary,
+    waiver_invalid,
+)
 
 
 def rule_infos(policy: Policy) -> tuple[RuleInfo, ...]:
     infos = []
-    for rule_id, rule in REGISTRY.items():
+    for rule_id, rule in {**REGISTRY, **policy.custom}.items():
         config = policy.rules.get(rule_id)
         infos.append(
             RuleInfo(
@@ -29,6 +37,11 @@ def rule_infos(policy: Policy) -> tuple[RuleInfo, ...]:
             )
         )
     return tuple(infos)
+
+
+def all_rule_infos(policy: Policy) -> dict[str, RuleInfo]:
+    """Every rule govern knows, by id: the audit's rules, then the kinds of drift."""
+    return {info.id: info for info in (*rule_infos(policy), *DRIFT_RULES.values())}
 
 
 def audit(
@@ -48,19 +61,21 @@ def audit(
         custody=custody,
         custody_source=custody_source,
         waivers=policy.waivers,
+        custom=policy.custom,
     )
     infos = rule_infos(policy)
     selected = set(only) if only is not None else None
+    known = {**REGISTRY, **policy.custom}
     active_waivers = [
-        w for w in policy.waivers if w.waiver.expires >= ctx.today and w.waiver.rule in REGISTRY
+        w for w in policy.waivers if w.waiver.expires >= ctx.today and w.waiver.rule in known
     ]
     findings: list[Finding] = []
     for info in infos:
         if not info.enabled or (selected is not None and info.id not in selected):
             continue
-        rule = REGISTRY[info.id]
+        rule = known[info.id]
         for violation in rule.check(ctx, policy.params[info.id]):
-            finding = _stamp(loaded, info, violation)
+            finding = stamp(info, violation, loaded.locate)
             if info.id != waiver_invalid.ID:
                 reason = _waiver_for(finding, active_waivers)
                 if reason is not None:
@@ -68,23 +83,6 @@ def audit(
             findings.append(finding)
     findings.sort(key=Finding.sort_key)
     return Report(inventory=loaded.path, findings=tuple(findings), rules=infos)
-
-
-def _stamp(loaded: LoadedInventory, info: RuleInfo, violation: Violation) -> Finding:
-    location: Location = violation.location or loaded.locate(violation.pointer)
-    severity = violation.severity or info.severity
-    # A configured severity lower than the rule's default also caps its secondary level.
-    if violation.severity is not None and info.severity.rank < severity.rank:
-        severity = info.severity
-    return Finding(
-        rule=info.id,
-        severity=Severity(severity),
-        message=violation.message,
-        location=location,
-        account=violation.account,
-        person=violation.person,
-        entity=violation.entity,
-    )
 
 
 def _waiver_for(finding: Finding, waivers: list[PlacedWaiver]) -> str | None:

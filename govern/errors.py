@@ -7,14 +7,36 @@ Messages never contain secret values.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from govern.textsafe import printable, printable_lines
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_INVALID = 2
-EXIT_UNAVAILABLE = 3
+
+class ExitCode(enum.IntEnum):
+    """Process exit statuses, the same for every command (`govern --help` lists them)."""
+
+    OK = 0
+    FINDINGS = 1  # findings at or above --fail-on, drift found, a failing policy test
+    INVALID = 2  # invalid input or usage
+    UNAVAILABLE = 3  # a backend could not be reached or refused us
+    INTERNAL = 70  # a bug in govern (EX_SOFTWARE)
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class PlanExit(enum.IntEnum):
+    """`govern plan --detailed-exitcode`, exactly as Terraform: any error is 1."""
+
+    NO_CHANGES = 0
+    ERROR = 1
+    CHANGES = 2
+
+
+# The names older code imports.
+EXIT_OK = ExitCode.OK
+EXIT_FINDINGS = ExitCode.FINDINGS
+EXIT_INVALID = ExitCode.INVALID
+EXIT_UNAVAILABLE = ExitCode.UNAVAILABLE
 
 
 @dataclass(frozen=True)
@@ -38,7 +60,7 @@ class Problem:
 class GovernError(Exception):
     """Base error. `exit_code` is the process exit status the CLI uses."""
 
-    exit_code: int = EXIT_INVALID
+    exit_code: int = ExitCode.INVALID
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -73,7 +95,7 @@ class InputError(GovernError):
 class BackendUnavailable(GovernError):
     """A backend (Vault, a platform API) could not be reached or refused us (exit 3)."""
 
-    exit_code = 3
+    exit_code = ExitCode.UNAVAILABLE
 
 
 class StoreError(GovernError):

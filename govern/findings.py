@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 # A path into a YAML document: keys and sequence indexes from the root, e.g.
 # ("accounts", 3, "access", 0, "role"). Rules point at nodes this way; the loader
@@ -161,3 +164,37 @@ class Report:
         if threshold is None:
             return []
         return [f for f in self.findings if not f.waived and f.severity.rank >= threshold.rank]
+
+
+def stamp(info: RuleInfo, violation: Violation, locate: Callable[[Pointer], Location]) -> Finding:
+    """The one place a violation becomes a finding (audit, drift and custom rules alike): the
+    rule id, its severity (a configured severity lower than the rule's default also caps a
+    violation's own higher level) and the location of its pointer."""
+    severity = violation.severity or info.severity
+    if violation.severity is not None and info.severity.rank < severity.rank:
+        severity = info.severity
+    return Finding(
+        rule=info.id,
+        severity=Severity(severity),
+        message=violation.message,
+        location=violation.location or locate(violation.pointer),
+        account=violation.account,
+        person=violation.person,
+        entity=violation.entity,
+    )
+
+
+class DuplicateRule(ValueError):
+    """Two rules registered under one id (a programming error for built-in rules)."""
+
+
+def unique_ids(
+    items: Iterable[tuple[str, _T]], *, taken: Mapping[str, object] | None = None
+) -> dict[str, _T]:
+    """A registry from (id, rule) pairs; an id given twice, or already in `taken`, is an error."""
+    registry: dict[str, _T] = {}
+    for rule_id, item in items:
+        if rule_id in registry or (taken is not None and rule_id in taken):
+            raise DuplicateRule(f"rule id '{rule_id}' is registered twice")
+        registry[rule_id] = item
+    return registry

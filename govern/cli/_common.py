@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from govern.errors import EXIT_FINDINGS, UsageError
+from govern.errors import ExitCode, UsageError
 from govern.findings import Report, Severity
 from govern.fsutil import atomic_write_text
 from govern.inventory.load import LoadedInventory, load_inventory
@@ -178,12 +178,17 @@ def load_policy_dir(policies: str | None) -> Policy:
 def load(inventory: str | None, policies: str | None) -> tuple[LoadedInventory, Policy]:
     """Load the policy pack (it may extend the platform catalog), then the inventory."""
     policy = load_policy_dir(policies)
-    loaded = load_inventory(Path(inventory or DEFAULT_INVENTORY), policy.catalog)
     # The inventory lives until the command ends: keep the cyclic collector from rescanning
     # its hundreds of thousands of objects on every full collection (a third of audit time
-    # on a 10,000-account inventory). A one-shot command can afford it; a library caller
-    # decides for itself.
-    gc.freeze()
+    # on a 10,000-account inventory). Frozen before the collector is enabled again, else the
+    # first young collection after loading scans every object the load made. A one-shot
+    # command can afford it; a library caller decides for itself.
+    gc.disable()
+    try:
+        loaded = load_inventory(Path(inventory or DEFAULT_INVENTORY), policy.catalog)
+        gc.freeze()
+    finally:
+        gc.enable()
     return loaded, policy
 
 
@@ -246,4 +251,4 @@ def finish_report(report: Report, fmt: str, output: str | None, fail_on: str) ->
     emit(render(report, OutputFormat(fmt), color=color), output)
     threshold = None if fail_on == "never" else Severity(fail_on)
     if report.failing(threshold):
-        raise SystemExit(EXIT_FINDINGS)
+        raise SystemExit(ExitCode.FINDINGS)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
+from govern.audit import all_rule_infos
 from govern.audit import audit as run_audit
-from govern.audit import rule_infos
 from govern.cli._common import (
     finish_report,
     inventory_option,
@@ -26,7 +26,7 @@ from govern.cli.drift import progress, snapshots_option
 from govern.custody import read_custody, unauthenticated_note
 from govern.errors import BackendUnavailable, UsageError
 from govern.inventory.source import suggest
-from govern.rules import REGISTRY, credential_after_departure, credential_age, credential_custody
+from govern.rules import credential_after_departure, credential_age, credential_custody
 
 # The rules that need the credential store's metadata.
 CUSTODY_RULES = (credential_custody.ID, credential_after_departure.ID, credential_age.ID)
@@ -140,14 +140,15 @@ def audit(
     "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 def rules_command(policies: str | None, fmt: str) -> None:
-    """List the rules with their enabled state and severity.
+    """List every rule (built-in, custom from the policy pack, and the kinds of drift) with its
+    enabled state and severity.
 
     \b
-    Example:
+    Examples:
       govern rules --policies policies/
+      govern rules --format json
     """
-    policy = load_policy_dir(policies)
-    infos = rule_infos(policy)
+    infos = list(all_rule_infos(load_policy_dir(policies)).values())
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -170,30 +171,43 @@ def rules_command(policies: str | None, fmt: str) -> None:
         click.echo(f"{info.id:<{width}}  {state}  {info.severity.value:<7}  {info.summary}")
 
 
-@click.command()
-@click.argument("rule")
-@policies_option
-def explain(rule: str, policies: str | None) -> None:
-    """Explain a rule: what it checks, why, its parameters and their values.
-
-    \b
-    Example:
-      govern explain revocation-ability
-    """
-    if rule not in REGISTRY:
-        raise UsageError(
-            f"unknown rule '{rule}'", hint=suggest(rule, REGISTRY) or "`govern rules` lists them"
-        )
+def explain_rule(rule: str, policies: str | None) -> None:
+    """Print what `govern explain RULE` prints (also `govern drift --explain RULE`)."""
     policy = load_policy_dir(policies)
-    info = next(i for i in rule_infos(policy) if i.id == rule)
+    infos = all_rule_infos(policy)
+    info = infos.get(rule)
+    if info is None:
+        raise UsageError(
+            f"unknown rule '{rule}'", hint=suggest(rule, infos) or "`govern rules` lists them"
+        )
     click.echo(
         f"{rule}  (severity: {info.severity.value}, {'enabled' if info.enabled else 'disabled'})\n"
     )
     click.echo(info.explanation)
-    params = policy.params[rule].model_dump(mode="json")
+    custom = policy.custom.get(rule)
+    if custom is not None:
+        where = f"  ({custom.where})" if custom.where else ""
+        click.echo(f"\nCustom rule for each {custom.kind}, a violation when:{where}")
+        click.echo(f"  {custom.when.strip()}")
+    params = policy.params[rule].model_dump(mode="json") if rule in policy.params else {}
+    if custom is not None:
+        params = dict(custom.params)
     if params:
         click.echo("\nParameters (current values):")
         for name, value in params.items():
             click.echo(f"  {name}: {json.dumps(value)}")
 
 
+@click.command()
+@click.argument("rule")
+@policies_option
+def explain(rule: str, policies: str | None) -> None:
+    """Explain a rule (built-in, custom or drift): what it checks, why, a passing and a
+    failing example, its parameters and their values.
+
+    \b
+    Examples:
+      govern explain revocation-ability
+      govern explain drift-unexpected-holder
+    """
+    explain_rule(rule, policies)

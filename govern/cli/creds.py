@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from govern.cli._common import DEFAULT_INVENTORY, inventory_option, store_option
+from govern.cli.main import fail
 from govern.credentials import (
     CredentialMetadata,
     CredentialNotFound,
@@ -52,8 +53,7 @@ class _Boundary:
         try:
             return super().invoke(ctx)  # type: ignore[misc]
         except GovernError as exc:
-            click.echo(f"error: {exc.diagnostics()}", err=True)
-            ctx.exit(exc.exit_code)
+            fail(exc)
 
 
 class BoundaryGroup(_Boundary, click.Group):

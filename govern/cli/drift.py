@@ -22,9 +22,8 @@ from govern.cli._common import (
     today_option,
 )
 from govern.connectors import DEFAULT_CONCURRENCY
-from govern.errors import EXIT_UNAVAILABLE, UsageError
+from govern.errors import ExitCode, UsageError
 from govern.findings import Report
-from govern.inventory.source import suggest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,19 +47,13 @@ def progress(message: str) -> None:
 
 
 def _explain(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """`govern drift --explain RULE`: an alias of `govern explain RULE`."""
     if value is None or ctx.resilient_parsing:
         return
-    from govern.drift.rules import RULES
+    from govern.cli.audit import explain_rule
 
-    info = RULES.get(value)
-    if info is None:
-        raise click.BadParameter(
-            f"unknown drift rule '{value}'; " + (suggest(value, RULES) or ", ".join(RULES)),
-            ctx=ctx,
-            param_hint="--explain",
-        )
-    click.echo(f"{info.id}  (severity: {info.severity.value})\n\n{info.explanation}")
-    ctx.exit(0)
+    explain_rule(value, ctx.params.get("policies"))
+    ctx.exit(ExitCode.OK)
 
 
 @click.command()
@@ -111,7 +104,7 @@ def _explain(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     callback=_explain,
     expose_value=False,
     is_eager=True,
-    help="Explain one drift rule (e.g. drift-unexpected-holder) and exit.",
+    help="Explain one rule (e.g. drift-unexpected-holder) and exit; as `govern explain`.",
 )
 @today_option
 def drift(
@@ -204,7 +197,7 @@ def finish(
     if failures:
         for failure in failures:
             click.echo(f"error: {failure}", err=True)
-        raise SystemExit(EXIT_UNAVAILABLE)
+        raise SystemExit(ExitCode.UNAVAILABLE)
 
 
 def merged(paths: Sequence[str]) -> Report:

@@ -14,7 +14,8 @@ import click
 
 from govern.backends.vault import check_mount
 from govern.cli._common import inventory_option, load, policies_option
-from govern.errors import EXIT_INVALID, UsageError
+from govern.cli.main import fail
+from govern.errors import ExitCode, GovernError, PlanExit, UsageError
 from govern.vault import (
     ApplyResult,
     Change,
@@ -109,7 +110,7 @@ def render_text(plan: Plan, where: str) -> str:
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--detailed-exitcode", is_flag=True,
-              help="Exit 2 when there are changes (0: none), as Terraform does.")
+              help="Exit codes as Terraform's: 0 no changes, 1 error, 2 changes.")
 def plan(inventory: str | None, policies: str | None, mount: str, auth_mount: str | None,
          alias_field: str, fmt: str, detailed_exitcode: bool) -> None:
     """What `govern apply` would change in Vault: entities, aliases, groups, memberships and
@@ -121,8 +122,9 @@ def plan(inventory: str | None, policies: str | None, mount: str, auth_mount: st
     the lines of policy text that change.
 
     \b
-    Exit codes: 0 no changes (or changes without --detailed-exitcode); 2 changes with
-    --detailed-exitcode, or invalid input; 3 Vault unreachable, sealed or refusing the token.
+    Exit codes: 0 no changes, or changes; 2 invalid input; 3 Vault unreachable, sealed or
+    refusing the token. With --detailed-exitcode exactly as Terraform: 0 no changes, 1 any
+    error (invalid input, Vault unreachable; the message says which), 2 changes.
 
     \b
     Examples:
@@ -130,10 +132,15 @@ def plan(inventory: str | None, policies: str | None, mount: str, auth_mount: st
       govern plan --auth-mount userpass --alias-field id --detailed-exitcode
       govern plan --format json
     """
-    client, _, result = _compute(inventory, policies, mount, auth_mount, alias_field)
+    try:
+        client, _, result = _compute(inventory, policies, mount, auth_mount, alias_field)
+    except GovernError as exc:
+        if not detailed_exitcode:
+            raise
+        fail(exc, PlanExit.ERROR)
     click.echo(result.to_json() if fmt == "json" else render_text(result, client.describe()))
     if detailed_exitcode and result.changes:
-        sys.exit(2)
+        sys.exit(PlanExit.CHANGES)
 
 
 def default_max_removals(observed: ObservedState) -> int:
@@ -198,7 +205,7 @@ def apply(inventory: str | None, policies: str | None, mount: str, auth_mount: s
                              hint="rerun with --yes")
         if not click.confirm(f"Apply these changes to {client.describe()}?", default=False):
             click.echo("Apply cancelled; nothing was changed.")
-            sys.exit(EXIT_INVALID)
+            sys.exit(ExitCode.INVALID)
     outcome = apply_plan(client, result)
     _report(outcome)
     s = Plan(changes=outcome.done).summary()
@@ -206,7 +213,7 @@ def apply(inventory: str | None, policies: str | None, mount: str, auth_mount: s
     if outcome.failed:
         click.echo(f"Apply incomplete: {summary}; {len(outcome.failed)} failed. Fix the cause "
                    "and rerun `govern apply`: it finishes what remains.", err=True)
-        sys.exit(outcome.exit_code or 1)
+        sys.exit(outcome.exit_code or ExitCode.UNAVAILABLE)
     click.echo(f"Apply complete: {summary}.")
 
 

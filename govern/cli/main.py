@@ -10,12 +10,12 @@ from typing import Any
 import click
 
 from govern import __version__
-from govern.errors import EXIT_INVALID, GovernError
+from govern.errors import ExitCode, GovernError
 
 EPILOG = """\b
 Exit codes (every command):
   0  clean
-  1  findings at or above --fail-on (or drift found)
+  1  findings at or above --fail-on (or drift found, or a policy test failed)
   2  invalid input or usage; the message says where (path:line:column)
   3  a backend (Vault, a platform) could not be reached
 
@@ -27,6 +27,15 @@ Examples:
   govern who jdoe                      # everything jdoe holds
   govern explain revocation-ability
 """
+
+
+def fail(exc: GovernError, code: int | None = None) -> None:
+    """The one way a command reports a project error: `error: ...` on standard error, then
+    exit with the error's code (or `code`, e.g. Terraform's 1 for `plan --detailed-exitcode`).
+    The CLI's error boundary (`govern.cli.main.GovernGroup`) and the credential commands run
+    on their own both end here."""
+    click.echo(f"error: {exc.diagnostics()}", err=True)
+    raise SystemExit(exc.exit_code if code is None else code)
 
 
 class GovernGroup(click.Group):
@@ -49,13 +58,12 @@ class GovernGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GovernError as exc:
-            click.echo(f"error: {exc.diagnostics()}", err=True)
-            ctx.exit(exc.exit_code)
+            fail(exc)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
-            ctx.exit(130)
+            ctx.exit(ExitCode.INTERRUPTED)
         except Exception as exc:  # a bug: say so plainly, trace only on request
             verbose = bool(ctx.find_root().params.get("verbose"))
             if verbose:
@@ -65,7 +73,7 @@ class GovernGroup(click.Group):
                 "it" + ("" if verbose else " with the output of --verbose") + ".",
                 err=True,
             )
-            ctx.exit(70)
+            ctx.exit(ExitCode.INTERNAL)
 
 
 @click.group(
@@ -96,6 +104,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("govern.cli.creds", "login"),
     "store": ("govern.cli.creds", "store"),
     "init": ("govern.cli.init", "init"),
+    "test": ("govern.cli.policytest", "test"),
     "schema": ("govern.cli.schema", "schema"),
     "drift": ("govern.cli.drift", "drift"),
     "plan": ("govern.cli.enforce", "plan"),
@@ -115,4 +124,4 @@ def main() -> None:
     except SystemExit:
         raise
     except BaseException:  # pragma: no cover - last resort, should be unreachable
-        sys.exit(EXIT_INVALID)
+        sys.exit(ExitCode.INVALID)

@@ -25,6 +25,7 @@ from govern.drift.sources import Observation
 from govern.drift.sources.snapshots import DEFAULT_DIR, load_snapshots
 from govern.errors import InputError, Problem, UsageError
 from govern.findings import Coverage, Finding, Location, Report, Severity, State, Violation
+from govern.findings import stamp as stamp_one
 from govern.inventory.load import LoadedInventory
 from govern.inventory.model import Inventory
 from govern.platforms import Catalog
@@ -35,19 +36,7 @@ if TYPE_CHECKING:
 
 def stamp(loaded: LoadedInventory, drifts: Iterable[Drift]) -> list[Finding]:
     """Findings from (rule id, violation) pairs, sorted like the audit's."""
-    findings = []
-    for rule_id, violation in drifts:
-        findings.append(
-            Finding(
-                rule=rule_id,
-                severity=Severity(violation.severity or RULES[rule_id].severity),
-                message=violation.message,
-                location=violation.location or loaded.locate(violation.pointer),
-                account=violation.account,
-                person=violation.person,
-                entity=violation.entity,
-            )
-        )
+    findings = [stamp_one(RULES[rule_id], found, loaded.locate) for rule_id, found in drifts]
     findings.sort(key=Finding.sort_key)
     return findings
 

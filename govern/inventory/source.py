@@ -277,6 +277,10 @@ class SourceMap:
         self._whole: yaml.Node | bool | None = False  # False: not composed yet
 
     # -- public -------------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        return self._text
+
     def locate(self, pointer: Pointer, *, key: bool = False) -> Location:
         """Line and column of the node at `pointer` (its key with `key=True`). Missing
         nodes resolve to their deepest existing ancestor."""
@@ -332,6 +336,9 @@ class SourceMap:
                     if index + 1 < len(items)
                     else (self._section_spans()[section][1])
                 )
+                fast = _scan(self._text[offset:end], pointer[2:], key)
+                if fast is not None:
+                    return (fast[0] + line + 1, fast[1] + 1)
                 root = self._item_node(offset, end)
                 if isinstance(root, yaml.SequenceNode) and len(root.value) == 1:
                     mark = _walk(root.value[0], pointer[2:], key)
@@ -402,6 +409,139 @@ def _sequence_lines(indent: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
         re.compile(rf"^{at}-(?:[ \t\r]|$)", re.M),
         re.compile(rf"^(?!{at}-(?:[ \t\r]|$)|{at}[ \t]|[ \t]*(?:#|\r?$))", re.M),
     )
+
+
+# --- positions without composing: plain block style only -----------------------------------
+# The common case (an item of `accounts:` in block style, plain keys) is found by scanning
+# lines; anything else (flow or quoted keys, anchors, tags, block scalars, tabs, a key not
+# found) returns None and the caller composes the item with libyaml instead. The scanner
+# agrees with `_walk` over composed nodes (tests/inventory/test_positions_scan.py).
+_PLAIN_KEY = re.compile(r"([A-Za-z_][\w.-]*):(?: +|$)")
+_NOT_PLAIN = frozenset("{[&!*|>'\"%@`?#")
+
+
+def _scan(text: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:
+    """0-based (line, column) of `pointer` below the one block-sequence item `text`
+    (`- key: value ...`), as `_walk` would find it; None when unsure."""
+    lines = text.split("\n")
+    first = lines[0].rstrip("\r")
+    stripped = first.lstrip(" ")
+    if not stripped.startswith("- "):
+        return None
+    content = stripped[2:].lstrip(" ")
+    column = len(first) - len(content)
+    if not _PLAIN_KEY.match(content):
+        return None
+    kind, at = "map", (0, column)
+    for depth, step in enumerate(pointer):
+        last = depth == len(pointer) - 1
+        line, column = at
+        if kind == "map" and isinstance(step, str):
+            found = _key_line(lines, line, column, step)
+            if found is None:
+                return None
+            if last and key:
+                return (found, column)
+            value_line = lines[found].rstrip("\r")
+            after = value_line[column + len(step) + 1 :]
+            value = after.lstrip(" ")
+            if value and not value.startswith("#"):
+                if not last or value[0] in _NOT_PLAIN:
+                    return None
+                return (found, len(value_line) - len(value))
+            nested = _next_content(lines, found)
+            if nested is None:
+                return None
+            below, indent, text_below = nested
+            if text_below == "-" or text_below.startswith("- "):
+                if indent < column:
+                    return None
+                kind, at = "seq", (below, indent)
+            elif indent > column and _PLAIN_KEY.match(text_below):
+                kind, at = "map", (below, indent)
+            else:
+                return None
+        elif kind == "seq" and isinstance(step, int):
+            entry = _entry_line(lines, line, column, step)
+            if entry is None:
+                return None
+            entry_line = lines[entry].rstrip("\r")
+            value = entry_line[column + 1 :].lstrip(" ")
+            if not value or value[0] in _NOT_PLAIN:
+                return None
+            at = (entry, len(entry_line) - len(value))
+            if _PLAIN_KEY.match(value):
+                kind = "map"
+            elif last:
+                return at
+            else:
+                return None
+        else:
+            return None
+    return at
+
+
+def _indent(line: str) -> tuple[int, str] | None:
+    """(indentation, content) of a line; None for blank and comment-only lines; -1 for a
+    line indented with a tab (the scan gives up)."""
+    text = line.rstrip("\r")
+    content = text.lstrip(" ")
+    if not content or content.startswith("#"):
+        return None
+    if content[0] == "\t":
+        return (-1, content)
+    return (len(text) - len(content), content)
+
+
+def _next_content(lines: list[str], after: int) -> tuple[int, int, str] | None:
+    for i in range(after + 1, len(lines)):
+        found = _indent(lines[i])
+        if found is not None:
+            return None if found[0] < 0 else (i, found[0], found[1])
+    return None
+
+
+def _key_line(lines: list[str], start: int, column: int, step: str) -> int | None:
+    """The line of key `step` of the block mapping whose first key is at (start, column)."""
+    for i in range(start, len(lines)):
+        if i == start:
+            text = lines[i].rstrip("\r")[column:]
+        else:
+            found = _indent(lines[i])
+            if found is None:
+                continue
+            indent, text = found
+            if indent < 0 or indent < column:
+                return None
+            if indent > column:
+                continue
+        match = _PLAIN_KEY.match(text)
+        if match is not None and match[1] == step:
+            return i
+        if match is None and not (text == "-" or text.startswith("- ")):
+            return None  # not a plain key: a quoted or complex one, or not a mapping
+    return None
+
+
+def _entry_line(lines: list[str], start: int, column: int, index: int) -> int | None:
+    """The line of entry `index` of the block sequence whose first dash is at (start,
+    column)."""
+    seen = -1
+    for i in range(start, len(lines)):
+        found = _indent(lines[i])
+        if found is None:
+            continue
+        indent, text = found
+        if indent < 0 or indent < column:
+            return None
+        if indent > column:
+            continue
+        if not (text == "-" or text.startswith("- ")):
+            return None
+        seen += 1
+        if seen == index:
+            return i
+    return None
 
 
 def _walk(node: yaml.Node, pointer: Pointer, key: bool) -> tuple[int, int] | None:

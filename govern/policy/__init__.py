@@ -18,6 +18,14 @@ waivers:
     reason: "Second admin being recruited; interim approved by the vicar general"
     approved_by: vicar-general
     expires: 2027-01-31
+custom_rules:                # rules in CEL (govern.rules.custom; docs/policy.md)
+  - id: no-tiktok-for-youth
+    severity: error
+    description: "Youth groups are not on TikTok. Passes: ... Fails: ..."
+    for: account             # account | grant | person | entity
+    when: account.platform == "tiktok" && "youth" in account.entity.tags
+    message: "{account.id}: youth groups may not have a TikTok account"
+    params: {}
 platforms:                   # replaces the built-in catalog entry with the same key
   mastodon:
     name: Mastodon
@@ -38,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from govern.errors import InputError, Problem
 from govern.findings import Location, Severity
-from govern.inventory.source import load_yaml, suggest, validation_problems
+from govern.inventory.source import SourceMap, load_yaml, suggest, validation_problems
 from govern.platforms import Catalog, PasswordRules, Platform, RoleSpec, builtin_catalog
 
 
@@ -61,11 +69,22 @@ class Waiver(_Strict):
     expires: dt.date
 
 
+class CustomRuleSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    severity: Severity
+    description: str = Field(min_length=1)
+    for_: Literal["account", "grant", "person", "entity"] = Field(alias="for")
+    when: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class PolicyFile(_Strict):
     version: Literal[1] = 1
     rules: dict[str, RuleConfig] = Field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
     platforms: dict[str, Platform] = Field(default_factory=dict)
+    custom_rules: tuple[CustomRuleSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +103,8 @@ class Policy:
     waivers: tuple[PlacedWaiver, ...] = ()
     catalog: Catalog = field(default_factory=builtin_catalog)
     rule_locations: dict[str, Location] = field(default_factory=dict)
+    # Custom rules (CEL) by id, compiled: govern.rules.custom.CustomRule.
+    custom: Mapping[str, Any] = field(default_factory=dict)
 
 
 def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
@@ -104,7 +125,7 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
                     )
                 ]
             )
-        return _finish(None, {}, {}, (), {})
+        return _finish(None, {}, {}, (), {}, {})
     if not directory.is_dir():
         raise InputError([Problem(str(directory), 1, 1, "--policies must be a directory")])
 
@@ -114,7 +135,9 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
     waivers: list[PlacedWaiver] = []
     platforms: dict[str, Platform] = {}
     platform_locations: dict[str, Location] = {}
+    custom: dict[str, Any] = {}
     files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    parsed = []
     for path in files:
         try:
             data, source = load_yaml(path)
@@ -128,14 +151,18 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
         except ValidationError as exc:
             problems.extend(validation_problems(exc, source, known_fields=_policy_fields))
             continue
+        parsed.append((policy_file, source))
+        custom.update(_custom_rules(policy_file, source, custom, problems))
+    for policy_file, source in parsed:
+        known = {**REGISTRY, **custom}
         for rule_id, config in policy_file.rules.items():
             where = source.locate(("rules", rule_id), key=True)
-            if rule_id not in REGISTRY:
+            if rule_id not in known:
                 problems.append(
                     _at(
                         where,
                         f"unknown rule '{rule_id}'",
-                        suggest(rule_id, REGISTRY) or "see `govern rules`",
+                        suggest(rule_id, known) or "see `govern rules`",
                     )
                 )
                 continue
@@ -150,6 +177,12 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
                 continue
             rules[rule_id] = config
             rule_locations[rule_id] = where
+            if rule_id in custom:
+                if config.params:
+                    problems.append(
+                        _at(where, "a custom rule's params are set in its custom_rules entry")
+                    )
+                continue
             try:
                 REGISTRY[rule_id].Params.model_validate(config.params)
             except ValidationError as exc:
@@ -175,7 +208,7 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
             platform_locations[key] = where
     if problems:
         raise InputError(problems)
-    return _finish(str(directory), rules, rule_locations, tuple(waivers), platforms)
+    return _finish(str(directory), rules, rule_locations, tuple(waivers), platforms, custom)
 
 
 def _finish(
@@ -184,12 +217,13 @@ def _finish(
     rule_locations: dict[str, Location],
     waivers: tuple[PlacedWaiver, ...],
     platforms: dict[str, Platform],
+    custom: dict[str, Any],
 ) -> Policy:
     from govern.rules import REGISTRY
 
     params = {
         rule_id: rule.Params.model_validate(rules[rule_id].params if rule_id in rules else {})
-        for rule_id, rule in REGISTRY.items()
+        for rule_id, rule in {**REGISTRY, **custom}.items()
     }
     return Policy(
         directory=directory,
@@ -198,7 +232,68 @@ def _finish(
         waivers=waivers,
         catalog=builtin_catalog().merged(platforms) if platforms else builtin_catalog(),
         rule_locations=rule_locations,
+        custom=custom,
     )
+
+
+def _custom_rules(
+    policy_file: PolicyFile, source: SourceMap, seen: Mapping[str, Any], problems: list[Problem]
+) -> dict[str, Any]:
+    """Compile a file's custom rules; an id clashing with another rule, or an expression
+    that does not compile, is a problem at its position."""
+    if not policy_file.custom_rules:
+        return {}
+    from govern.rules import DRIFT_RULES, REGISTRY
+    from govern.rules.custom import CompileError, CustomRule
+
+    found: dict[str, Any] = {}
+    for i, spec in enumerate(policy_file.custom_rules):
+        if spec.id in REGISTRY or spec.id in DRIFT_RULES or spec.id in seen or spec.id in found:
+            kind = "a built-in rule" if spec.id not in seen and spec.id not in found else "twice"
+            problems.append(
+                _at(
+                    source.locate(("custom_rules", i, "id")),
+                    f"custom rule id '{spec.id}' clashes with {kind}"
+                    if kind != "twice"
+                    else f"custom rule '{spec.id}' is defined twice",
+                    "choose another id",
+                )
+            )
+            continue
+        try:
+            found[spec.id] = CustomRule(
+                ID=spec.id,
+                SEVERITY=spec.severity,
+                kind=spec.for_,
+                description=spec.description,
+                when=spec.when,
+                message=spec.message,
+                params=spec.params,
+                where=source.locate(("custom_rules", i, "when")),
+            )
+        except CompileError as exc:
+            field_name = "message" if "in the message" in exc.message else "when"
+            where = source.locate(("custom_rules", i, field_name))
+            line, column = _inside(source, where, exc.line, exc.column)
+            problems.append(Problem(where.path, line, column, exc.message, exc.hint))
+    return found
+
+
+def _inside(source: SourceMap, where: Location, line: int, column: int) -> tuple[int, int]:
+    """The file position of (line, column) of a scalar that starts at `where`: a plain or
+    quoted scalar on its own line, or a block scalar (`|`, `>`) starting on the next line."""
+    start_line, start_column = where.line or 1, where.column or 1
+    lines = source.text.splitlines()
+    first = lines[start_line - 1][start_column - 1 :] if start_line <= len(lines) else ""
+    if first[:1] in ("|", ">"):
+        body = lines[start_line : start_line + line]
+        text = body[line - 1] if len(body) >= line else ""
+        indent = len(text) - len(text.lstrip())
+        return start_line + line, indent + column
+    quoted = 1 if first[:1] in ("'", '"') else 0
+    if line == 1:
+        return start_line, start_column + quoted + column - 1
+    return start_line + line - 1, column
 
 
 def _params_fields(model: type[BaseModel]) -> Callable[[Sequence[str | int]], list[str]]:
@@ -214,6 +309,7 @@ def _policy_fields(loc: Sequence[str | int]) -> list[str]:
         ("platforms", "*"): Platform,
         ("platforms", "*", "roles", "*"): RoleSpec,
         ("platforms", "*", "password"): PasswordRules,
+        ("custom_rules", "*"): CustomRuleSpec,
     }
     shape = tuple("*" if n % 2 else str(step) for n, step in enumerate(loc))
     model = shapes.get(shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from govern.findings import unique_ids
 from govern.rules import (
     admin_retention,
     credential_after_departure,
@@ -21,7 +22,9 @@ from govern.rules import (
     waiver_invalid,
 )
 from govern.rules._base import Context, CustodyRecord, RuleModule, RuleParams
+from govern.rules.drift import RULES as DRIFT_RULES
 
+# One line per rule, in report order. A duplicate id is an error at import.
 _MODULES: tuple[RuleModule, ...] = (
     admin_retention,
     revocation_ability,
@@ -33,9 +36,6 @@ _MODULES: tuple[RuleModule, ...] = (
     credential_custody,
     credential_declared,
     credential_ref_own,
-    credential_custody,
-    credential_age,
-    credential_after_departure,
     mfa_required,
     recovery_contact,
     training_current,
@@ -44,7 +44,11 @@ _MODULES: tuple[RuleModule, ...] = (
     waiver_invalid,
 )
 
-REGISTRY: dict[str, RuleModule] = {module.ID: module for module in _MODULES}
+# Built-in rules (run by the audit). Drift rules (govern.drift.rules) share the id space:
+# `all_rules` is the one registry of every id `govern rules` and `govern explain` know.
+REGISTRY: dict[str, RuleModule] = unique_ids(
+    ((module.ID, module) for module in _MODULES), taken=DRIFT_RULES
+)
 
 
 def summary(rule: RuleModule) -> str:
@@ -56,6 +60,7 @@ def explanation(rule: RuleModule) -> str:
 
 
 __all__ = [
+    "DRIFT_RULES",
     "REGISTRY",
     "Context",
     "CustodyRecord",

@@ -9,8 +9,8 @@ The engine, not the rule, stamps id, severity, location and waiver state.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -59,6 +59,8 @@ class Context:
     custody: dict[str, CustodyRecord] | None = None
     custody_source: str = "the credential store"
     waivers: tuple[Any, ...] = ()
+    # The policy pack's custom rules by id (govern.rules.custom.CustomRule).
+    custom: Mapping[str, Any] = field(default_factory=dict)
 
     def platform(self, account: Account) -> Platform:
         return self.catalog.platforms[account.platform]

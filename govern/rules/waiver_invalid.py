@@ -34,8 +34,8 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
     for placed in ctx.waivers:
         waiver = placed.waiver
         problems = []
-        if waiver.rule not in REGISTRY or waiver.rule == ID:
-            hint = suggest(waiver.rule, REGISTRY)
+        if (waiver.rule not in REGISTRY and waiver.rule not in ctx.custom) or waiver.rule == ID:
+            hint = suggest(waiver.rule, [*REGISTRY, *ctx.custom])
             problems.append(f"names unknown rule '{waiver.rule}'" + (f" ({hint})" if hint else ""))
         if waiver.account not in inventory.account_index:
             problems.append(f"names unknown account '{waiver.account}'")

@@ -22,6 +22,7 @@ TEMPLATES: dict[str, str] = {
     "policies/rules.yaml": "policies/rules.yaml",
     "policies/waivers.yaml": "policies/waivers.yaml",
     "policies/platforms.yaml": "policies/platforms.yaml",
+    "policies/tests/example.yaml": "policies/tests/example.yaml",
     ".github/workflows/govern.yml": "govern.yml",
     ".github/workflows/govern-review.yml": "review.yml",
     ".github/workflows/govern-report.yml": "report.yml",

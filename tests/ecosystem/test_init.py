@@ -17,6 +17,7 @@ EXPECTED = {
     "policies/rules.yaml",
     "policies/waivers.yaml",
     "policies/platforms.yaml",
+    "policies/tests/example.yaml",
     ".github/workflows/govern.yml",
     ".github/workflows/govern-review.yml",
     ".github/workflows/govern-report.yml",

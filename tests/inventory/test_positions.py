@@ -101,6 +101,9 @@ def test_block_items_are_located_without_composing_the_whole_document(
     sm = source_map(BASE)
     assert at(sm, ("accounts", 0, "access", 0, "person")) == (25, 17)
     assert at(sm, ("people", 1, "level")) == (13, 12)
+    # plain block style: the line scanner finds both without composing anything
+    assert composed == []
+    assert at(sm, ("entities", 0, "it", 0)) == (18, 10)  # a flow sequence: its item is composed
     assert composed and len(BASE) not in composed
 
 

@@ -1,0 +1,107 @@
+"""The line scanner that finds positions without composing YAML agrees with libyaml.
+
+For every node of every item (keys too, and keys that do not exist) of several inventories
+in different styles, the scanner either gives up (None: the caller composes) or returns
+exactly the position `_walk` finds over the composed item."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml_rs
+
+from govern.findings import Pointer
+from govern.inventory.source import SourceMap, _scan, _walk
+from tests.conftest import BASE, REPO
+
+STYLES = """\
+version: 1
+accounts:
+  - id: a1   # a comment
+    entity: "quoted"
+    'platform': x
+    access:
+    - person: p1
+      role: admin
+
+    - {person: p2, role: editor}
+    -   person: p3
+        role: "owner"
+        note: |
+          a block scalar: with a colon
+    credential: {mfa: true}
+    tags: [a, b]
+  - id: a2
+    access:
+      -
+        person: p4
+      - &anchor
+        person: p5
+    handle: plain value, colon-free text
+  - id: a3
+    handle: >
+      folded
+    url: http://example.org/x
+"""
+
+
+def pointers(value: Any, prefix: Pointer = ()) -> Iterator[tuple[Pointer, bool]]:
+    yield prefix, False
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield (*prefix, k), True
+            yield from pointers(v, (*prefix, k))
+        yield (*prefix, "missing-key"), False
+        yield (*prefix, "missing-key"), True
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from pointers(v, (*prefix, i))
+        yield (*prefix, len(value)), False
+
+
+def check(text: str) -> int:
+    data = yaml_rs.loads(text)
+    source = SourceMap("f.yaml", text, data)
+    agreed = 0
+    for section, items in data.items():
+        if not isinstance(items, list):
+            continue
+        starts = source._item_starts(section)
+        assert starts is not None
+        for index, item in enumerate(items):
+            offset = starts[index][0]
+            end = (
+                starts[index + 1][0]
+                if index + 1 < len(starts)
+                else source._section_spans()[section][1]
+            )
+            snippet = text[offset:end]
+            root = source._item_node(offset, end)
+            for pointer, key in pointers(item):
+                fast = _scan(snippet, pointer, key)
+                if fast is None:
+                    continue
+                assert fast == _walk(root.value[0], pointer, key), (section, index, pointer, key)
+                agreed += 1
+    return agreed
+
+
+@pytest.mark.parametrize("name", ["base", "repository", "styles"])
+def test_scanner_agrees_with_libyaml(name: str) -> None:
+    text = {"base": BASE, "repository": (REPO / "inventory.yaml").read_text(), "styles": STYLES}
+    assert check(text[name]) > 10
+
+
+def test_scanner_agrees_on_a_generated_inventory(tmp_path: Path) -> None:
+    out = tmp_path / "inv.yaml"
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/generate.py"), "--accounts", "150", "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    assert check(out.read_text()) > 1000

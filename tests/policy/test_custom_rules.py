@@ -1,0 +1,151 @@
+"""Custom rules in CEL, from the outside: they fire with positions, are waivable, take a
+severity, appear in every format and in `govern rules`/`govern explain`; bad expressions are
+exit 2 at path:line:column."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from tests.cli.test_cli import invoke
+
+TODAY = ["--today", "2026-11-22", "--offline"]
+
+RULES = """\
+custom_rules:
+  - id: no-youtube-editors
+    severity: warning
+    description: |
+      Nobody edits a YouTube channel: its managers are admins or owners.
+      Passes: mgr2 is admin of yt. Fails: mgr2 is editor of yt.
+    for: grant
+    when: account.platform == params.platform && !platform.administrative(grant.role)
+    message: "{grant.person.name} is {grant.role} of {account.id} on {platform.name}"
+    params: {platform: youtube}
+  - id: head-is-level-a
+    severity: error
+    description: "Entity heads are level A. Passes: level A. Fails: level B."
+    for: entity
+    when: entity.head.level != "A"
+    message: "{entity.id}'s head {entity.head.id} is level {entity.head.level}"
+"""
+
+
+def write(org: Path, text: str, name: str = "custom.yaml") -> None:
+    (org / "policies" / name).write_text(textwrap.dedent(text))
+
+
+def test_custom_rule_fires_at_the_item_and_is_an_ordinary_finding(org: Path) -> None:
+    write(org, RULES)
+    code, out, err = invoke(["audit", *TODAY, "-f", "json", "--fail-on", "warning"], org)
+    assert code == 1, err
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "no-youtube-editors"]
+    assert found == [
+        {
+            "rule": "no-youtube-editors",
+            "severity": "warning",
+            "account": "yt",
+            "person": "mgr2",
+            "entity": None,
+            "message": "Manager Two is editor of yt on YouTube channel",
+            "waived": False,
+            "location": {"path": "inventory.yaml", "line": 28, "column": 9},
+        }
+    ]
+    code, out, _ = invoke(["audit", *TODAY, "-f", "sarif", "--fail-on", "never"], org)
+    driver = json.loads(out)["runs"][0]["tool"]["driver"]
+    assert "no-youtube-editors" in [r["id"] for r in driver["rules"]]
+    # a waiver silences it; a severity in `rules:` changes it
+    write(
+        org,
+        """\
+        rules:
+          no-youtube-editors: {severity: info}
+        waivers:
+          - rule: no-youtube-editors
+            account: yt
+            person: mgr2
+            reason: editor during the summer camp
+            approved_by: head
+            expires: 2027-01-31
+        """,
+        "waivers.yaml",
+    )
+    code, out, _ = invoke(["audit", *TODAY, "-f", "json", "--fail-on", "warning"], org)
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "no-youtube-editors"]
+    assert code == 0 and [(f["severity"], f["waived"]) for f in found] == [("info", True)]
+
+
+def test_custom_rules_are_listed_and_explained(org: Path) -> None:
+    write(org, RULES)
+    code, out, _ = invoke(["rules"], org)
+    line = next(x for x in out.splitlines() if x.startswith("no-youtube-editors"))
+    assert code == 0 and " on " in line and "warning" in line and "Nobody edits" in line
+    code, out, _ = invoke(["explain", "no-youtube-editors"], org)
+    assert code == 0 and "Passes: mgr2 is admin of yt. Fails: mgr2 is editor of yt." in out
+    assert "Custom rule for each grant, a violation when:  (policies/custom.yaml:8:11)" in out
+    assert 'platform: "youtube"' in out
+
+
+def test_head_rule_passes_when_heads_are_level_a(org: Path) -> None:
+    write(org, RULES)
+    code, out, _ = invoke(["audit", *TODAY, "-f", "json", "--fail-on", "never"], org)
+    assert not [f for f in json.loads(out)["findings"] if f["rule"] == "head-is-level-a"]
+    inventory = org / "inventory.yaml"
+    inventory.write_text(
+        inventory.read_text().replace(
+            "email: head@diocese.test, level: A", "email: head@diocese.test, level: B"
+        )
+    )
+    code, out, _ = invoke(["audit", *TODAY, "-f", "json"], org)
+    found = [f for f in json.loads(out)["findings"] if f["rule"] == "head-is-level-a"]
+    assert code == 1 and [(f["entity"], f["message"]) for f in found] == [
+        ("parish", "parish's head head is level B")
+    ]
+
+
+def bad(org: Path, when: str, **extra: str) -> str:
+    fields = {"id": "r1", "for": "account", "message": "m", **extra}
+    body = "".join(f"    {k}: {v}\n" for k, v in fields.items())
+    write(org, f"custom_rules:\n  - severity: error\n    description: d\n    when: {when}\n{body}")
+    code, _, err = invoke(["audit", *TODAY], org)
+    assert code == 2 and "Traceback" not in err, err
+    return err
+
+
+def test_syntax_error_at_its_position(org: Path) -> None:
+    err = bad(org, 'account.platform == "x" &&')
+    assert "policies/custom.yaml:4:37: Syntax error" in err, err
+    err = bad(org, "'account.platform ==* 1'")
+    assert "policies/custom.yaml:4:31: Syntax error" in err, err
+
+
+def test_unknown_variable_and_template_and_id_clash(org: Path) -> None:
+    err = bad(org, 'acount.platform == "x"')
+    assert "policies/custom.yaml:4:11: unknown variable 'acount'" in err
+    assert "variables: account, params, platform, today" in err
+    err = bad(org, "'true'", message='"{grant.role}"')
+    assert "unknown variable 'grant' in the message" in err
+    err = bad(org, "'true'", id="min-admins")
+    assert "custom rule id 'min-admins' clashes with a built-in rule" in err
+    err = bad(org, "'true'", **{"for": "group"})
+    assert "policies/custom.yaml:" in err and "for" in err
+
+
+def test_cost_bounds_and_evaluation_errors(org: Path) -> None:
+    nested = ".".join(["account.access.exists(g, g.role == 'x')"] * 1)
+    err = bad(org, " || ".join([nested] * 5))
+    assert "more than 4 comprehension macros" in err
+    err = bad(org, "account.handle > 3")
+    assert "policies/custom.yaml:4:11: custom rule 'r1' failed on account fb" in err
+    assert "No such overload" in err
+
+
+def test_expressions_have_no_io(org: Path) -> None:
+    """CEL has no function that reads a file or the network; any function outside the
+    standard ones is refused when the pack loads, at its position."""
+    err = bad(org, "read('/etc/passwd') != ''")
+    assert "policies/custom.yaml:4:11: unknown function 'read'" in err
+    err = bad(org, "account.handle.open() == ''")
+    assert "policies/custom.yaml:4:26: unknown function 'open'" in err
