@@ -15,6 +15,7 @@ contains a secret or a token.
 from __future__ import annotations
 
 import builtins
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -162,8 +163,31 @@ class VaultStore:
         except NotFound:
             raise BackendUnavailable(f"Vault at {self.addr} answered 404 to create the mount "
                                      f"at {path}") from None
+        self._await_upgrade()
         self._mount_ok = True
         return True
+
+    def _await_upgrade(self, timeout: float = 30.0) -> None:
+        """A new KV v2 mount upgrades its storage for a moment and meanwhile refuses every
+        request with 400 "Upgrading from non-versioned to versioned data": wait until it
+        answers, so the first write after `store init` does not fail."""
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            try:
+                self.client.call("read the mount's configuration", f"{self.mount}/config",
+                                 "read",
+                                 lambda h: h.secrets.kv.v2.read_configuration(
+                                     mount_point=self.mount),
+                                 passthrough=(Rejected,))
+                return
+            except Rejected as exc:
+                if "upgrading" not in exc.detail.lower() or time.monotonic() > deadline:
+                    raise StoreError(f"the new mount {self.mount}/ at {self.addr} is not "
+                                     f"ready ({exc.detail})", hint="run the command again "
+                                     "in a few seconds") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     # -- reading ------------------------------------------------------------------------------
 
