@@ -136,10 +136,10 @@ class Api:
                 )
             except requests.RequestException as exc:
                 if retry and attempt <= self.retries:
-                    self._sleep(_backoff(attempt))
+                    self._sleep(backoff(attempt))
                     continue
                 raise ConnectorUnavailable(
-                    f"{self.title}: cannot reach {self._origin}: {_reason(exc)}",
+                    f"{self.title}: cannot reach {self._origin}: {transport_reason(exc)}",
                     kind="unreachable",
                     hint="check the network, or the API URL (GOVERN_<PLATFORM>_API_URL)",
                 ) from None
@@ -269,13 +269,12 @@ def _json_or_none(response: requests.Response) -> Any:
         return None
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    """`Retry-After` as seconds (a number or an HTTP date)."""
-    value = response.headers.get("Retry-After")
+def retry_after_value(value: str | None) -> float | None:
+    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        return max(0.0, float(value.strip()))
     except ValueError:
         pass
     try:
@@ -286,27 +285,30 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 def retry_after(response: requests.Response) -> float | None:
-    return _retry_after(response)
+    return retry_after_value(response.headers.get("Retry-After"))
 
 
 def _wait(response: requests.Response, attempt: int) -> float:
     """What the server asked for (`Retry-After: 0` included), else the backoff."""
-    asked = _retry_after(response)
-    return asked if asked is not None else _backoff(attempt)
+    asked = retry_after(response)
+    return asked if asked is not None else backoff(attempt)
 
 
-def _backoff(attempt: int) -> float:
+def backoff(attempt: int) -> float:
     """0.5, 1, 2, 4 s ... with full jitter: threads that failed together retry apart."""
     return float(random.uniform(0, 0.5 * 2 ** (attempt - 1)))
 
 
-def _reason(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.Timeout):
-        return "timed out"
+def transport_reason(exc: requests.RequestException) -> str:
+    """Why a request got no answer, in words (never the URL: it may carry a token)."""
     if isinstance(exc, requests.exceptions.SSLError):
         return "TLS verification failed"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, requests.Timeout):
+        return "timed out waiting for the answer"
     if isinstance(exc, requests.ConnectionError):
-        return "connection failed"
+        return "connection refused or failed"
     return type(exc).__name__
 
 
@@ -315,4 +317,15 @@ def _clip(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-__all__ = ["BACKOFF", "Api", "Classify", "Throttle", "link_next", "method_path", "retry_after"]
+__all__ = [
+    "BACKOFF",
+    "Api",
+    "Classify",
+    "Throttle",
+    "backoff",
+    "link_next",
+    "method_path",
+    "retry_after",
+    "retry_after_value",
+    "transport_reason",
+]

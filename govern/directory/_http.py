@@ -1,7 +1,7 @@
 """The HTTP client of the directory sources: one `requests` session, timeouts, bounded retries.
 
-Kept small on purpose: govern/connectors/http.py (the platform connectors' session factory)
-is the shared home this folds into. What it guarantees either way:
+Its waiting and wording (Retry-After, backoff with full jitter, why a request got no answer)
+are the platform connectors' (govern/connectors/http.py): one HTTP stack. It guarantees:
 
 - every request has a timeout (5 s to connect, 30 s to read);
 - 429 and 5xx are retried at most `attempts - 1` times, waiting what `Retry-After` says
@@ -13,8 +13,6 @@ is the shared home this folds into. What it guarantees either way:
 
 from __future__ import annotations
 
-import email.utils
-import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,6 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from govern.connectors.http import backoff, retry_after_value, transport_reason
 from govern.errors import BackendUnavailable
 
 TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
@@ -80,18 +79,18 @@ class HttpClient:
             try:
                 response = self.session.request(method, url, timeout=TIMEOUT, **kwargs)
             except requests.RequestException as exc:
-                reason = _transport_reason(exc)
+                reason = transport_reason(exc)
                 if attempt < self.attempts and not isinstance(exc, requests.exceptions.SSLError):
-                    self._sleep(_backoff(attempt))
+                    self._sleep(backoff(attempt))
                     continue
                 raise DirectoryUnavailable(
                     f"{self.what} at {host} unreachable: {reason}",
                     hint="check the network and the API URL",
                 ) from None
             if response.status_code in RETRY_STATUS and attempt < self.attempts:
-                wait = _retry_after(response.headers.get("Retry-After"))
+                wait = retry_after_value(response.headers.get("Retry-After"))
                 if wait is None or wait <= MAX_WAIT:
-                    self._sleep(_backoff(attempt) if wait is None else wait)
+                    self._sleep(backoff(attempt) if wait is None else wait)
                     continue
             if response.status_code >= 400:
                 raise DirectoryUnavailable(
@@ -109,37 +108,6 @@ class HttpClient:
                 )
             return body
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
-
-
-def _backoff(attempt: int) -> float:
-    # Full jitter (AWS architecture blog): uniform in [0, 0.5 s * 2^(attempt-1)].
-    return random.uniform(0, 0.5 * 2 ** (attempt - 1))
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
-def _transport_reason(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS verification failed"
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connection timed out"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "no answer within the timeout"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return "connection refused or failed"
-    return type(exc).__name__
 
 
 def _http_reason(response: requests.Response) -> str:
