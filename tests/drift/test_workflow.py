@@ -41,16 +41,27 @@ def test_scripts_expand_no_templates_and_vault_comes_from_env() -> None:
     scripts = [s["run"] for s in steps() if "run" in s]
     assert not any("${{" in script for script in scripts)
     drift = next(s for s in steps() if "govern drift" in s.get("run", ""))
+    tokens = {
+        f"GOVERN_{name}_TOKEN": f"${{{{ secrets.GOVERN_{name}_TOKEN }}}}"
+        for name in ("GITHUB", "META", "GOOGLE", "LINKEDIN", "TIKTOK")
+    }
     assert drift["env"] == {
         "VAULT_ADDR": "${{ vars.VAULT_ADDR }}",
         "GOVERN_VAULT_AUTH": "jwt",
         "GOVERN_VAULT_ROLE": "govern-drift",
         "GOVERN_VAULT_JWT_AUDIENCE": "govern",
+        **tokens,
     }
-    assert "secrets." not in WORKFLOW.read_text()
+    # No Vault secret: the only secrets are the platforms' read-only tokens.
+    text = WORKFLOW.read_text()
+    assert text.count("secrets.") == len(tokens)
     job = load()["jobs"]["drift"]
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
-    assert 'govern drift --format markdown >> "$GITHUB_STEP_SUMMARY"' in drift["run"]
-    assert "--format json --output drift.json" in drift["run"]
+    # The platforms are read once: the markdown is rendered from the JSON report.
+    assert '"${live[@]}" --format json --output drift.json --fail-on never' in drift["run"]
+    assert (
+        'govern drift --merge drift.json --format markdown >> "$GITHUB_STEP_SUMMARY"'
+        in drift["run"]
+    )
     upload = next(s for s in steps() if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["path"] == "drift.json" and upload["if"] == "always()"
