@@ -109,6 +109,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "grant": ("govern.cli.changes", "grant"),
     "ungrant": ("govern.cli.changes", "ungrant"),
     "account": ("govern.cli.changes", "account"),
+    "remind": ("govern.cli.remind", "remind"),
 }
 
 

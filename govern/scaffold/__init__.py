@@ -25,6 +25,7 @@ TEMPLATES: dict[str, str] = {
     ".github/workflows/govern.yml": "govern.yml",
     ".github/workflows/govern-review.yml": "review.yml",
     ".github/workflows/govern-report.yml": "report.yml",
+    ".github/workflows/govern-remind.yml": "remind.yml",
     ".pre-commit-config.yaml": "pre-commit-config.yaml",
     ".gitignore": "gitignore",
     "README.md": "README.md",
