@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from govern.errors import BackendUnavailable, UsageError
-from govern.findings import Report
+from govern.findings import Finding, Report
 from govern.inventory.model import Inventory, Person
 from govern.policy import Policy
 from govern.review import Status
@@ -238,17 +238,18 @@ def collect(
     for person_id in people:
         for finding in open_findings:
             if finding.person == person_id:
-                own(person_id, Item("finding", _finding_text(finding.rule, finding.message)))
+                own(person_id, Item("finding", _finding_text(finding)))
     scoped = Report(inventory=report.inventory, findings=tuple(open_findings))
     for entity in inv.entities:
         for finding in narrow(scoped, inv, Scope(frozenset({entity.id}))).findings:
-            head(entity.id, Item("finding", _finding_text(finding.rule, finding.message)))
+            head(entity.id, Item("finding", _finding_text(finding)))
     order = {p.id: n for n, p in enumerate(inv.people)}
     return sorted(out.values(), key=lambda r: order[r.person.id])
 
 
-def _finding_text(rule: str, message: str) -> str:
-    return f"{message[0].upper()}{message[1:]} (rule {rule}: `govern explain {rule}`)."
+def _finding_text(finding: Finding) -> str:
+    text = f"{finding.message[0].upper()}{finding.message[1:]} (rule {finding.rule})."
+    return text + (f" To fix: {finding.fix}" if finding.fix else "")
 
 
 def _when(day: dt.date, today: dt.date, *, past: str) -> str:

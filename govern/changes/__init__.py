@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from govern.audit import audit
 from govern.errors import UsageError
 from govern.findings import Finding, Report
+from govern.fixes import fix_for
 from govern.inventory.edit import InventoryEditor
 from govern.inventory.load import LoadedInventory, validate_data
 from govern.inventory.source import SourceMap, parse
@@ -203,7 +204,11 @@ def _compare(
     after = audit(change.after, policy, today=today)
     old = {key(f) for f in before.findings if touched(f)}
     change.report = after
-    change.new_findings = [f for f in after.findings if touched(f) and key(f) not in old]
+    change.new_findings = [
+        replace(f, fix=fix_for(f, change.after.inventory))
+        for f in after.findings
+        if touched(f) and key(f) not in old
+    ]
 
 
 __all__ = ["Change", "add_account", "add_person", "grant", "ungrant"]

@@ -25,6 +25,7 @@ from govern.cli.creds import warn_skipped
 from govern.cli.drift import progress, snapshots_option
 from govern.custody import read_custody, unauthenticated_note
 from govern.errors import BackendUnavailable, UsageError
+from govern.fixes import with_fixes
 from govern.inventory.source import suggest
 from govern.rules import REGISTRY, credential_after_departure, credential_age, credential_custody
 from govern.scope import make_scope, narrow
@@ -136,7 +137,7 @@ def audit(
     if note:
         click.echo(note, err=True)
     report = run_audit(loaded, policy, today=day, custody=custody, custody_source=source)
-    report = narrow(report, loaded.inventory, scope)
+    report = with_fixes(narrow(report, loaded.inventory, scope), loaded.inventory)
     if unreachable is not None:
         finish_report(report, fmt, output, "never")
         not_checked = ", ".join(sorted(CUSTODY_RULES))

@@ -63,6 +63,8 @@ def run_change(
         click.echo(f"\nThis change adds {len(change.new_findings)} {word}:", err=True)
         for finding in change.new_findings:
             click.echo(f"  {finding.severity.value} {finding.rule}: {finding.message}", err=True)
+            if finding.fix:
+                click.echo(f"    fix: {finding.fix}", err=True)
         for rule, text in explanations.items():
             if text:
                 click.echo(f"\n{rule}: {text}", err=True)

@@ -20,6 +20,7 @@ from govern.cli._common import (
     today_option,
 )
 from govern.errors import UsageError
+from govern.fixes import with_fixes
 
 
 @click.command("remind")
@@ -112,7 +113,7 @@ def remind(
         )
     folder = reviews_path(reviews_dir, inventory)
     reviews = [status(folder, name, today=day) for name in review_names(folder)]
-    report = run_audit(loaded, policy, today=day, custody=custody)
+    report = with_fixes(run_audit(loaded, policy, today=day, custody=custody), inv)
     reminders = core.collect(
         inv, policy, report, today=day, within=days, custody=custody, reviews=reviews
     )

@@ -106,6 +106,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "locations": [{"physicalLocation": _physical(finding.location)}],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
     }
+    if finding.fix is not None:
+        result["properties"] = {"fix": finding.fix}
     if finding.waived:
         suppression = {"kind": "external"}
         if finding.waiver_reason is not None:
