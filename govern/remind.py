@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
+from govern.credentials import CredentialMetadata
 from govern.errors import BackendUnavailable, UsageError
 from govern.findings import Finding, Report
 from govern.inventory.model import Inventory, Person
@@ -128,6 +129,7 @@ def collect(
     within: int,
     custody: Mapping[str, CustodyRecord] | None,
     reviews: Iterable[Status] = (),
+    unconfirmed: Iterable[CredentialMetadata] = (),
 ) -> list[Reminder]:
     """The reminders to send, one per person with something to report, in inventory order."""
     horizon = today + dt.timedelta(days=within)
@@ -220,6 +222,20 @@ def collect(
                         f"{account.credential_ref}`).",
                     ),
                 )
+    by_ref = {a.credential_ref: a for a in inv.accounts if a.credential_ref}
+    for meta in unconfirmed:
+        rotated = by_ref.get(meta.ref)
+        if rotated is not None:
+            head(
+                rotated.entity,
+                Item(
+                    "confirm",
+                    f"The new password of {rotated.id} (version {meta.current_version}, "
+                    f"{meta.updated_at.date()}, by {meta.rotated_by or 'someone'}) is not "
+                    "confirmed as set on the platform: until it is, the old one still opens "
+                    f"the account. Once it is set: `govern creds confirm {rotated.id}`.",
+                ),
+            )
     for status in reviews:
         for progress in status.entities:
             if progress.pending and progress.reviewer in people:
@@ -245,6 +261,29 @@ def collect(
             head(entity.id, Item("finding", _finding_text(finding)))
     order = {p.id: n for n, p in enumerate(inv.people)}
     return sorted(out.values(), key=lambda r: order[r.person.id])
+
+
+def unconfirmed_rotations(
+    metadata: Iterable[CredentialMetadata],
+    log: Iterable[Mapping[str, object]],
+    *,
+    today: dt.date,
+    after_days: int,
+) -> list[CredentialMetadata]:
+    """Rotations (a version after the first) made more than `after_days` days ago that no
+    `govern creds confirm` record of the audit log names (by store key and version)."""
+    confirmed = set()
+    for record in log:
+        details = record.get("details")
+        if record.get("action") == "rotation-confirmed" and isinstance(details, dict):
+            confirmed.add((details.get("ref"), details.get("version")))
+    return [
+        m
+        for m in metadata
+        if m.current_version > 1
+        and (today - m.updated_at.date()).days > after_days
+        and (m.ref, m.current_version) not in confirmed
+    ]
 
 
 def _finding_text(finding: Finding) -> str:

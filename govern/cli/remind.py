@@ -8,10 +8,13 @@ from pathlib import Path
 
 import click
 
+from govern import auditlog
 from govern.audit import audit as run_audit
 from govern.cli._common import (
     inventory_option,
     load,
+    log_option,
+    log_path,
     parse_today,
     policies_option,
     reviews_option,
@@ -19,6 +22,7 @@ from govern.cli._common import (
     store_option,
     today_option,
 )
+from govern.credentials import CredentialMetadata, open_store
 from govern.errors import UsageError
 from govern.fixes import with_fixes
 
@@ -60,6 +64,15 @@ from govern.fixes import with_fixes
 @click.option(
     "--offline", is_flag=True, help="Do not read the credential store (no password reminders)."
 )
+@click.option(
+    "--confirm-days",
+    type=click.IntRange(0, 3650),
+    default=7,
+    show_default=True,
+    help="Remind heads of a password rotation not confirmed (`govern creds confirm`) after "
+    "this many days.",
+)
+@log_option
 @store_option
 @reviews_option
 @today_option
@@ -72,6 +85,8 @@ def remind(
     dry_run: bool,
     output: str | None,
     offline: bool,
+    confirm_days: int,
+    log_file: str | None,
     store_spec: str | None,
     reviews_dir: str | None,
     today: str | None,
@@ -107,15 +122,29 @@ def remind(
     loaded, policy = load(inventory, policies)
     inv = loaded.inventory
     custody = None
+    unconfirmed: list[CredentialMetadata] = []
     if not offline:
-        custody, _ = read_custody(
-            store_spec, inventory_dir=Path(loaded.path).absolute().parent, env=os.environ
-        )
+        where = Path(loaded.path).absolute().parent
+        custody, _ = read_custody(store_spec, inventory_dir=where, env=os.environ)
+        if custody:
+            log = log_path(log_file, inventory)
+            records = auditlog.read(log) if log.exists() else []
+            metadata = open_store(store_spec, inventory_dir=where, env=os.environ).list()
+            unconfirmed = core.unconfirmed_rotations(
+                metadata, records, today=day, after_days=confirm_days
+            )
     folder = reviews_path(reviews_dir, inventory)
     reviews = [status(folder, name, today=day) for name in review_names(folder)]
     report = with_fixes(run_audit(loaded, policy, today=day, custody=custody), inv)
     reminders = core.collect(
-        inv, policy, report, today=day, within=days, custody=custody, reviews=reviews
+        inv,
+        policy,
+        report,
+        today=day,
+        within=days,
+        custody=custody,
+        reviews=reviews,
+        unconfirmed=unconfirmed,
     )
     if not reminders:
         click.echo(f"Nothing falls due within {days} days: no message.")

@@ -113,3 +113,34 @@ def test_unreachable_server_exit_3_and_bad_input_exit_2(volunteer: Path) -> None
     assert run("remind", "--offline", "--within", "soon", "--dry-run").exit_code == 2
     result = run("remind", "--offline")
     assert result.exit_code == 2 and "--smtp HOST:PORT, --output DIR or --dry-run" in result.output
+
+
+def test_unconfirmed_rotation_reminded_until_confirmed(
+    volunteer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVERN_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("GOVERN_ACTOR", "it-hpatel")
+    store = FileStore.create(
+        volunteer / "credentials.enc", env={}, passphrase=PASSPHRASE, use_keyring=False,
+        kdf=ScryptParams(n=2**14),
+    )  # fmt: skip
+    for n in (1, 2):
+        store.put(
+            "chancery-x",
+            Secret(username="chx", password=f"password-number-{n}", fields={}),
+            meta={"account": "chancery-x", "platform": "x"},
+            rotated_by="it-hpatel",
+            reason=f"rotation {n}",
+        )
+    later = ("--today", "2026-12-15")
+    result = run("remind", "--dry-run", *later)
+    assert result.exit_code == 0, result.output
+    assert "The new password of chancery-x (version 2" in result.output
+    assert "`govern creds confirm chancery-x`" in result.output
+    assert "password-number" not in result.output
+    # within the grace period: not yet
+    assert "new password of chancery-x" not in run("remind", "--dry-run").output
+    confirmed = run("creds", "confirm", "chancery-x")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "new password of chancery-x" not in run("remind", "--dry-run", *later).output
