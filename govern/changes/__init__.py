@@ -147,7 +147,9 @@ def add_account(
         editor.add_entry("accounts", entry)
         return f"added account {account_id}"
 
-    return _change(path, policy, edit)
+    change = _change(path, policy, edit)
+    _compare(change, policy, None, account=account_id, person="")
+    return change
 
 
 def grant(
@@ -175,6 +177,8 @@ def grant(
 
 
 def ungrant(path: Path, policy: Policy, person: str, account: str) -> Change:
+    """Remove `person`'s grant on `account`; `new_findings` lists what the rules would add
+    (an account left without enough admins): shown, not refused."""
     removed: list[str | None] = []
 
     def edit(editor: InventoryEditor, before: LoadedInventory) -> str:
@@ -186,7 +190,9 @@ def ungrant(path: Path, policy: Policy, person: str, account: str) -> Change:
         removed.append(role)
         return f"removed {person}'s {role} on {account}"
 
-    return _change(path, policy, edit)
+    change = _change(path, policy, edit)
+    _compare(change, policy, None, account=account, person=person)
+    return change
 
 
 def _compare(

@@ -61,14 +61,16 @@ def run_change(
         explanations = change.explanations()
         word = "finding" if len(change.new_findings) == 1 else "findings"
         click.echo(f"\nThis change adds {len(change.new_findings)} {word}:", err=True)
+        if allow_findings:
+            click.echo("(shown, not refused: fix them next)", err=True)
         for finding in change.new_findings:
             click.echo(f"  {finding.severity.value} {finding.rule}: {finding.message}", err=True)
             if finding.fix:
                 click.echo(f"    fix: {finding.fix}", err=True)
-        for rule, text in explanations.items():
-            if text:
-                click.echo(f"\n{rule}: {text}", err=True)
         if not allow_findings:
+            for rule, text in explanations.items():
+                if text:
+                    click.echo(f"\n{rule}: {text}", err=True)
             click.echo(
                 "\nNothing was written (pass --allow-findings to make the change anyway, "
                 "or change it so the rules accept it).",

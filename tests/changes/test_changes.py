@@ -109,6 +109,8 @@ def test_account_add_validated_like_the_loader(org: Path) -> None:
         "--handle", "stmary", "--credential-ref", "st-mary-tiktok", "--mfa",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert "This change adds" in result.output and "min-admins" in result.output  # shown
+    assert "fix: govern grant PERSON st-mary-tiktok admin" in result.output
     added = next(a for a in data(org)["accounts"] if a["id"] == "st-mary-tiktok")
     assert added["credential"] == {"ref": "st-mary-tiktok", "mfa": True}
     result = run(
