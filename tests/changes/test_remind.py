@@ -144,3 +144,14 @@ def test_unconfirmed_rotation_reminded_until_confirmed(
     confirmed = run("creds", "confirm", "chancery-x")
     assert confirmed.exit_code == 0, confirmed.output
     assert "new password of chancery-x" not in run("remind", "--dry-run", *later).output
+
+
+def test_pending_review_reminds_the_head(volunteer: Path) -> None:
+    started = run("review", "start", "--entity", "st-mary", "--name", "q4", "--due", "2026-12-10")
+    assert started.exit_code == 0, started.output
+    result = run("remind", "--dry-run", "--offline")
+    assert result.exit_code == 0, result.output
+    mendez = result.output.split("To: ")
+    block = next(b for b in mendez if b.startswith('"Rev. Luis Mendez"'))
+    assert "Access review q4:" in block and "waiting for you in" in block
+    assert "due 2026-12-10" in block
