@@ -43,8 +43,8 @@ FIXERS: dict[str, Fixer] = {
         f"{f.account} {_role(inv, f.account, f.person)} --expires YYYY-MM-DD"
     ),
     "training-current": lambda f, inv: (
-        f"record the training: `trained_on: YYYY-MM-DD` on person {f.person} in the inventory"
-        f"   # or: govern ungrant {f.person} {f.account}"
+        f"govern people trained {f.person} --on YYYY-MM-DD   # once trained; "
+        f"or: govern ungrant {f.person} {f.account}"
     ),
     "review-current": lambda f, inv: (
         f"govern review start --entity {f.entity}" if f.entity else "govern review start"

@@ -112,6 +112,15 @@ def add_person(
     return _change(path, policy, edit)
 
 
+def set_trained(path: Path, policy: Policy, person_id: str, on: dt.date) -> Change:
+    def edit(editor: InventoryEditor, before: LoadedInventory) -> str:
+        _check_person(before, person_id)
+        editor.set_trained(person_id, on)
+        return f"recorded {person_id}'s policy training on {on}"
+
+    return _change(path, policy, edit)
+
+
 def add_account(
     path: Path,
     policy: Policy,
@@ -217,4 +226,4 @@ def _compare(
     ]
 
 
-__all__ = ["Change", "add_account", "add_person", "grant", "ungrant"]
+__all__ = ["Change", "add_account", "add_person", "grant", "set_trained", "ungrant"]

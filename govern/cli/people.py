@@ -37,14 +37,53 @@ NEW_SHOWN = 20  # new directory people listed in text output; JSON lists all
 
 @click.group("people")
 def people() -> None:
-    """The inventory's people: keep them in step with the organization's directory.
+    """The inventory's people: add them, record their training, keep them in step with the
+    organization's directory.
 
     \b
     Examples:
       govern people sync csv:roster.csv --dry-run   # who left, as a diff
       govern people sync entra --yes                # mark them departed in place
       govern people add mvolunteer --name "Maria Volunteer" --email m@stmary.example --level C
+      govern people trained mvolunteer --on 2026-11-28
     """
+
+
+@people.command("trained")
+@click.argument("person_id", metavar="ID")
+@click.option(
+    "--on",
+    "on",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="The day of the training  [default: today]",
+)
+@change_options
+def trained(
+    person_id: str,
+    on: str | None,
+    dry_run: bool,
+    branch: str | None,
+    inventory: str | None,
+    policies: str | None,
+) -> None:
+    """Record that person ID took the social media policy training (`trained_on`).
+
+    \b
+    Examples:
+      govern people trained mvolunteer --on 2026-11-28
+      govern people trained fr-santos --branch training/fr-santos
+    """
+    from govern.changes import set_trained
+
+    day = parse_date("--on", on) or parse_today(None)
+    run_change(
+        inventory,
+        policies,
+        dry_run,
+        branch,
+        lambda path, policy: set_trained(path, policy, person_id, day),
+    )
 
 
 @people.command("add")

@@ -159,6 +159,10 @@ class InventoryEditor:
         those of an existing grant)."""
         self._apply(functools.partial(_put_grant, account_id, person_id, role, expires, note))
 
+    def set_trained(self, person_id: str, on: dt.date) -> None:
+        """Record the person's policy training day: `trained_on`."""
+        self._apply(functools.partial(_set_trained, person_id, on))
+
     def add_entry(self, section: str, entry: Mapping[str, Any]) -> None:
         """Append a new item (a person, an entity, an account) to a top-level list."""
         self._apply(functools.partial(_add_entry, section, dict(entry)))
@@ -428,6 +432,14 @@ def _put_grant(
                     elif key in grant:
                         del grant[key]
     return None, changed
+
+
+def _set_trained(person_id: str, on: dt.date, doc: Any) -> tuple[None, list[Item]]:
+    for index, person in _entries(doc, "people"):
+        if person.get("id") == person_id:
+            _put_in_order(person, "trained_on", _fresh(on), _PERSON_ORDER)
+            return None, [("people", index)]
+    raise KeyError(person_id)
 
 
 def _fresh(day: dt.date | None) -> dt.date | None:

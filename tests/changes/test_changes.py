@@ -148,3 +148,16 @@ def test_branch_commits_only_the_inventory(org: Path) -> None:
         "govern: added person mvol",
         "inventory.yaml",
     ]
+
+
+def test_recording_the_training_lets_the_grant_through(org: Path) -> None:
+    assert run(*ADD, "--level", "C").exit_code == 0
+    assert run("grant", "mvol", "st-mary-facebook", "editor").exit_code == 1
+    result = run("people", "trained", "mvol", "--on", "2026-11-28")
+    assert result.exit_code == 0, result.output
+    assert "+    trained_on: 2026-11-28" in result.output
+    person = next(p for p in data(org)["people"] if p["id"] == "mvol")
+    assert str(person["trained_on"]) == "2026-11-28"
+    assert run("grant", "mvol", "st-mary-facebook", "editor").exit_code == 0
+    result = run("people", "trained", "nobody")
+    assert result.exit_code == 2 and "no person 'nobody'" in result.output

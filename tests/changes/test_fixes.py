@@ -26,7 +26,7 @@ def test_parish_audit_has_a_fix_for_each_finding(org: Path) -> None:
     findings = json.loads(result.output)["findings"]
     assert findings and all(f["fix"] for f in findings if not f["waived"])
     fixes = {f["rule"]: f["fix"] for f in findings}
-    assert fixes["training-current"].startswith("record the training: `trained_on:")
+    assert fixes["training-current"].startswith("govern people trained mvol --on YYYY-MM-DD")
     assert fixes["grant-expiry"].startswith("govern ungrant mvol st-mary-facebook")
     assert "govern grant mvol st-mary-facebook editor --expires" in fixes["grant-expiry"]
     assert fixes["review-current"] == "govern review start --entity st-mary"
