@@ -66,6 +66,8 @@ class Finding:
     entity: str | None = None
     waived: bool = False
     waiver_reason: str | None = field(default=None, compare=False)
+    # How to resolve it: the exact command, or the inventory change (govern/fixes.py).
+    fix: str | None = field(default=None, compare=False)
 
     def sort_key(self) -> tuple[Any, ...]:
         return (
@@ -90,6 +92,7 @@ class Finding:
             "message": self.message,
             "waived": self.waived,
             "location": self.location.to_json(),
+            "fix": self.fix,
         }
 
 

@@ -162,12 +162,17 @@ def today_option(func: F) -> F:
 
 
 def parse_today(value: str | None) -> dt.date:
+    return parse_date("--today", value) or dt.date.today()
+
+
+def parse_date(option: str, value: str | None) -> dt.date | None:
+    """An option's YYYY-MM-DD value (None when not given); exit 2 when it is not a date."""
     if value is None:
-        return dt.date.today()
+        return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"--today: '{value}' is not a date", hint="use YYYY-MM-DD") from None
+        raise UsageError(f"{option}: '{value}' is not a date", hint="use YYYY-MM-DD") from None
 
 
 def load_policy_dir(policies: str | None) -> Policy:

@@ -25,8 +25,10 @@ from govern.cli.creds import warn_skipped
 from govern.cli.drift import progress, snapshots_option
 from govern.custody import read_custody, unauthenticated_note
 from govern.errors import BackendUnavailable, UsageError
+from govern.fixes import with_fixes
 from govern.inventory.source import suggest
 from govern.rules import credential_after_departure, credential_age, credential_custody
+from govern.scope import make_scope, narrow
 
 # The rules that need the credential store's metadata.
 CUSTODY_RULES = (credential_custody.ID, credential_after_departure.ID, credential_age.ID)
@@ -68,6 +70,20 @@ def validate(inventory_arg: str | None, inventory: str | None, policies: str | N
     "when VAULT_ADDR is set and not --offline.",
 )
 @snapshots_option
+@click.option(
+    "--entity",
+    "entities",
+    metavar="ENTITY",
+    multiple=True,
+    help="Only the findings of this entity: its accounts, itself, the people on it "
+    "(repeatable).",
+)
+@click.option(
+    "--person",
+    metavar="PERSON",
+    default=None,
+    help="Only the findings about this person and on the accounts they hold.",
+)
 @today_option
 def audit(
     inventory: str | None,
@@ -79,9 +95,15 @@ def audit(
     store_spec: str | None,
     with_drift: bool,
     snapshots: tuple[str, ...],
+    entities: tuple[str, ...],
+    person: str | None,
     today: str | None,
 ) -> None:
     """Audit the inventory against the policy pack.
+
+    With --entity (repeatable) the report holds only those entities' findings (a pastor's
+    parish); with --person only what concerns that person. The exit code follows the
+    findings shown.
 
     \b
     Examples:
@@ -91,11 +113,14 @@ def audit(
       govern audit --fail-on warning --format github      # annotations in PRs
       govern audit --offline                              # declarations only, no store
       govern audit --drift --snapshots exports/           # with declared-vs-observed drift
+      govern audit --entity st-mary --format markdown     # one parish's report
+      govern audit --person mvol                          # what concerns one person
     """
     if snapshots and not with_drift:
         raise UsageError("--snapshots needs --drift", hint="govern audit --drift --snapshots DIR")
     day = parse_today(today)
     loaded, policy = load(inventory, policies)
+    scope = make_scope(loaded.inventory, entities, person)
     unreachable: BackendUnavailable | None = None
     custody, source = None, ""
     skipped: list[str] = []
@@ -112,6 +137,7 @@ def audit(
     if note:
         click.echo(note, err=True)
     report = run_audit(loaded, policy, today=day, custody=custody, custody_source=source)
+    report = with_fixes(narrow(report, loaded.inventory, scope), loaded.inventory)
     if unreachable is not None:
         finish_report(report, fmt, output, "never")
         not_checked = ", ".join(sorted(CUSTODY_RULES))
@@ -130,7 +156,7 @@ def audit(
             env=os.environ,
             progress=progress,
         )
-        report = merge(report, found)
+        report = narrow(merge(report, found), loaded.inventory, scope)
     finish_report(report, fmt, output, fail_on)
 
 

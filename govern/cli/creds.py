@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
-from govern.cli._common import DEFAULT_INVENTORY, inventory_option, store_option
+from govern.cli._common import DEFAULT_INVENTORY, inventory_option, log_option, store_option
 from govern.cli.main import fail
 from govern.credentials import (
     CredentialMetadata,
@@ -756,3 +756,130 @@ def store_verify(store_spec: str | None, inventory: str | None) -> None:
         "set it as a CI variable:"
     )
     click.echo(f"{PUBLIC_KEY_ENV}={target.public_key()}")
+
+
+@store.command("migrate", cls=BoundaryCommand)
+@click.option(
+    "--to",
+    "target_spec",
+    metavar="SPEC",
+    required=True,
+    help="The store to copy into: vault, vault:MOUNT or file:PATH.",
+)
+@store_options
+def store_migrate(target_spec: str, store_spec: str | None, inventory: str | None) -> None:
+    """Copy every credential, with all its versions and metadata, into another store, and
+    check the copy. No secret is printed. The source is left as it is: switch to the new
+    store (GOVERN_STORE or --store), then remove the old one yourself.
+
+    A Vault target's mount is created if missing; a file target must exist first
+    (`govern store init --store file:PATH`). The target must not hold any of the
+    credentials yet.
+
+    \b
+    Examples:
+      VAULT_ADDR=https://vault:8200 govern store migrate --store file:credentials.enc --to vault
+      govern store migrate --store vault:govern --to file:backup.enc
+    """
+    from govern.credentials.migrate import migrate
+    from govern.credentials.vaultstore import VaultStore
+
+    session = open_session(store_spec, inventory)
+    if target_spec.partition(":")[0] not in ("vault", "file"):
+        raise UsageError(
+            f"--to {target_spec!r}: not a store", hint="vault, vault:MOUNT or file:PATH"
+        )
+    target = open_store(
+        target_spec, inventory_dir=session.inventory.absolute().parent, env=session.env
+    )
+    if isinstance(target, VaultStore):
+        target.ensure_mount(create=True)
+    elif not getattr(target, "path", Path(".")).exists():
+        raise UsageError(
+            f"{target.describe()} does not exist; nothing was copied",
+            hint=f"create it first: govern store init --store {target_spec}",
+        )
+    copied = migrate(session.store, target, actor=actor(session.env), progress=click.echo)
+    versions = sum(c.versions for c in copied)
+    click.echo(
+        f"ok: {len(copied)} credential(s), {versions} version(s) copied to "
+        f"{target.describe()} and checked"
+    )
+    for c in copied:
+        if c.missing:
+            click.echo(
+                f"note: {c.ref}: version(s) {', '.join(map(str, c.missing))} could not be read "
+                "in the source (destroyed or deleted) and were not copied"
+            )
+
+
+CONFIRM_ACTION = "rotation-confirmed"
+
+
+@creds.command("confirm", cls=BoundaryCommand)
+@click.argument("account")
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    default=None,
+    help="The version whose change was made on the platform  [default: the current one]",
+)
+@log_option
+@store_options
+def creds_confirm(
+    account: str,
+    version: int | None,
+    log_file: str | None,
+    store_spec: str | None,
+    inventory: str | None,
+) -> None:
+    """Record that the password change of ACCOUNT was done on the platform too: who
+    (GOVERN_ACTOR, else the OS user) and when, in the audit log. Needs no key.
+
+    `govern creds rotate` and `govern revoke` store a new password; until someone changes
+    it on the platform, the old one still opens the account. This closes that step.
+
+    \b
+    Examples:
+      govern creds confirm chancery-x
+      GOVERN_ACTOR=it-hpatel govern creds confirm st-mary-x --version 3
+    """
+    from govern import auditlog
+    from govern.cli._common import audit_log
+
+    session = open_session(store_spec, inventory)
+    session.account_meta(account)
+    ref = session.ref(account)
+    meta = session.store.metadata(ref)
+    if meta is None:
+        raise UsageError(
+            f"no credential for {account} in {session.store.describe()}",
+            hint=f"govern creds set {account}",
+        )
+    number = meta.current_version if version is None else version
+    if not 1 <= number <= meta.current_version:
+        raise UsageError(
+            f"--version {number}: {account} has versions 1 to {meta.current_version}"
+        )
+    details = {
+        "account": account,
+        "ref": ref,
+        "version": number,
+        "store": session.store.describe(),
+    }
+    if number == meta.current_version:
+        details["rotated_at"] = format_time(meta.updated_at)
+        details["rotated_by"] = meta.rotated_by
+    who = actor(session.env)
+    record = auditlog.append(
+        audit_log(log_file, session.inventory),
+        CONFIRM_ACTION,
+        actor=who,
+        details=details,
+        key=auditlog.key_from_env(session.env),
+    )
+    click.echo(
+        f"recorded: version {number} of {account} is in use on the platform "
+        f"(confirmed by {who}, log record {record['seq']})"
+    )

@@ -35,7 +35,7 @@ def init(directory: Path, force: bool, package: str | None) -> None:
     Examples:
       govern init                       # here
       govern init social-governance     # a new directory
-      govern init --package "git+https://git.example.org/it/govern@v0.1.0"
+      govern init --package "govern-social @ git+https://git.example.org/it/govern@v0.1.0"
     """
     files = scaffold.plan(today=dt.date.today(), package=package)
     clashes = scaffold.existing(directory, files)
@@ -60,10 +60,14 @@ def init(directory: Path, force: bool, package: str | None) -> None:
         "\nNext steps:\n"
         f"  1. {cd}replace the example entries of inventory.yaml with your organization\n"
         "  2. govern validate && govern audit      # until it is clean\n"
-        "  3. check GOVERN_PACKAGE in .github/workflows/govern.yml (where CI installs govern)\n"
-        "  4. git init (if needed), commit, push; protect the branch and require the 'govern'"
+        + (
+            "  3. set GOVERN_PACKAGE in .github/workflows/govern*.yml: where CI installs govern\n"
+            "     from (your copy of the govern repository, or run init with --package)\n"
+            if scaffold.needs_package(package or scaffold.default_package())
+            else "  3. check GOVERN_PACKAGE in .github/workflows/govern*.yml (where CI installs "
+            "govern)\n"
+        )
+        + "  4. git init (if needed), commit, push; protect the branch and require the 'govern'"
         " check\n"
         "  5. pre-commit install                   # optional: validate before each commit"
     )
-
-

@@ -115,6 +115,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("govern.cli.review", "review"),
     "report": ("govern.cli.report", "report"),
     "people": ("govern.cli.people", "people"),
+    "grant": ("govern.cli.changes", "grant"),
+    "ungrant": ("govern.cli.changes", "ungrant"),
+    "account": ("govern.cli.changes", "account"),
+    "remind": ("govern.cli.remind", "remind"),
 }
 
 

@@ -18,10 +18,12 @@ from govern.cli._common import (
     inventory_option,
     load,
     log_option,
+    parse_date,
     parse_today,
     policies_option,
     store_option,
 )
+from govern.cli.changes import change_options, run_change
 from govern.errors import EXIT_FINDINGS, GovernError, UsageError
 from govern.inventory.model import Inventory
 from govern.offboard import RevokePlan, plan_revoke
@@ -35,13 +37,94 @@ NEW_SHOWN = 20  # new directory people listed in text output; JSON lists all
 
 @click.group("people")
 def people() -> None:
-    """The inventory's people: keep them in step with the organization's directory.
+    """The inventory's people: add them, record their training, keep them in step with the
+    organization's directory.
 
     \b
     Examples:
       govern people sync csv:roster.csv --dry-run   # who left, as a diff
       govern people sync entra --yes                # mark them departed in place
+      govern people add mvolunteer --name "Maria Volunteer" --email m@stmary.example --level C
+      govern people trained mvolunteer --on 2026-11-28
     """
+
+
+@people.command("trained")
+@click.argument("person_id", metavar="ID")
+@click.option(
+    "--on",
+    "on",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="The day of the training  [default: today]",
+)
+@change_options
+def trained(
+    person_id: str,
+    on: str | None,
+    dry_run: bool,
+    branch: str | None,
+    inventory: str | None,
+    policies: str | None,
+) -> None:
+    """Record that person ID took the social media policy training (`trained_on`).
+
+    \b
+    Examples:
+      govern people trained mvolunteer --on 2026-11-28
+      govern people trained fr-santos --branch training/fr-santos
+    """
+    from govern.changes import set_trained
+
+    day = parse_date("--on", on) or parse_today(None)
+    run_change(
+        inventory,
+        policies,
+        dry_run,
+        branch,
+        lambda path, policy: set_trained(path, policy, person_id, day),
+    )
+
+
+@people.command("add")
+@click.argument("person_id", metavar="ID")
+@click.option("--name", required=True, help="Full name.")
+@click.option("--email", required=True, help="Work email address.")
+@click.option("--level", required=True, help="Personnel level, e.g. A, B or C.")
+@click.option("--trained-on", metavar="YYYY-MM-DD", default=None, help="Last training day.")
+@change_options
+def add(
+    person_id: str,
+    name: str,
+    email: str,
+    level: str,
+    trained_on: str | None,
+    dry_run: bool,
+    branch: str | None,
+    inventory: str | None,
+    policies: str | None,
+) -> None:
+    """Add person ID to inventory.yaml, validated as `govern validate` would (comments kept,
+    the diff printed). Then give them access with `govern grant`.
+
+    \b
+    Examples:
+      govern people add mvolunteer --name "Maria Volunteer" --email m@stmary.example --level C
+      govern people add fr-santos --name "Fr. Santos" --email santos@diocese.example \\
+          --level A --trained-on 2026-09-01 --branch people/fr-santos
+    """
+    from govern.changes import add_person
+
+    day = parse_date("--trained-on", trained_on)
+    run_change(
+        inventory,
+        policies,
+        dry_run,
+        branch,
+        lambda path, policy: add_person(
+            path, policy, person_id, name=name, email=email, level=level, trained_on=day
+        ),
+    )
 
 
 @people.command("sync")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -15,26 +14,21 @@ from govern.cli._common import (
     load,
     log_option,
     log_path,
+    parse_date,
     parse_today,
     policies_option,
     reviews_option,
     reviews_path,
     today_option,
 )
-from govern.errors import EXIT_FINDINGS, UsageError
+from govern.errors import EXIT_FINDINGS
 
 _FORMAT = click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 
 
-def _date(option: str, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option}: '{value}' is not a date", hint="use YYYY-MM-DD") from None
+_date = parse_date
 
 
 @click.group("review")

@@ -39,6 +39,8 @@ def command(finding: Finding) -> str:
     message = f"{finding.account}: {finding.message}" if finding.account else finding.message
     if finding.waived and finding.waiver_reason:
         message += f" (waived: {finding.waiver_reason})"
+    elif finding.fix and not finding.waived:
+        message += f"\nFix: {finding.fix}"
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
     return f"::{name} {props}::{escape_data(message)}"
 

@@ -61,7 +61,8 @@ def _table(findings: list[Finding], columns: tuple[str, ...]) -> list[str]:
             finding.rule,
             finding.account or "",
             finding.person or "",
-            finding.message,
+            finding.message
+            + (f"\nFix: {finding.fix}" if finding.fix and not finding.waived else ""),
             str(finding.location),
         ]
         if len(columns) > len(_COLUMNS):

@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from govern import DISTRIBUTION
 from govern.findings import Finding, Location, Report, RuleInfo, Severity
 
 SCHEMA_URI = (
@@ -25,7 +26,7 @@ SCHEMA_URI = (
 def _project_uri() -> str | None:
     """The project's home page from package metadata ([project.urls] in pyproject.toml)."""
     try:
-        meta = metadata("govern")
+        meta = metadata(DISTRIBUTION)
     except PackageNotFoundError:  # pragma: no cover - source tree without install
         return None
     entries: list[str] = meta.get_all("Project-URL") or []
@@ -105,6 +106,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "locations": [{"physicalLocation": _physical(finding.location)}],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
     }
+    if finding.fix is not None:
+        result["properties"] = {"fix": finding.fix}
     if finding.waived:
         suppression = {"kind": "external"}
         if finding.waiver_reason is not None:

@@ -68,4 +68,7 @@ def _line(finding: Finding, rule_width: int) -> Text:
     if finding.waived:
         reason = f": {finding.waiver_reason}" if finding.waiver_reason else ""
         line.append(f"  [waived{reason}]", style="italic")
+    elif finding.fix:
+        line.append("\n" + " " * (2 + _SEVERITY_WIDTH + 1 + rule_width + 2) + "fix: ", style="dim")
+        line.append(finding.fix, style="green")
     return line

@@ -146,6 +146,27 @@ class InventoryEditor:
         """Give `person_id` `role` on the account, or raise an existing grant to it."""
         self._apply(functools.partial(_add_grant, account_id, person_id, role))
 
+    def put_grant(
+        self,
+        account_id: str,
+        person_id: str,
+        role: str,
+        *,
+        expires: dt.date | None,
+        note: str | None,
+    ) -> None:
+        """Give `person_id` `role` on the account with its `expires` and `note` (replacing
+        those of an existing grant)."""
+        self._apply(functools.partial(_put_grant, account_id, person_id, role, expires, note))
+
+    def set_trained(self, person_id: str, on: dt.date) -> None:
+        """Record the person's policy training day: `trained_on`."""
+        self._apply(functools.partial(_set_trained, person_id, on))
+
+    def add_entry(self, section: str, entry: Mapping[str, Any]) -> None:
+        """Append a new item (a person, an entity, an account) to a top-level list."""
+        self._apply(functools.partial(_add_entry, section, dict(entry)))
+
     def set_departed(self, person_id: str, left_on: dt.date) -> None:
         self._apply(functools.partial(_set_departed, person_id, left_on))
 
@@ -389,6 +410,66 @@ def _add_grant(account_id: str, person_id: str, role: str, doc: Any) -> tuple[No
         access.append(new)
         return None, [("accounts", index)]
     raise KeyError(account_id)
+
+
+def _put_grant(
+    account_id: str,
+    person_id: str,
+    role: str,
+    expires: dt.date | None,
+    note: str | None,
+    doc: Any,
+) -> tuple[None, list[Item]]:
+    _, changed = _add_grant(account_id, person_id, role, doc)
+    for _, account in _entries(doc, "accounts"):
+        if account.get("id") != account_id:
+            continue
+        for grant in account["access"]:
+            if isinstance(grant, dict) and grant.get("person") == person_id:
+                for key, value in (("expires", _fresh(expires)), ("note", note)):
+                    if value is not None:
+                        grant[key] = value
+                    elif key in grant:
+                        del grant[key]
+    return None, changed
+
+
+def _set_trained(person_id: str, on: dt.date, doc: Any) -> tuple[None, list[Item]]:
+    for index, person in _entries(doc, "people"):
+        if person.get("id") == person_id:
+            _put_in_order(person, "trained_on", _fresh(on), _PERSON_ORDER)
+            return None, [("people", index)]
+    raise KeyError(person_id)
+
+
+def _fresh(day: dt.date | None) -> dt.date | None:
+    # A date object of its own per edit: ruamel writes one object met twice as an anchor.
+    return None if day is None else dt.date(day.year, day.month, day.day)
+
+
+def _add_entry(section: str, entry: dict[str, Any], doc: Any) -> tuple[None, list[Item]]:
+    items = doc.get(section)
+    roundtrip = isinstance(doc, CommentedMap)
+    if not isinstance(items, list):
+        items = CommentedSeq() if roundtrip else []
+        doc[section] = items
+    new: dict[str, Any] = CommentedMap() if roundtrip else {}
+    for key, value in entry.items():
+        if isinstance(value, dict):
+            nested: dict[str, Any] = CommentedMap(value) if roundtrip else dict(value)
+            new[key] = nested
+        elif isinstance(value, dt.date):
+            new[key] = _fresh(value)
+        else:
+            new[key] = value
+    if isinstance(new, CommentedMap) and items and isinstance(items[-1], CommentedMap) and new:
+        # The blank lines and comments after the last item (ruamel keeps them on its last
+        # key) introduce what follows the list: they go after the new item instead.
+        last, key = items[-1], next(reversed(items[-1]))
+        if key in last.ca.items:
+            new.ca.items[next(reversed(new))] = last.ca.items.pop(key)
+    items.append(new)
+    return None, [(section, len(items) - 1)]
 
 
 def _set_departed(person_id: str, left_on: dt.date, doc: Any) -> tuple[None, list[Item]]:

@@ -88,8 +88,11 @@ def commands(repo: Repo, paths: Sequence[Path], message: str) -> list[str]:
     ]
 
 
-def commit_revoke(repo: Repo, paths: Sequence[Path], message: str) -> str | None:
-    """Commit the revoke's files on the branch; None on success, else the warning."""
+def commit_revoke(
+    repo: Repo, paths: Sequence[Path], message: str, *, what: str = "the revoke"
+) -> str | None:
+    """Commit the revoke's files on the branch; None on success, else the warning.
+    `what` names the change in the warning (`govern grant` commits this way too)."""
     relative = [p for p in repo.relative(paths)]
     try:
         current = _git(repo.root, "rev-parse", "--abbrev-ref", "HEAD")
@@ -107,7 +110,7 @@ def commit_revoke(repo: Repo, paths: Sequence[Path], message: str) -> str | None
     except GitFailed as exc:
         steps = "\n".join(f"  {line}" for line in commands(repo, paths, message))
         return (
-            f"warning: the revoke is done, but committing it failed ({exc}).\n"
+            f"warning: {what} is done, but committing it failed ({exc}).\n"
             f"To finish by hand:\n{steps}"
         )
     return None

@@ -7,12 +7,14 @@ touching anything when files already exist, and list every one of them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
-from govern import __version__
+from govern import DISTRIBUTION, __version__
 from govern.fsutil import atomic_write_text
 
 # Target path in the new repository -> template under govern/scaffold/templates/.
@@ -26,6 +28,7 @@ TEMPLATES: dict[str, str] = {
     ".github/workflows/govern.yml": "govern.yml",
     ".github/workflows/govern-review.yml": "review.yml",
     ".github/workflows/govern-report.yml": "report.yml",
+    ".github/workflows/govern-remind.yml": "remind.yml",
     ".pre-commit-config.yaml": "pre-commit-config.yaml",
     ".gitignore": "gitignore",
     "README.md": "README.md",
@@ -33,9 +36,31 @@ TEMPLATES: dict[str, str] = {
 SCHEMA_PATH = "schema/inventory.schema.json"
 
 
+# Until a release is on PyPI, govern is installed from its git repository.
+REPOSITORY_PLACEHOLDER = "https://<your git host>/<org>/govern"
+
+
 def default_package() -> str:
-    """The pip requirement the scaffolded workflow installs govern from."""
-    return f"govern=={__version__}"
+    """The pip requirement the scaffolded workflows install govern from: the git repository
+    and commit this govern was installed from (pip records it, PEP 610), else the repository
+    placeholder at this version's tag, to be replaced (`govern init --package`)."""
+    try:
+        raw = distribution(DISTRIBUTION).read_text("direct_url.json")
+    except PackageNotFoundError:
+        raw = None
+    try:
+        info = json.loads(raw) if raw else {}
+    except ValueError:
+        info = {}
+    vcs = info.get("vcs_info") if isinstance(info, dict) else None
+    if isinstance(vcs, dict) and vcs.get("vcs") == "git" and vcs.get("commit_id"):
+        return f"{DISTRIBUTION} @ git+{info['url']}@{vcs['commit_id']}"
+    return f"{DISTRIBUTION} @ git+{REPOSITORY_PLACEHOLDER}@v{__version__}"
+
+
+def needs_package(package: str) -> bool:
+    """Whether the requirement still holds the repository placeholder."""
+    return REPOSITORY_PLACEHOLDER in package
 
 
 @dataclass(frozen=True)

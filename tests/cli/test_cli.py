@@ -82,6 +82,8 @@ def test_audit_json_contract(org: Path) -> None:
         "message": "multi-factor authentication is off for this shared login",
         "waived": False,
         "location": {"path": "inventory.yaml", "line": 36, "column": 17},
+        "fix": "turn on two-factor sign-in on the platform, then set `mfa: true` in the "
+        "credential of account xacct",
     }
     assert report["summary"] == {"error": 1, "warning": 0, "info": 0, "waived": 0}
 

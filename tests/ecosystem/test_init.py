@@ -21,6 +21,7 @@ EXPECTED = {
     ".github/workflows/govern.yml",
     ".github/workflows/govern-review.yml",
     ".github/workflows/govern-report.yml",
+    ".github/workflows/govern-remind.yml",
     ".pre-commit-config.yaml",
     ".gitignore",
     "README.md",

@@ -43,6 +43,7 @@ def test_json_contract(report: Report) -> None:
             "message",
             "waived",
             "location",
+            "fix",
         ]
         assert list(item["location"]) == ["path", "line", "column"]
     no_line = next(f for f in document["findings"] if f["location"]["line"] is None)
