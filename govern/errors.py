@@ -22,6 +22,7 @@ class ExitCode(enum.IntEnum):
     UNAVAILABLE = 3  # a backend could not be reached or refused us
     INTERNAL = 70  # a bug in govern (EX_SOFTWARE)
     INTERRUPTED = 130  # Ctrl-C
+    BROKEN_PIPE = 141  # the reader of standard output went away (128 + SIGPIPE)
 
 
 class PlanExit(enum.IntEnum):

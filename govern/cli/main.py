@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 from typing import Any
@@ -64,6 +65,12 @@ class GovernGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(ExitCode.INTERRUPTED)
+        except BrokenPipeError:
+            # The reader went away (`govern rules | head -1`): stop quietly, as a tool killed by
+            # SIGPIPE does, and keep Python from complaining again when it flushes stdout.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(ExitCode.BROKEN_PIPE)
         except Exception as exc:  # a bug: say so plainly, trace only on request
             verbose = bool(ctx.find_root().params.get("verbose"))
             if verbose:

@@ -198,3 +198,18 @@ def test_real_subprocess_module_entry_point(org: Path) -> None:
         [sys.executable, "-m", "govern", "--version"], capture_output=True, text=True, check=True
     )
     assert version.stdout.startswith("govern, version ")
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    """`govern schema | head -1`: the pipe closes before govern writes; no 'internal error'."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "govern", "schema"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first write
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141  # 128 + SIGPIPE, as a tool killed by it reports
+    assert err == ""
