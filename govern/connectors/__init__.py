@@ -178,6 +178,29 @@ def build(platform: str, settings: Settings) -> Connector:
     return factory(settings)
 
 
+def open_connector(
+    platform: str,
+    *,
+    env: Mapping[str, str],
+    store: TokenLookup | None,
+    connectors: Connectors,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> Connector | None:
+    """The connector of catalog platform `platform` with its token and API root resolved, or
+    None when no token is configured (raises as `resolve_token` does)."""
+    spec = SPECS[platform]
+    token = resolve_token(spec.namespace, env, store)
+    if not token:
+        return None
+    settings = Settings(
+        token=token,
+        api_url=api_url(spec, env, connectors),
+        connectors=connectors,
+        concurrency=concurrency,
+    )
+    return build(platform, settings)
+
+
 class People:
     """Matches platform holders to inventory people: by identity, else by email; never by
     display name alone."""
@@ -247,6 +270,7 @@ __all__ = [
     "Unverifiable",
     "api_url",
     "build",
+    "open_connector",
     "resolve_token",
     "store_key",
     "token_env",

@@ -26,12 +26,9 @@ from govern.connectors import (
     ConnectorUnavailable,
     Holder,
     People,
-    Settings,
     TokenLookup,
     Unverifiable,
-    api_url,
-    build,
-    resolve_token,
+    open_connector,
     store_key,
     token_env,
 )
@@ -104,20 +101,12 @@ class Platforms:
 
     def connector(self, removal: Removal) -> Connector | None:
         if removal.namespace not in self._connectors:
-            spec = SPECS[removal.platform]
-            token = resolve_token(spec.namespace, self.env, self.store)
-            self._connectors[removal.namespace] = (
-                build(
-                    removal.platform,
-                    Settings(
-                        token=token,
-                        api_url=api_url(spec, self.env, self.inventory.organization.connectors),
-                        connectors=self.inventory.organization.connectors,
-                        concurrency=self.concurrency,
-                    ),
-                )
-                if token
-                else None
+            self._connectors[removal.namespace] = open_connector(
+                removal.platform,
+                env=self.env,
+                store=self.store,
+                connectors=self.inventory.organization.connectors,
+                concurrency=self.concurrency,
             )
         return self._connectors[removal.namespace]
 

@@ -24,12 +24,9 @@ from govern.connectors import (
     ConnectorUnavailable,
     Holder,
     People,
-    Settings,
     TokenLookup,
     Unverifiable,
-    api_url,
-    build,
-    resolve_token,
+    open_connector,
     store_key,
     token_env,
 )
@@ -82,24 +79,21 @@ def observe_live(
         if spec.namespace in connectors:
             continue
         try:
-            token = resolve_token(spec.namespace, env, store)
+            connector = open_connector(
+                inventory.accounts[i].platform,
+                env=env,
+                store=store,
+                connectors=inventory.organization.connectors,
+                concurrency=concurrency,
+            )
         except ConnectorUnavailable as exc:  # a service-account key the token server refused
             connectors[spec.namespace] = exc.message
             result.failures.append(exc.message)
             continue
-        if not token:
-            connectors[spec.namespace] = (
-                f"no token for {spec.title}: set {token_env(spec.namespace)} or store one "
-                f"with `govern creds set {store_key(spec.namespace)} --password-stdin`"
-            )
-            continue
-        settings = Settings(
-            token=token,
-            api_url=api_url(spec, env, inventory.organization.connectors),
-            connectors=inventory.organization.connectors,
-            concurrency=concurrency,
+        connectors[spec.namespace] = connector or (
+            f"no token for {spec.title}: set {token_env(spec.namespace)} or store one "
+            f"with `govern creds set {store_key(spec.namespace)} --password-stdin`"
         )
-        connectors[spec.namespace] = build(inventory.accounts[i].platform, settings)
 
     names = RoleNames(catalog)
     people = People(inventory)
@@ -147,9 +141,9 @@ def observe_live(
         progress(f"reading {len(wanted)} accounts from the platforms' APIs")
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             list(pool.map(read, wanted))
-    for connector in connectors.values():
-        if not isinstance(connector, str):
-            api = getattr(connector, "api", None)
+    for opened in connectors.values():
+        if not isinstance(opened, str):
+            api = getattr(opened, "api", None)
             result.requests += int(getattr(api, "requests_sent", 0))
     return result
 
