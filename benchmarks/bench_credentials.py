@@ -48,8 +48,11 @@ def timed(work: Callable[[], object]) -> float:
 
 
 def secret_for(i: int) -> Secret:
-    return Secret(username=f"user{i}", password=f"Pw-{i:06d}-{secrets.token_hex(8)}",
-                  fields={"notes": "benchmark"})
+    return Secret(
+        username=f"user{i}",
+        password=f"Pw-{i:06d}-{secrets.token_hex(8)}",
+        fields={"notes": "benchmark"},
+    )
 
 
 # -- Vault ------------------------------------------------------------------------------------
@@ -57,8 +60,13 @@ def secret_for(i: int) -> Secret:
 
 def govern_write(store: VaultStore, count: int) -> None:
     for i in range(count):
-        store.put(f"acct-{i:05d}", secret_for(i), meta={"entity": "e", "platform": "x"},
-                  rotated_by="bench", reason="benchmark")
+        store.put(
+            f"acct-{i:05d}",
+            secret_for(i),
+            meta={"entity": "e", "platform": "x"},
+            rotated_by="bench",
+            reason="benchmark",
+        )
 
 
 def raw_write(server: VaultServer, mount: str, count: int) -> None:
@@ -66,14 +74,26 @@ def raw_write(server: VaultServer, mount: str, count: int) -> None:
     session.headers["X-Vault-Token"] = server.token
     for i in range(count):
         ref = f"acct-{i:05d}"
-        r = session.post(f"{server.addr}/v1/{mount}/data/accounts/{ref}",
-                         json={"data": secret_for(i).to_payload()}, timeout=10)
+        r = session.post(
+            f"{server.addr}/v1/{mount}/data/accounts/{ref}",
+            json={"data": secret_for(i).to_payload()},
+            timeout=10,
+        )
         r.raise_for_status()
-        custom = {"account": ref, "entity": "e", "platform": "x", "rotated_at": "now",
-                  "rotated_by": "bench", "reason": "benchmark",
-                  "govern_version": str(r.json()["data"]["version"])}
-        session.post(f"{server.addr}/v1/{mount}/metadata/accounts/{ref}",
-                     json={"custom_metadata": custom}, timeout=10).raise_for_status()
+        custom = {
+            "account": ref,
+            "entity": "e",
+            "platform": "x",
+            "rotated_at": "now",
+            "rotated_by": "bench",
+            "reason": "benchmark",
+            "govern_version": str(r.json()["data"]["version"]),
+        }
+        session.post(
+            f"{server.addr}/v1/{mount}/metadata/accounts/{ref}",
+            json={"custom_metadata": custom},
+            timeout=10,
+        ).raise_for_status()
 
 
 def raw_read(server: VaultServer, mount: str, threads: int) -> int:
@@ -104,12 +124,13 @@ def raw_read(server: VaultServer, mount: str, threads: int) -> int:
 def vault_round(server: VaultServer, count: int, first: str = "raw") -> dict[str, float]:
     mounts = {name: f"bench-{name}-{secrets.token_hex(3)}" for name in ("govern", "raw")}
     for mount in mounts.values():
-        server.api("POST", f"sys/mounts/{mount}", json={"type": "kv",
-                                                        "options": {"version": "2"}})
+        server.api("POST", f"sys/mounts/{mount}", json={"type": "kv", "options": {"version": "2"}})
     store = VaultStore(server.addr, mount=mounts["govern"], env=server.env())
     store.ensure_mount(create=False)
-    writes = {"raw_write": lambda: raw_write(server, mounts["raw"], count),
-              "govern_write": lambda: govern_write(store, count)}
+    writes = {
+        "raw_write": lambda: raw_write(server, mounts["raw"], count),
+        "govern_write": lambda: govern_write(store, count),
+    }
     order = sorted(writes, reverse=first == "raw")  # rounds alternate who goes first
     out = {name: timed(writes[name]) for name in order}
     fresh = VaultStore(server.addr, mount=mounts["govern"], env=server.env())
@@ -130,24 +151,36 @@ def file_bench(entries: int, directory: Path) -> dict[str, float]:
     path = directory / "credentials.enc"
     env = {"GOVERN_PASSPHRASE": PASSPHRASE}
     out: dict[str, float] = {}
-    out["create"] = timed(lambda: FileStore.create(path, env=env, passphrase=PASSPHRASE,
-                                                   use_keyring=False, prompt=None))
-    items = [NewCredential(ref=f"acct-{i:05d}", secret=secret_for(i),
-                           meta={"entity": f"entity-{i % 50}", "platform": "facebook"})
-             for i in range(entries)]
+    out["create"] = timed(
+        lambda: FileStore.create(
+            path, env=env, passphrase=PASSPHRASE, use_keyring=False, prompt=None
+        )
+    )
+    items = [
+        NewCredential(
+            ref=f"acct-{i:05d}",
+            secret=secret_for(i),
+            meta={"entity": f"entity-{i % 50}", "platform": "facebook"},
+        )
+        for i in range(entries)
+    ]
     writer = FileStore(path, env=env, prompt=None)
-    out["write_all"] = timed(lambda: writer.put_many(items, rotated_by="bench",
-                                                     reason="benchmark"))
+    out["write_all"] = timed(lambda: writer.put_many(items, rotated_by="bench", reason="benchmark"))
     out["size_mb"] = path.stat().st_size / 1e6
-    out["open_list"] = min(timed(lambda: FileStore(path, env={}, prompt=None).list())
-                           for _ in range(5))
+    out["open_list"] = min(
+        timed(lambda: FileStore(path, env={}, prompt=None).list()) for _ in range(5)
+    )
     reader = FileStore(path, env=env, prompt=None)
     out["cold_read_one"] = timed(lambda: reader.get("acct-04242"))  # includes scrypt
-    out["read_one"] = min(timed(lambda: reader.get(f"acct-{entries // 2:05d}"))
-                          for _ in range(5))
-    out["put_one"] = min(timed(lambda: writer.put("acct-00001", secret_for(1), meta={},
-                                                  rotated_by="bench", reason="rotation"))
-                         for _ in range(3))
+    out["read_one"] = min(timed(lambda: reader.get(f"acct-{entries // 2:05d}")) for _ in range(5))
+    out["put_one"] = min(
+        timed(
+            lambda: writer.put(
+                "acct-00001", secret_for(1), meta={}, rotated_by="bench", reason="rotation"
+            )
+        )
+        for _ in range(3)
+    )
     params = ScryptParams()
     kdf = {"n": params.n, "r": params.r, "p": params.p, "salt": "AAAAAAAAAAAAAAAAAAAAAA=="}
     out["kdf"] = min(timed(lambda: _kek(PASSPHRASE, kdf)) for _ in range(3))
@@ -155,8 +188,9 @@ def file_bench(entries: int, directory: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--file-entries", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
@@ -165,8 +199,9 @@ def main() -> None:
     server = VaultServer.start()
     try:
         vault_round(server, 50)  # warm-up: connections, mount code paths
-        rounds = [vault_round(server, args.count, ("raw", "govern")[i % 2])
-                  for i in range(args.rounds)]
+        rounds = [
+            vault_round(server, args.count, ("raw", "govern")[i % 2]) for i in range(args.rounds)
+        ]
     finally:
         server.stop()
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
@@ -174,14 +209,20 @@ def main() -> None:
     print(f"## Vault/OpenBao ({n} credentials, median of {args.rounds} rounds)\n")
     print("| operation | govern | raw floor | govern / floor |")
     print("| --- | --- | --- | --- |")
-    print(f"| write {n} (POST data + POST metadata each) | {n / med['govern_write']:.0f} ops/s "
-          f"| {n / med['raw_write']:.0f} ops/s (serial Session) "
-          f"| {med['govern_write'] / med['raw_write']:.2f}x |")
-    print(f"| read all metadata (LIST + {n} GET) | {n / med['govern_read']:.0f} ops/s "
-          f"({LIST_CONCURRENCY} threads) | {n / med['raw_read_parallel']:.0f} ops/s "
-          f"({LIST_CONCURRENCY} threads) | {med['govern_read'] / med['raw_read_parallel']:.2f}x |")
-    print(f"| read all metadata, serial floor | | {n / med['raw_read_serial']:.0f} ops/s "
-          f"(one Session) | {med['govern_read'] / med['raw_read_serial']:.2f}x |")
+    print(
+        f"| write {n} (POST data + POST metadata each) | {n / med['govern_write']:.0f} ops/s "
+        f"| {n / med['raw_write']:.0f} ops/s (serial Session) "
+        f"| {med['govern_write'] / med['raw_write']:.2f}x |"
+    )
+    print(
+        f"| read all metadata (LIST + {n} GET) | {n / med['govern_read']:.0f} ops/s "
+        f"({LIST_CONCURRENCY} threads) | {n / med['raw_read_parallel']:.0f} ops/s "
+        f"({LIST_CONCURRENCY} threads) | {med['govern_read'] / med['raw_read_parallel']:.2f}x |"
+    )
+    print(
+        f"| read all metadata, serial floor | | {n / med['raw_read_serial']:.0f} ops/s "
+        f"(one Session) | {med['govern_read'] / med['raw_read_serial']:.2f}x |"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         f = file_bench(args.file_entries, Path(tmp))
@@ -189,16 +230,25 @@ def main() -> None:
     print("| operation | time |")
     print("| --- | --- |")
     print(f"| open + list all metadata (no key) | {f['open_list'] * 1000:.0f} ms |")
-    print(f"| read one secret (key unlocked; re-read, verify whole file, decrypt) "
-          f"| {f['read_one'] * 1000:.0f} ms |")
-    print(f"| key derivation (scrypt n=2^17, r=8, p=1), reported separately "
-          f"| {f['kdf'] * 1000:.0f} ms |")
-    print(f"| first read in a process (includes key derivation) "
-          f"| {f['cold_read_one'] * 1000:.0f} ms |")
-    print(f"| store one new version (lock, re-read, verify, rewrite, fsync) "
-          f"| {f['put_one'] * 1000:.0f} ms |")
-    print(f"| write all {args.file_entries} in one batch (import) "
-          f"| {f['write_all'] * 1000:.0f} ms |")
+    print(
+        f"| read one secret (key unlocked; re-read, verify whole file, decrypt) "
+        f"| {f['read_one'] * 1000:.0f} ms |"
+    )
+    print(
+        f"| key derivation (scrypt n=2^17, r=8, p=1), reported separately "
+        f"| {f['kdf'] * 1000:.0f} ms |"
+    )
+    print(
+        f"| first read in a process (includes key derivation) "
+        f"| {f['cold_read_one'] * 1000:.0f} ms |"
+    )
+    print(
+        f"| store one new version (lock, re-read, verify, rewrite, fsync) "
+        f"| {f['put_one'] * 1000:.0f} ms |"
+    )
+    print(
+        f"| write all {args.file_entries} in one batch (import) | {f['write_all'] * 1000:.0f} ms |"
+    )
 
 
 if __name__ == "__main__":

@@ -68,23 +68,36 @@ def main() -> int:
     splice = statistics.median(results["splice"])
     roundtrip = statistics.median(results["roundtrip"])
     lines = text.count("\n")
-    print(f"revoke's inventory edit, {args.accounts} accounts ({lines} lines), "
-          f"median of {args.runs}; identical output")
+    print(
+        f"revoke's inventory edit, {args.accounts} accounts ({lines} lines), "
+        f"median of {args.runs}; identical output"
+    )
     print(f"  splice     {splice * 1000:8.1f} ms")
     print(f"  round trip {roundtrip * 1000:8.1f} ms")
     print(f"  round trip / splice: {roundtrip / splice:.0f}x")
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({
-        "benchmark": "edit", "git": git_rev(ROOT), "python": platform.python_version(),
-        "accounts": args.accounts, "lines": lines, "runs": args.runs,
-        "method": "in-process wall time of InventoryEditor(path) + remove_grants + "
-                  "set_departed + save() on a fresh copy; median of runs",
-        "median_splice_s": round(splice, 4), "median_roundtrip_s": round(roundtrip, 4),
-        "ratio": round(roundtrip / splice, 1),
-        "splice_s": [round(s, 4) for s in results["splice"]],
-        "roundtrip_s": [round(s, 4) for s in results["roundtrip"]],
-    }, indent=2) + "\n")
+    output.write_text(
+        json.dumps(
+            {
+                "benchmark": "edit",
+                "git": git_rev(ROOT),
+                "python": platform.python_version(),
+                "accounts": args.accounts,
+                "lines": lines,
+                "runs": args.runs,
+                "method": "in-process wall time of InventoryEditor(path) + remove_grants + "
+                "set_departed + save() on a fresh copy; median of runs",
+                "median_splice_s": round(splice, 4),
+                "median_roundtrip_s": round(roundtrip, 4),
+                "ratio": round(roundtrip / splice, 1),
+                "splice_s": [round(s, 4) for s in results["splice"]],
+                "roundtrip_s": [round(s, 4) for s in results["roundtrip"]],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return 0
 
 

@@ -50,18 +50,44 @@ CONCURRENCY = 8
 
 
 def build_inventory(accounts: int, people: int, entities: int = 100) -> dict[str, Any]:
-    persons = [{"id": f"p{i:05d}", "name": f"Person {i}", "email": f"p{i:05d}@org.test",
-                "level": "ABC"[i % 3]} for i in range(people)]
-    ents = [{"id": f"e{j:03d}", "name": f"Entity {j}", "head": f"p{j:05d}",
-             "it": [f"p{entities + j:05d}"]} for j in range(entities)]
+    persons = [
+        {
+            "id": f"p{i:05d}",
+            "name": f"Person {i}",
+            "email": f"p{i:05d}@org.test",
+            "level": "ABC"[i % 3],
+        }
+        for i in range(people)
+    ]
+    ents = [
+        {
+            "id": f"e{j:03d}",
+            "name": f"Entity {j}",
+            "head": f"p{j:05d}",
+            "it": [f"p{entities + j:05d}"],
+        }
+        for j in range(entities)
+    ]
     accts = []
     for k in range(accounts):
         holders = {f"p{(2 * entities + 2 * k + h) % people:05d}" for h in range(2)}
-        accts.append({"id": f"a{k:05d}", "entity": f"e{k % entities:03d}", "platform": "x",
-                      "handle": f"@a{k}", "credential": {"mfa": True},
-                      "access": [{"person": p, "role": "admin"} for p in sorted(holders)]})
-    return {"version": 1, "organization": {"name": "Bench", "domains": ["org.test"]},
-            "people": persons, "entities": ents, "accounts": accts}
+        accts.append(
+            {
+                "id": f"a{k:05d}",
+                "entity": f"e{k % entities:03d}",
+                "platform": "x",
+                "handle": f"@a{k}",
+                "credential": {"mfa": True},
+                "access": [{"person": p, "role": "admin"} for p in sorted(holders)],
+            }
+        )
+    return {
+        "version": 1,
+        "organization": {"name": "Bench", "domains": ["org.test"]},
+        "people": persons,
+        "entities": ents,
+        "accounts": accts,
+    }
 
 
 def timed(work: Callable[[], object]) -> float:
@@ -83,11 +109,11 @@ def floor_paths(server: VaultServer) -> list[str]:
     entities = listed("identity/entity/id")["key_info"]
     groups = listed("identity/group/id")["key_info"]
     policies = listed("sys/policies/acl")["keys"]
-    return ([f"identity/entity/id/{i}" for i, v in entities.items()
-             if v["name"].startswith(PREFIX)]
-            + [f"identity/group/id/{i}" for i, v in groups.items()
-               if v["name"].startswith(PREFIX)]
-            + [f"sys/policies/acl/{n}" for n in policies if n.startswith(PREFIX)])
+    return (
+        [f"identity/entity/id/{i}" for i, v in entities.items() if v["name"].startswith(PREFIX)]
+        + [f"identity/group/id/{i}" for i, v in groups.items() if v["name"].startswith(PREFIX)]
+        + [f"sys/policies/acl/{n}" for n in policies if n.startswith(PREFIX)]
+    )
 
 
 def raw_floor(server: VaultServer, threads: int) -> int:
@@ -109,8 +135,9 @@ def raw_floor(server: VaultServer, threads: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--accounts", type=int, default=2000)
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
@@ -142,8 +169,11 @@ def main() -> None:
                 nonlocal requests_made
                 requests_made = raw_floor(server, CONCURRENCY)
 
-            order = [("govern", govern_plan), ("floor_parallel", parallel),
-                     ("floor_serial", lambda: raw_floor(server, 1))]
+            order = [
+                ("govern", govern_plan),
+                ("floor_parallel", parallel),
+                ("floor_serial", lambda: raw_floor(server, 1)),
+            ]
             if i % 2:
                 order.reverse()
             for name, work in order:
@@ -157,9 +187,23 @@ def main() -> None:
             (Path(tmp) / "policies").mkdir()
             env = {**os.environ, **server.env()}
             cli_start = time.perf_counter()
-            run = subprocess.run([sys.executable, "-m", "govern", "plan", "-i", str(path),
-                                  "-p", str(Path(tmp) / "policies"), "--detailed-exitcode"],
-                                 env=env, capture_output=True, text=True, timeout=300)
+            run = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "govern",
+                    "plan",
+                    "-i",
+                    str(path),
+                    "-p",
+                    str(Path(tmp) / "policies"),
+                    "--detailed-exitcode",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             cli_s = time.perf_counter() - cli_start
             assert run.returncode == 0, run.stdout[-500:] + run.stderr[-500:]
     finally:
@@ -167,20 +211,28 @@ def main() -> None:
 
     med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
     n = requests_made
-    print(f"## govern plan: {args.accounts} accounts, {args.people} people "
-          f"(median of {args.rounds} rounds)\n")
-    print(f"Populated once with apply_plan: {len(populate.changes)} changes in "
-          f"{populate_s:.1f} s.\n")
+    print(
+        f"## govern plan: {args.accounts} accounts, {args.people} people "
+        f"(median of {args.rounds} rounds)\n"
+    )
+    print(
+        f"Populated once with apply_plan: {len(populate.changes)} changes in {populate_s:.1f} s.\n"
+    )
     print("| what | time | requests | vs floor (same concurrency) |")
     print("| --- | --- | --- | --- |")
-    print(f"| govern plan in process (observe + make_plan, {CONCURRENCY} threads) "
-          f"| {med['govern']:.2f} s | {n} | {med['govern'] / med['floor_parallel']:.2f}x |")
-    print(f"| raw floor, {CONCURRENCY} threads (one Session each) | {med['floor_parallel']:.2f} s "
-          f"| {n} | 1.00x |")
-    print(f"| raw floor, serial (one Session) | {med['floor_serial']:.2f} s | {n} "
-          f"| {med['floor_serial'] / med['floor_parallel']:.2f}x |")
-    print(f"| `govern plan` CLI, whole command (subprocess, once) | {cli_s:.2f} s | {n + 1} "
-          f"| |")
+    print(
+        f"| govern plan in process (observe + make_plan, {CONCURRENCY} threads) "
+        f"| {med['govern']:.2f} s | {n} | {med['govern'] / med['floor_parallel']:.2f}x |"
+    )
+    print(
+        f"| raw floor, {CONCURRENCY} threads (one Session each) | {med['floor_parallel']:.2f} s "
+        f"| {n} | 1.00x |"
+    )
+    print(
+        f"| raw floor, serial (one Session) | {med['floor_serial']:.2f} s | {n} "
+        f"| {med['floor_serial'] / med['floor_parallel']:.2f}x |"
+    )
+    print(f"| `govern plan` CLI, whole command (subprocess, once) | {cli_s:.2f} s | {n + 1} | |")
     print("\nrounds: " + json.dumps(rounds))
 
 

@@ -81,22 +81,30 @@ def raw_rotations(server: VaultServer, refs: list[str], *, record: bool) -> floa
         data["password"] = secrets.token_urlsafe(18)
         session.post(url, json={"data": data}, timeout=30).raise_for_status()
         if record:
-            session.post(f"{server.addr}/v1/govern/metadata/accounts/{ref}", timeout=30,
-                         json={"custom_metadata": {"reason": "bench", "rotated_by": "bench"}},
-                         ).raise_for_status()
+            session.post(
+                f"{server.addr}/v1/govern/metadata/accounts/{ref}",
+                timeout=30,
+                json={"custom_metadata": {"reason": "bench", "rotated_by": "bench"}},
+            ).raise_for_status()
     return time.perf_counter() - start
 
 
-def timed_revoke(govern: list[str], work: Path, env: dict[str, str]) -> tuple[float, dict[str, Any],
-                                                                              dict[str, float]]:
+def timed_revoke(
+    govern: list[str], work: Path, env: dict[str, str]
+) -> tuple[float, dict[str, Any], dict[str, float]]:
     """Run `govern revoke volunteer --yes --format json` in a fresh interpreter. Its stderr
     is a pseudo-terminal, so govern prints a line as each step starts; the time each line
     arrives splits the wall time into phases (startup+plan, vault, rotate, inventory, log)."""
     leader, follower = pty.openpty()
     start = time.perf_counter()
-    child = subprocess.Popen([*govern, "revoke", "volunteer", "--yes", "--format", "json"],
-                             cwd=work, env=env, stdout=subprocess.PIPE, stderr=follower,
-                             stdin=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [*govern, "revoke", "volunteer", "--yes", "--format", "json"],
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        stdin=subprocess.DEVNULL,
+    )
     os.close(follower)
     output: list[bytes] = []  # read stdout meanwhile: a full pipe would stall the child
     pipe = child.stdout
@@ -126,16 +134,22 @@ def timed_revoke(govern: list[str], work: Path, env: dict[str, str]) -> tuple[fl
     os.close(leader)
     if child.returncode != 0:
         raise SystemExit(f"govern revoke failed ({child.returncode}): {buffer.decode()}")
-    phases = {name: round((marks[i + 1][1] if i + 1 < len(marks) else wall) - at, 3)
-              for i, (name, at) in enumerate(marks)}
+    phases = {
+        name: round((marks[i + 1][1] if i + 1 < len(marks) else wall) - at, 3)
+        for i, (name, at) in enumerate(marks)
+    }
     return wall, json.loads(out), phases
 
 
 def one_run(n: int) -> dict[str, Any]:
     server = VaultServer.start()
     try:
-        env = {**os.environ, **server.env(), "GOVERN_ACTOR": "bench",
-               "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+        env = {
+            **os.environ,
+            **server.env(),
+            "GOVERN_ACTOR": "bench",
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        }
         work = Path(tempfile.mkdtemp(prefix="govern-bench-revoke-"))
         (work / "inventory.yaml").write_text(inventory(n))
         (work / "policies").mkdir()
@@ -143,12 +157,20 @@ def one_run(n: int) -> dict[str, Any]:
         store.ensure_mount(create=True)
         refs = [f"x-{i:04d}" for i in range(n)]
         floor_refs = [f"floor-{i:04d}" for i in range(n)]
-        store.put_many([NewCredential(ref=r, secret=Secret(username=r, password="initial-pw"),
-                                      meta={"platform": "x"}) for r in refs + floor_refs],
-                       rotated_by="bench", reason="setup")
+        store.put_many(
+            [
+                NewCredential(
+                    ref=r, secret=Secret(username=r, password="initial-pw"), meta={"platform": "x"}
+                )
+                for r in refs + floor_refs
+            ],
+            rotated_by="bench",
+            reason="setup",
+        )
         govern = [sys.executable, "-m", "govern"]
-        subprocess.run([*govern, "apply", "--yes"], cwd=work, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [*govern, "apply", "--yes"], cwd=work, env=env, check=True, capture_output=True
+        )
         floor = raw_rotations(server, floor_refs, record=False)
         floor_recorded = raw_rotations(server, floor_refs, record=True)
         wall, result, phases = timed_revoke(govern, work, env)
@@ -157,10 +179,16 @@ def one_run(n: int) -> dict[str, Any]:
         versions = {m.ref: m.current_version for m in store.list() if m.ref.startswith("x-")}
         assert rotated == n and set(versions.values()) == {2}, (rotated, set(versions.values()))
         assert groups == n, groups
-        return {"revoke_s": round(wall, 3), "floor_s": round(floor, 3),
-                "floor_recorded_s": round(floor_recorded, 3), "ratio": round(wall / floor, 3),
-                "phases": phases, "loadavg": round(os.getloadavg()[0], 2),
-                "rotations": rotated, "groups_left": groups}
+        return {
+            "revoke_s": round(wall, 3),
+            "floor_s": round(floor, 3),
+            "floor_recorded_s": round(floor_recorded, 3),
+            "ratio": round(wall / floor, 3),
+            "phases": phases,
+            "loadavg": round(os.getloadavg()[0], 2),
+            "rotations": rotated,
+            "groups_left": groups,
+        }
     finally:
         server.stop()
 
@@ -173,26 +201,39 @@ def main() -> int:
     args = parser.parse_args()
     n = args.accounts
     runs = []
-    print(f"revoke of a person holding {n} shared logins: {n} rotations, {n} group "
-          "memberships removed; a fresh OpenBao dev server per run")
+    print(
+        f"revoke of a person holding {n} shared logins: {n} rotations, {n} group "
+        "memberships removed; a fresh OpenBao dev server per run"
+    )
     for index in range(args.runs):
         run = one_run(n)
         runs.append(run)
         phases = ", ".join(f"{k} {v:.2f}" for k, v in run["phases"].items())
-        print(f"  run {index + 1}: govern revoke {run['revoke_s']:6.3f} s | floor (GET+POST) "
-              f"{run['floor_s']:6.3f} s -> {run['ratio']:.2f}x | floor with metadata "
-              f"{run['floor_recorded_s']:6.3f} s | loadavg {run['loadavg']:.2f}")
+        print(
+            f"  run {index + 1}: govern revoke {run['revoke_s']:6.3f} s | floor (GET+POST) "
+            f"{run['floor_s']:6.3f} s -> {run['ratio']:.2f}x | floor with metadata "
+            f"{run['floor_recorded_s']:6.3f} s | loadavg {run['loadavg']:.2f}"
+        )
         print(f"         phases (s): {phases}")
     ratio = statistics.median(r["ratio"] for r in runs)
     verdict = "met" if ratio <= TARGET else "MISSED"
     print(f"  median ratio {ratio:.2f}x (target <= {TARGET}x): {verdict}")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps({
-        "benchmark": "revoke", "accounts": n, "target": TARGET,
-        "median_revoke_s": statistics.median(r["revoke_s"] for r in runs),
-        "median_floor_s": statistics.median(r["floor_s"] for r in runs),
-        "median_ratio": ratio, "runs": runs,
-    }, indent=2) + "\n")
+    Path(args.output).write_text(
+        json.dumps(
+            {
+                "benchmark": "revoke",
+                "accounts": n,
+                "target": TARGET,
+                "median_revoke_s": statistics.median(r["revoke_s"] for r in runs),
+                "median_floor_s": statistics.median(r["floor_s"] for r in runs),
+                "median_ratio": ratio,
+                "runs": runs,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return 0
 
 

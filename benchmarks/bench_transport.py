@@ -70,8 +70,9 @@ def raw_requests(server: VaultServer) -> Call:
     headers = {"X-Vault-Token": server.token}
 
     def call(method: str, path: str, body: dict[str, Any] | None) -> Any:
-        response = session.request(method, f"{server.addr}/v1/{path}", json=body,
-                                   headers=headers, timeout=15)
+        response = session.request(
+            method, f"{server.addr}/v1/{path}", json=body, headers=headers, timeout=15
+        )
         return response.json() if response.content else None
 
     return call
@@ -105,8 +106,9 @@ def workload(call: Call, count: int, workers: int) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("-o", "--output", default=str(ROOT / "benchmarks/results/transport.json"))
@@ -117,9 +119,12 @@ def main() -> int:
         setup = raw_requests(server)
         for i in range(args.count):
             setup("POST", f"bench/data/t{i:04d}", {"data": {"username": "u", "password": "p"}})
-        clients = {"raw requests (floor)": raw_requests(server),
-                   "govern (hvac, pooled)": govern_client(server),
-                   "hvac per thread": hvac_client(server), "urllib3": urllib3_pool(server)}
+        clients = {
+            "raw requests (floor)": raw_requests(server),
+            "govern (hvac, pooled)": govern_client(server),
+            "hvac per thread": hvac_client(server),
+            "urllib3": urllib3_pool(server),
+        }
         results: dict[str, dict[str, list[float]]] = {}
         for _ in range(args.rounds):
             for name, call in clients.items():  # interleaved: the machine is shared
@@ -137,13 +142,25 @@ def main() -> int:
     summary = {}
     for key, entry in results.items():
         wall, cpu = statistics.median(entry["wall"]), statistics.median(entry["cpu"])
-        summary[key] = {"wall_s": round(wall, 3), "client_cpu_s": round(cpu, 3),
-                        "ms_per_request": round(wall / requests_made * 1000, 3)}
+        summary[key] = {
+            "wall_s": round(wall, 3),
+            "client_cpu_s": round(cpu, 3),
+            "ms_per_request": round(wall / requests_made * 1000, 3),
+        }
         print(f"{key:34s} {wall:8.3f} {cpu:13.3f} {wall / requests_made * 1000:11.3f}")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps({"benchmark": "transport", "count": args.count,
-                                             "rounds": args.rounds, "results": summary},
-                                            indent=2) + "\n")
+    Path(args.output).write_text(
+        json.dumps(
+            {
+                "benchmark": "transport",
+                "count": args.count,
+                "rounds": args.rounds,
+                "results": summary,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return 0
 
 

@@ -75,18 +75,26 @@ class VaultServer:
         token = "root-" + secrets.token_hex(12)
         home = Path(tempfile.mkdtemp(prefix="govern-bao-"))
         log = home / "server.log"
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("VAULT_", "BAO_"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
         env["HOME"] = str(home)  # the dev server writes a token helper file into $HOME
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [bao_binary(), "server", "-dev", f"-dev-root-token-id={token}",
-                 f"-dev-listen-address=127.0.0.1:{port}"],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                [
+                    bao_binary(),
+                    "server",
+                    "-dev",
+                    f"-dev-root-token-id={token}",
+                    f"-dev-listen-address=127.0.0.1:{port}",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
                 cwd=home,
             )
-        return cls(addr=f"http://127.0.0.1:{port}", token=token, process=process, home=home,
-                   log=log)
+        return cls(
+            addr=f"http://127.0.0.1:{port}", token=token, process=process, home=home, log=log
+        )
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -110,18 +118,29 @@ class VaultServer:
 
     def api(self, method: str, path: str, **kwargs: object) -> requests.Response:
         """A raw API call with the root token (test setup: policies, mounts, AppRole)."""
-        response = requests.request(method, f"{self.addr}/v1/{path}",
-                                    headers={"X-Vault-Token": self.token}, timeout=10,
-                                    **kwargs)  # type: ignore[arg-type]
+        response = requests.request(
+            method,
+            f"{self.addr}/v1/{path}",
+            headers={"X-Vault-Token": self.token},
+            timeout=10,
+            **kwargs,
+        )  # type: ignore[arg-type]
         response.raise_for_status()
         return response
 
     def bao(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the `bao` CLI against this server."""
-        env = {**os.environ, "HOME": str(self.home), "VAULT_ADDR": self.addr,
-               "VAULT_TOKEN": self.token, "BAO_ADDR": self.addr, "BAO_TOKEN": self.token}
-        return subprocess.run([bao_binary(), *args], env=env, capture_output=True, text=True,
-                              timeout=30, check=True)
+        env = {
+            **os.environ,
+            "HOME": str(self.home),
+            "VAULT_ADDR": self.addr,
+            "VAULT_TOKEN": self.token,
+            "BAO_ADDR": self.addr,
+            "BAO_TOKEN": self.token,
+        }
+        return subprocess.run(
+            [bao_binary(), *args], env=env, capture_output=True, text=True, timeout=30, check=True
+        )
 
     def seal(self) -> None:
         self.bao("operator", "seal")

@@ -75,8 +75,7 @@ def validate(inventory_arg: str | None, inventory: str | None, policies: str | N
     "entities",
     metavar="ENTITY",
     multiple=True,
-    help="Only the findings of this entity: its accounts, itself, the people on it "
-    "(repeatable).",
+    help="Only the findings of this entity: its accounts, itself, the people on it (repeatable).",
 )
 @click.option(
     "--person",
@@ -127,7 +126,9 @@ def audit(
     if not offline:
         try:
             custody, source = read_custody(
-                store_spec, inventory_dir=Path(loaded.path).parent, env=os.environ,
+                store_spec,
+                inventory_dir=Path(loaded.path).parent,
+                env=os.environ,
                 skipped=skipped,
             )
         except BackendUnavailable as exc:  # report what the inventory shows, then exit 3
@@ -141,8 +142,10 @@ def audit(
     if unreachable is not None:
         finish_report(report, fmt, output, "never")
         not_checked = ", ".join(sorted(CUSTODY_RULES))
-        click.echo(f"warning: not checked (the credential store could not be read): "
-                   f"{not_checked}", err=True)
+        click.echo(
+            f"warning: not checked (the credential store could not be read): {not_checked}",
+            err=True,
+        )
         raise unreachable
     if with_drift:
         from govern.drift import collect, merge

@@ -859,9 +859,7 @@ def creds_confirm(
         )
     number = meta.current_version if version is None else version
     if not 1 <= number <= meta.current_version:
-        raise UsageError(
-            f"--version {number}: {account} has versions 1 to {meta.current_version}"
-        )
+        raise UsageError(f"--version {number}: {account} has versions 1 to {meta.current_version}")
     details = {
         "account": account,
         "ref": ref,

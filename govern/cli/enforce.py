@@ -31,8 +31,15 @@ from govern.vault import (
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_PAST = {"create": "created", "update": "updated", "delete": "deleted", "add": "added",
-         "remove": "removed", "disable": "disabled", "enable": "enabled"}
+_PAST = {
+    "create": "created",
+    "update": "updated",
+    "delete": "deleted",
+    "add": "added",
+    "remove": "removed",
+    "disable": "disabled",
+    "enable": "enabled",
+}
 
 
 def _mount(source: str) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
@@ -43,32 +50,62 @@ def _mount(source: str) -> Callable[[click.Context, click.Parameter, str | None]
 
 
 def vault_options(func: F) -> F:
-    for option in reversed((
-        click.option("--mount", "mount", metavar="M", default="govern", show_default=True,
-                     envvar="GOVERN_VAULT_MOUNT", show_envvar=True,
-                     callback=_mount("--mount / GOVERN_VAULT_MOUNT"),
-                     help="KV v2 mount holding the credentials (as in `--store vault:M`)."),
-        click.option("--auth-mount", "auth_mount", metavar="PATH", default=None,
-                     envvar="GOVERN_VAULT_AUTH_MOUNT", show_envvar=True,
-                     callback=_mount("--auth-mount / GOVERN_VAULT_AUTH_MOUNT"),
-                     help="Auth mount (e.g. oidc, userpass) on which each person gets a login "
-                          "alias; without it, aliases are not managed."),
-        click.option("--alias-field", "alias_field", type=click.Choice(["email", "id"]),
-                     default="email", show_default=True, envvar="GOVERN_VAULT_ALIAS_FIELD",
-                     show_envvar=True,
-                     help="The person field that is the login name (`id` for userpass, which "
-                          "does not accept '@')."),
-    )):
+    for option in reversed(
+        (
+            click.option(
+                "--mount",
+                "mount",
+                metavar="M",
+                default="govern",
+                show_default=True,
+                envvar="GOVERN_VAULT_MOUNT",
+                show_envvar=True,
+                callback=_mount("--mount / GOVERN_VAULT_MOUNT"),
+                help="KV v2 mount holding the credentials (as in `--store vault:M`).",
+            ),
+            click.option(
+                "--auth-mount",
+                "auth_mount",
+                metavar="PATH",
+                default=None,
+                envvar="GOVERN_VAULT_AUTH_MOUNT",
+                show_envvar=True,
+                callback=_mount("--auth-mount / GOVERN_VAULT_AUTH_MOUNT"),
+                help="Auth mount (e.g. oidc, userpass) on which each person gets a login "
+                "alias; without it, aliases are not managed.",
+            ),
+            click.option(
+                "--alias-field",
+                "alias_field",
+                type=click.Choice(["email", "id"]),
+                default="email",
+                show_default=True,
+                envvar="GOVERN_VAULT_ALIAS_FIELD",
+                show_envvar=True,
+                help="The person field that is the login name (`id` for userpass, which "
+                "does not accept '@').",
+            ),
+        )
+    ):
         func = option(func)
     return func
 
 
-def _compute(inventory: str | None, policies: str | None, mount: str, auth_mount: str | None,
-             alias_field: str) -> tuple[VaultClient, ObservedState, Plan]:
+def _compute(
+    inventory: str | None,
+    policies: str | None,
+    mount: str,
+    auth_mount: str | None,
+    alias_field: str,
+) -> tuple[VaultClient, ObservedState, Plan]:
     loaded, policy = load(inventory, policies)
-    desired = desired_state(loaded.inventory, policy.catalog, mount=mount,
-                            auth_mount=auth_mount or None,
-                            alias_field="id" if alias_field == "id" else "email")
+    desired = desired_state(
+        loaded.inventory,
+        policy.catalog,
+        mount=mount,
+        auth_mount=auth_mount or None,
+        alias_field="id" if alias_field == "id" else "email",
+    )
     client = connect(os.environ)
     observed = observe(client, auth_mount=desired.auth_mount)
     return client, observed, make_plan(desired, observed)
@@ -107,12 +144,23 @@ def render_text(plan: Plan, where: str) -> str:
 @inventory_option
 @policies_option
 @vault_options
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--detailed-exitcode", is_flag=True,
-              help="Exit codes as Terraform's: 0 no changes, 1 error, 2 changes.")
-def plan(inventory: str | None, policies: str | None, mount: str, auth_mount: str | None,
-         alias_field: str, fmt: str, detailed_exitcode: bool) -> None:
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit codes as Terraform's: 0 no changes, 1 error, 2 changes.",
+)
+def plan(
+    inventory: str | None,
+    policies: str | None,
+    mount: str,
+    auth_mount: str | None,
+    alias_field: str,
+    fmt: str,
+    detailed_exitcode: bool,
+) -> None:
     """What `govern apply` would change in Vault: entities, aliases, groups, memberships and
     policies, inventory vs server. Changes nothing.
 
@@ -150,8 +198,10 @@ def default_max_removals(observed: ObservedState) -> int:
 
 def _report(result: ApplyResult) -> None:
     for change in result.done:
-        click.echo(f"  {_PAST[change.action]} {change.kind} {change.name}"
-                   + (f" <- {change.detail}" if change.kind == "membership" else ""))
+        click.echo(
+            f"  {_PAST[change.action]} {change.kind} {change.name}"
+            + (f" <- {change.detail}" if change.kind == "membership" else "")
+        )
     for change, error in result.failed[:20]:
         click.echo(f"  failed: {change.action} {change.kind} {change.name}: {error}", err=True)
     if len(result.failed) > 20:
@@ -163,12 +213,25 @@ def _report(result: ApplyResult) -> None:
 @policies_option
 @vault_options
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (needed without a TTY).")
-@click.option("--max-removals", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Refuse plans removing more than N accesses  [default: 25% of current "
-                   "memberships, at least 1]")
+@click.option(
+    "--max-removals",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Refuse plans removing more than N accesses  [default: 25% of current "
+    "memberships, at least 1]",
+)
 @click.option("--force", is_flag=True, help="Apply even beyond --max-removals.")
-def apply(inventory: str | None, policies: str | None, mount: str, auth_mount: str | None,
-          alias_field: str, yes: bool, max_removals: int | None, force: bool) -> None:
+def apply(
+    inventory: str | None,
+    policies: str | None,
+    mount: str,
+    auth_mount: str | None,
+    alias_field: str,
+    yes: bool,
+    max_removals: int | None,
+    force: bool,
+) -> None:
     """Make Vault match the inventory: the changes `govern plan` shows.
 
     Asks for confirmation on a terminal; elsewhere needs --yes. Refuses plans that remove more
@@ -195,14 +258,20 @@ def apply(inventory: str | None, policies: str | None, mount: str, auth_mount: s
     if removals > limit and not force:
         raise UsageError(
             f"the plan removes {removals} accesses, more than the limit of {limit} "
-            + ("(--max-removals)" if max_removals is not None
-               else f"(25% of {observed.memberships()} current memberships)")
+            + (
+                "(--max-removals)"
+                if max_removals is not None
+                else f"(25% of {observed.memberships()} current memberships)"
+            )
             + "; nothing was changed",
-            hint="check the inventory; rerun with --max-removals N or --force to apply anyway")
+            hint="check the inventory; rerun with --max-removals N or --force to apply anyway",
+        )
     if not yes:
         if not sys.stdin.isatty():
-            raise UsageError("refusing to apply without confirmation: no terminal to ask on",
-                             hint="rerun with --yes")
+            raise UsageError(
+                "refusing to apply without confirmation: no terminal to ask on",
+                hint="rerun with --yes",
+            )
         if not click.confirm(f"Apply these changes to {client.describe()}?", default=False):
             click.echo("Apply cancelled; nothing was changed.")
             sys.exit(ExitCode.INVALID)
@@ -211,9 +280,10 @@ def apply(inventory: str | None, policies: str | None, mount: str, auth_mount: s
     s = Plan(changes=outcome.done).summary()
     summary = f"{s['add']} added, {s['change']} changed, {s['remove']} removed"
     if outcome.failed:
-        click.echo(f"Apply incomplete: {summary}; {len(outcome.failed)} failed. Fix the cause "
-                   "and rerun `govern apply`: it finishes what remains.", err=True)
+        click.echo(
+            f"Apply incomplete: {summary}; {len(outcome.failed)} failed. Fix the cause "
+            "and rerun `govern apply`: it finishes what remains.",
+            err=True,
+        )
         sys.exit(outcome.exit_code or ExitCode.UNAVAILABLE)
     click.echo(f"Apply complete: {summary}.")
-
-

@@ -80,8 +80,10 @@ def normalize_meta(ref: str, meta: Mapping[str, str]) -> dict[str, str]:
     out: dict[str, str] = {"account": ref}
     for key, value in meta.items():
         if not isinstance(key, str) or not _NAME.fullmatch(key):
-            raise UsageError(f"invalid metadata key {key!r}", hint="use lowercase letters, "
-                             "digits and '_', starting with a letter")
+            raise UsageError(
+                f"invalid metadata key {key!r}",
+                hint="use lowercase letters, digits and '_', starting with a letter",
+            )
         if key in RESERVED_META_KEYS:
             raise UsageError(f"metadata key {key!r} is reserved")
         out[key] = _validate_text(f"metadata {key!r}", value)
@@ -131,8 +133,10 @@ class Secret:
         checked: dict[str, str] = {}
         for name, value in self.fields.items():
             if not isinstance(name, str) or not _NAME.fullmatch(name):
-                raise UsageError(f"invalid field name {name!r}", hint="use lowercase letters, "
-                                 "digits and '_', starting with a letter")
+                raise UsageError(
+                    f"invalid field name {name!r}",
+                    hint="use lowercase letters, digits and '_', starting with a letter",
+                )
             if name in ("username", "password"):
                 raise UsageError(f"field name {name!r} is reserved")
             if not isinstance(value, str):

@@ -108,11 +108,15 @@ class ScryptParams:
         if not (self.r >= 1 and self.p >= 1):
             return f"r={self.r}, p={self.p} must be positive"
         if self.memory > MAX_SCRYPT_MEMORY:
-            return (f"n={self.n}, r={self.r} need {self.memory // MiB} MiB (at most "
-                    f"{MAX_SCRYPT_MEMORY // MiB} MiB)")
+            return (
+                f"n={self.n}, r={self.r} need {self.memory // MiB} MiB (at most "
+                f"{MAX_SCRYPT_MEMORY // MiB} MiB)"
+            )
         if self.work > MAX_SCRYPT_WORK:
-            return (f"n={self.n}, r={self.r}, p={self.p} are {self.work / _DEFAULT_WORK:g} times "
-                    f"the default work (at most {MAX_SCRYPT_WORK // _DEFAULT_WORK})")
+            return (
+                f"n={self.n}, r={self.r}, p={self.p} are {self.work / _DEFAULT_WORK:g} times "
+                f"the default work (at most {MAX_SCRYPT_WORK // _DEFAULT_WORK})"
+            )
         return None
 
     def check(self) -> None:
@@ -145,13 +149,16 @@ def _unb64(text: Any, what: str) -> bytes:
 
 
 def _malformed(what: str) -> StoreError:
-    return StoreError(f"malformed credentials file: bad {what}",
-                      hint="restore the file from version control")
+    return StoreError(
+        f"malformed credentials file: bad {what}", hint="restore the file from version control"
+    )
 
 
 def _subkey(data_key: bytes, store_id: str, purpose: str) -> bytes:
     return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=store_id.encode(),
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=store_id.encode(),
         info=f"govern-credentials {purpose} v1".encode(),
     ).derive(data_key)
 
@@ -179,7 +186,8 @@ class _Keys:
     def public_key(self) -> str:
         """The metadata verification key, as `ed25519:<base64>` (the GOVERN_STORE_PUBLIC_KEY)."""
         raw = self.signer.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
         return PUBLIC_KEY_PREFIX + _b64(raw)
 
     def sign(self, doc: Mapping[str, Any]) -> str:
@@ -200,13 +208,15 @@ def _signed_body(doc: Mapping[str, Any]) -> bytes:
 
 def parse_public_key(text: str) -> Ed25519PublicKey:
     """`ed25519:<base64 of 32 bytes>` (as printed by `govern store verify`)."""
-    bad = UsageError(f"{PUBLIC_KEY_ENV} is not an Ed25519 public key",
-                     hint="copy the `GOVERN_STORE_PUBLIC_KEY=ed25519:...` line that "
-                          "`govern store verify` prints (with the key)")
+    bad = UsageError(
+        f"{PUBLIC_KEY_ENV} is not an Ed25519 public key",
+        hint="copy the `GOVERN_STORE_PUBLIC_KEY=ed25519:...` line that "
+        "`govern store verify` prints (with the key)",
+    )
     if not text.startswith(PUBLIC_KEY_PREFIX):
         raise bad
     try:
-        raw = base64.b64decode(text[len(PUBLIC_KEY_PREFIX):], validate=True)
+        raw = base64.b64decode(text[len(PUBLIC_KEY_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
         raise bad from None
     if len(raw) != 32:
@@ -231,7 +241,8 @@ def _kek(passphrase: str, kdf: Mapping[str, Any], path: Path | None = None) -> b
         params.check()
     salt = _unb64(kdf["salt"], "kdf salt")
     return Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(
-        passphrase.encode("utf-8"))
+        passphrase.encode("utf-8")
+    )
 
 
 def _entry_ad(store_id: str, ref: str, rec: Mapping[str, Any]) -> bytes:
@@ -246,19 +257,26 @@ def _padded(plain: bytes, block: int = 64) -> bytes:
 
 def _check_document(doc: Any, path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise StoreError(f"{path} is not a govern credentials file",
-                         hint="check --store / GOVERN_STORE, or create one with "
-                              "`govern store init`")
+        raise StoreError(
+            f"{path} is not a govern credentials file",
+            hint="check --store / GOVERN_STORE, or create one with `govern store init`",
+        )
     version = doc.get("format_version")
     if version != FORMAT_VERSION:
-        raise StoreError(f"{path} has format version {version!r}; this govern reads "
-                         f"version {FORMAT_VERSION}", hint="upgrade govern")
+        raise StoreError(
+            f"{path} has format version {version!r}; this govern reads version {FORMAT_VERSION}",
+            hint="upgrade govern",
+        )
     kdf = doc.get("kdf")
-    if (not isinstance(doc.get("store_id"), str) or not isinstance(doc.get("entries"), dict)
-            or not isinstance(doc.get("key_check"), str) or not isinstance(kdf, dict)
-            or kdf.get("name") != "scrypt"
-            or not all(isinstance(kdf.get(k), int) for k in ("n", "r", "p"))
-            or not isinstance(doc.get("mac"), str)):
+    if (
+        not isinstance(doc.get("store_id"), str)
+        or not isinstance(doc.get("entries"), dict)
+        or not isinstance(doc.get("key_check"), str)
+        or not isinstance(kdf, dict)
+        or kdf.get("name") != "scrypt"
+        or not all(isinstance(kdf.get(k), int) for k in ("n", "r", "p"))
+        or not isinstance(doc.get("mac"), str)
+    ):
         raise _malformed("header")
     return doc
 
@@ -302,30 +320,43 @@ class FileStore:
     ) -> FileStore:
         """Create a new, empty store; refuses to overwrite an existing file."""
         if not passphrase and not use_keyring:
-            raise UsageError("a new credentials file needs a passphrase or the OS keyring",
-                             hint=f"set {PASSPHRASE_ENV}, run in a terminal to be prompted, "
-                                  "or use --keyring")
+            raise UsageError(
+                "a new credentials file needs a passphrase or the OS keyring",
+                hint=f"set {PASSPHRASE_ENV}, run in a terminal to be prompted, or use --keyring",
+            )
         store = cls(path, env=env, prompt=prompt, lock_timeout=lock_timeout)
         params = kdf or ScryptParams()
         params.check()
         store_id = secrets.token_hex(16)
         data_key = AESGCM.generate_key(bit_length=256)
-        kdf_doc: dict[str, Any] = {"name": "scrypt", "n": params.n, "r": params.r,
-                                   "p": params.p, "salt": _b64(os.urandom(16))}
+        kdf_doc: dict[str, Any] = {
+            "name": "scrypt",
+            "n": params.n,
+            "r": params.r,
+            "p": params.p,
+            "salt": _b64(os.urandom(16)),
+        }
         wrapped: dict[str, str] | None = None
         if passphrase:
             nonce = os.urandom(12)
             sealed = AESGCM(_kek(passphrase, kdf_doc)).encrypt(
-                nonce, data_key, _wrap_ad(store_id, kdf_doc))
+                nonce, data_key, _wrap_ad(store_id, kdf_doc)
+            )
             wrapped = {"nonce": _b64(nonce), "wrapped": _b64(sealed)}
         keys = _Keys.derive(data_key, store_id)
         keyring_ref = None
         if use_keyring:
             keyring_ref = {"service": KEYRING_SERVICE, "username": f"credentials-file:{store_id}"}
         doc: dict[str, Any] = {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "store_id": store_id,
-            "kdf": kdf_doc, "passphrase_key": wrapped, "keyring": keyring_ref,
-            "key_check": keys.check, "entries": {}, "mac": "",
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "store_id": store_id,
+            "kdf": kdf_doc,
+            "passphrase_key": wrapped,
+            "keyring": keyring_ref,
+            "key_check": keys.check,
+            "entries": {},
+            "mac": "",
         }
         with store._locked():
             if store.path.exists():
@@ -342,16 +373,19 @@ class FileStore:
         try:
             raw = read_regular(self.path, limit=MAX_FILE_BYTES)
         except FileNotFoundError:
-            raise StoreError(f"{self.path} does not exist",
-                             hint="create it with `govern store init`") from None
+            raise StoreError(
+                f"{self.path} does not exist", hint="create it with `govern store init`"
+            ) from None
         except OSError as exc:
             raise StoreError(f"cannot read {self.path}: {exc.strerror}") from None
         try:
             doc = json.loads(raw)
         except (ValueError, RecursionError):
-            raise StoreError(f"{self.path} is not valid JSON (truncated or corrupt); "
-                             "nothing was read or changed",
-                             hint="restore it from version control") from None
+            raise StoreError(
+                f"{self.path} is not valid JSON (truncated or corrupt); "
+                "nothing was read or changed",
+                hint="restore it from version control",
+            ) from None
         return _check_document(doc, self.path)
 
     @property
@@ -380,14 +414,17 @@ class FileStore:
                 "metadata (versions, dates, who rotated) was changed outside govern, its "
                 "signature is missing, or it is another store; nothing was read",
                 hint=f"restore it from version control (git log -- {self.path.name}); if the "
-                     f"store was re-created on purpose, update {PUBLIC_KEY_ENV}") from None
+                f"store was re-created on purpose, update {PUBLIC_KEY_ENV}",
+            ) from None
 
     def verify_metadata(self) -> int:
         """Keyless check: the signature against GOVERN_STORE_PUBLIC_KEY; returns entries."""
         if self.trusted_key is None:
-            raise UsageError(f"no key and no {PUBLIC_KEY_ENV} to verify {self.path} with",
-                             hint=f"set {PASSPHRASE_ENV} (full check) or {PUBLIC_KEY_ENV} "
-                                  "(metadata signature only)")
+            raise UsageError(
+                f"no key and no {PUBLIC_KEY_ENV} to verify {self.path} with",
+                hint=f"set {PASSPHRASE_ENV} (full check) or {PUBLIC_KEY_ENV} "
+                "(metadata signature only)",
+            )
         doc = self._load_keyless()
         for ref in doc["entries"]:
             self._versions(doc, ref)
@@ -406,21 +443,29 @@ class FileStore:
         if not isinstance(versions, builtins.list) or not versions:
             raise _malformed(f"entry {ref!r}")
         for number, rec in enumerate(versions, start=1):
-            if (not isinstance(rec, dict) or rec.get("version") != number
-                    or not all(isinstance(rec.get(k), str) for k in
-                               ("created_at", "rotated_by", "reason", "nonce", "ciphertext"))
-                    or not isinstance(rec.get("meta"), dict)
-                    or not all(isinstance(v, str) for v in rec["meta"].values())):
+            if (
+                not isinstance(rec, dict)
+                or rec.get("version") != number
+                or not all(
+                    isinstance(rec.get(k), str)
+                    for k in ("created_at", "rotated_by", "reason", "nonce", "ciphertext")
+                )
+                or not isinstance(rec.get("meta"), dict)
+                or not all(isinstance(v, str) for v in rec["meta"].values())
+            ):
                 raise _malformed(f"entry {ref!r} version {number}")
         return versions
 
     def _metadata(self, ref: str, versions: builtins.list[dict[str, Any]]) -> CredentialMetadata:
         current = versions[-1]
         return CredentialMetadata(
-            ref=ref, current_version=current["version"], versions=len(versions),
+            ref=ref,
+            current_version=current["version"],
+            versions=len(versions),
             created_at=parse_time(versions[0]["created_at"]),
             updated_at=parse_time(current["created_at"]),
-            rotated_by=current["rotated_by"], reason=current["reason"],
+            rotated_by=current["rotated_by"],
+            reason=current["reason"],
             meta=dict(current["meta"]),
         )
 
@@ -446,8 +491,9 @@ class FileStore:
         elif 1 <= version <= len(versions):
             rec = versions[version - 1]
         else:
-            raise CredentialNotFound(f"{ref!r} has no version {version} "
-                                     f"(versions 1 to {len(versions)})")
+            raise CredentialNotFound(
+                f"{ref!r} has no version {version} (versions 1 to {len(versions)})"
+            )
         keys = self._unlock(doc)
         self._verify(doc, keys)
         return self._open(keys, ref, rec)
@@ -455,9 +501,11 @@ class FileStore:
     def _open(self, keys: _Keys, ref: str, rec: dict[str, Any]) -> Secret:
         """One version's secret, with the keys of an unlocked and verified document."""
         try:
-            plain = keys.seal.decrypt(_unb64(rec["nonce"], "nonce"),
-                                      _unb64(rec["ciphertext"], "ciphertext"),
-                                      _entry_ad(keys.store_id, ref, rec))
+            plain = keys.seal.decrypt(
+                _unb64(rec["nonce"], "nonce"),
+                _unb64(rec["ciphertext"], "ciphertext"),
+                _entry_ad(keys.store_id, ref, rec),
+            )
             payload = json.loads(plain)
         except (InvalidTag, ValueError):
             raise self._tampered() from None
@@ -489,19 +537,28 @@ class FileStore:
         return [self._metadata(ref, touched[ref]) for ref, _, _ in prepared]
 
     def _add_versions(
-        self, doc: dict[str, Any], keys: _Keys,
-        prepared: builtins.list[tuple[str, Secret, dict[str, str]]], rotated_by: str,
+        self,
+        doc: dict[str, Any],
+        keys: _Keys,
+        prepared: builtins.list[tuple[str, Secret, dict[str, str]]],
+        rotated_by: str,
         reason: str,
     ) -> dict[str, builtins.list[dict[str, Any]]]:
         now = format_time(utc_now(), precise=True)
         touched: dict[str, builtins.list[dict[str, Any]]] = {}
         for ref, secret, meta in prepared:
             versions = self._versions(doc, ref) if ref in doc["entries"] else []
-            rec: dict[str, Any] = {"version": len(versions) + 1, "created_at": now,
-                                   "rotated_by": rotated_by, "reason": reason, "meta": meta}
+            rec: dict[str, Any] = {
+                "version": len(versions) + 1,
+                "created_at": now,
+                "rotated_by": rotated_by,
+                "reason": reason,
+                "meta": meta,
+            }
             nonce = os.urandom(12)
-            sealed = keys.seal.encrypt(nonce, _padded(canonical(secret.to_payload())),
-                                       _entry_ad(keys.store_id, ref, rec))
+            sealed = keys.seal.encrypt(
+                nonce, _padded(canonical(secret.to_payload())), _entry_ad(keys.store_id, ref, rec)
+            )
             rec["nonce"], rec["ciphertext"] = _b64(nonce), _b64(sealed)
             versions.append(rec)
             doc["entries"][ref] = {"versions": versions}
@@ -531,8 +588,11 @@ class FileStore:
                     continue
                 versions = self._versions(doc, ref)
                 current = versions[-1]
-                if (unless_since is not None and current["reason"] == reason
-                        and parse_time(current["created_at"]) >= unless_since):
+                if (
+                    unless_since is not None
+                    and current["reason"] == reason
+                    and parse_time(current["created_at"]) >= unless_since
+                ):
                     outcome[ref] = Rotation(ref, "already", current["version"])
                     continue
                 secret = self._open(keys, ref, current).replace_password(new_password(ref))
@@ -568,9 +628,11 @@ class FileStore:
         for ref in doc["entries"]:
             for rec in self._versions(doc, ref):
                 try:
-                    keys.seal.decrypt(_unb64(rec["nonce"], "nonce"),
-                                      _unb64(rec["ciphertext"], "ciphertext"),
-                                      _entry_ad(keys.store_id, ref, rec))
+                    keys.seal.decrypt(
+                        _unb64(rec["nonce"], "nonce"),
+                        _unb64(rec["ciphertext"], "ciphertext"),
+                        _entry_ad(keys.store_id, ref, rec),
+                    )
                 except InvalidTag:
                     raise self._tampered() from None
         return len(doc["entries"])
@@ -589,7 +651,8 @@ class FileStore:
             raise StoreError(
                 f"{self.path} is being changed by another govern process (waited "
                 f"{self._lock_timeout:g} s for {lock_path}); nothing was changed",
-                hint="retry when the other command has finished") from None
+                hint="retry when the other command has finished",
+            ) from None
         except OSError as exc:
             raise StoreError(f"cannot lock {lock_path}: {exc.strerror}") from None
         try:
@@ -605,14 +668,16 @@ class FileStore:
         try:
             atomic_write_bytes(self.path, data, mode=FILE_MODE)
         except OSError as exc:
-            raise StoreError(f"cannot write {self.path}: {exc.strerror}; "
-                             "nothing was changed") from None
+            raise StoreError(
+                f"cannot write {self.path}: {exc.strerror}; nothing was changed"
+            ) from None
 
     def _tampered(self) -> StoreError:
         return StoreError(
             f"{self.path} failed its integrity check: it was changed outside govern (an "
             "edited, swapped or rolled-back entry) or is corrupt; nothing was read or changed",
-            hint=f"restore it from version control (git log -- {self.path.name})")
+            hint=f"restore it from version control (git log -- {self.path.name})",
+        )
 
     def _verify(self, doc: Mapping[str, Any], keys: _Keys) -> None:
         if not hmac.compare_digest(keys.mac(doc), str(doc["mac"])):
@@ -640,8 +705,10 @@ class FileStore:
                     data_key = b""
                 keys = _Keys.derive(data_key, store_id) if len(data_key) == 32 else None
                 if keys is None or not hmac.compare_digest(keys.check, doc["key_check"]):
-                    raise StoreError(f"the key in the OS keyring does not open {self.path}",
-                                     hint=f"set {PASSPHRASE_ENV} instead")
+                    raise StoreError(
+                        f"the key in the OS keyring does not open {self.path}",
+                        hint=f"set {PASSPHRASE_ENV} instead",
+                    )
                 self._keys = keys
                 return keys
             tried.append(f"OS keyring: {why}")
@@ -653,7 +720,8 @@ class FileStore:
         raise StoreError(
             f"no key to open {self.path} ({'; '.join(tried)})",
             hint=f"set {PASSPHRASE_ENV}, or keep the key in the OS keyring (a store created "
-                 "with `govern store init --keyring`), or run in a terminal to be prompted")
+            "with `govern store init --keyring`), or run in a terminal to be prompted",
+        )
 
     def _unwrap(self, doc: Mapping[str, Any], passphrase: str, source: str) -> bytes:
         wrapped = doc["passphrase_key"]
@@ -663,10 +731,13 @@ class FileStore:
             return AESGCM(_kek(passphrase, doc["kdf"], self.path)).decrypt(
                 _unb64(wrapped.get("nonce"), "passphrase key"),
                 _unb64(wrapped.get("wrapped"), "passphrase key"),
-                _wrap_ad(doc["store_id"], doc["kdf"]))
+                _wrap_ad(doc["store_id"], doc["kdf"]),
+            )
         except InvalidTag:
-            raise StoreError(f"wrong passphrase for {self.path} (from {source}), or its "
-                             "key header was altered; nothing was read or changed") from None
+            raise StoreError(
+                f"wrong passphrase for {self.path} (from {source}), or its "
+                "key header was altered; nothing was read or changed"
+            ) from None
 
     def _accept(self, doc: Mapping[str, Any], data_key: bytes) -> _Keys:
         keys = _Keys.derive(data_key, doc["store_id"])

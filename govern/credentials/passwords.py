@@ -44,8 +44,10 @@ class PasswordPolicy:
         if self.symbols is not None and not set(self.symbols) <= _ALLOWED_SYMBOLS:
             raise UsageError("password symbols must be ASCII punctuation (no spaces or letters)")
         if self.max_length is not None and self.max_length < len(self.required_classes()):
-            raise UsageError(f"password max_length {self.max_length} is too short for the "
-                             f"{len(self.required_classes())} required character classes")
+            raise UsageError(
+                f"password max_length {self.max_length} is too short for the "
+                f"{len(self.required_classes())} required character classes"
+            )
 
     def classes(self) -> list[str]:
         """Every character class a password may draw from."""
@@ -55,11 +57,12 @@ class PasswordPolicy:
         return out
 
     def required_classes(self) -> list[str]:
-        wanted = [(self.require_lower, string.ascii_lowercase),
-                  (self.require_upper, string.ascii_uppercase),
-                  (self.require_digit, string.digits),
-                  (self.require_symbol and bool(self.symbols),
-                   "".join(sorted(set(self.symbols or ""))))]
+        wanted = [
+            (self.require_lower, string.ascii_lowercase),
+            (self.require_upper, string.ascii_uppercase),
+            (self.require_digit, string.digits),
+            (self.require_symbol and bool(self.symbols), "".join(sorted(set(self.symbols or "")))),
+        ]
         return [chars for required, chars in wanted if required]
 
     def length_for(self, wanted: int | None = None) -> int:
@@ -87,8 +90,11 @@ class PasswordPolicy:
         allowed = set("".join(self.classes()))
         if any(c not in allowed for c in password):
             problems.append("contains characters the platform does not accept")
-        names = {string.ascii_lowercase: "a lowercase letter",
-                 string.ascii_uppercase: "an uppercase letter", string.digits: "a digit"}
+        names = {
+            string.ascii_lowercase: "a lowercase letter",
+            string.ascii_uppercase: "an uppercase letter",
+            string.digits: "a digit",
+        }
         for chars in self.required_classes():
             if not any(c in chars for c in password):
                 problems.append(f"needs {names.get(chars, 'a symbol')}")

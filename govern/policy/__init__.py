@@ -188,7 +188,9 @@ def load_policy(directory: Path | None, *, required: bool = False) -> Policy:
             except ValidationError as exc:
                 problems.extend(
                     validation_problems(
-                        exc, source, prefix=("rules", rule_id, "params"),
+                        exc,
+                        source,
+                        prefix=("rules", rule_id, "params"),
                         known_fields=_params_fields(REGISTRY[rule_id].Params),
                     )
                 )

@@ -16,8 +16,11 @@ from govern.vault._types import ApplyResult, Change, Plan
 from govern.vault.client import VaultClient
 
 # Where policies, entities and groups live by name (memberships and aliases are special).
-_BY_NAME = {"policy": "sys/policies/acl", "entity": "identity/entity/name",
-            "group": "identity/group/name"}
+_BY_NAME = {
+    "policy": "sys/policies/acl",
+    "entity": "identity/entity/name",
+    "group": "identity/group/name",
+}
 Outcome = list[tuple[Change, str | None, int]]
 Step = Callable[[], Outcome]
 
@@ -69,28 +72,34 @@ class _Applier:
         if c.action == "delete":
             self.client.delete(path)
         else:
-            self.client.write(path, c.body,
-                              capability="create" if c.action == "create" else "update")
+            self.client.write(
+                path, c.body, capability="create" if c.action == "create" else "update"
+            )
 
     def alias(self, c: Change) -> None:
         accessor = self.accessor(str(c.body["mount"]))
         if c.action == "create":
-            write_body = {"name": c.body["alias"], "canonical_id": self.entity(c.name)["id"],
-                          "mount_accessor": accessor}
+            write_body = {
+                "name": c.body["alias"],
+                "canonical_id": self.entity(c.name)["id"],
+                "mount_accessor": accessor,
+            }
             self.client.write("identity/entity-alias", write_body, capability="create")
             return
         entity_id, alias_id = self.alias_id(c.name, accessor, str(c.body["old"]))
         if alias_id is None:
             if c.action == "delete":
                 return
-            raise StoreError(f"alias {c.body['old']} of {c.name} is gone from Vault at "
-                             f"{self.client.addr}")
+            raise StoreError(
+                f"alias {c.body['old']} of {c.name} is gone from Vault at {self.client.addr}"
+            )
         if c.action == "delete":
             self.client.delete(f"identity/entity-alias/id/{alias_id}")
         else:
-            self.client.write(f"identity/entity-alias/id/{alias_id}",
-                              {"name": c.body["alias"], "canonical_id": entity_id,
-                               "mount_accessor": accessor})
+            self.client.write(
+                f"identity/entity-alias/id/{alias_id}",
+                {"name": c.body["alias"], "canonical_id": entity_id, "mount_accessor": accessor},
+            )
 
     def memberships(self, group: str, changes: list[Change], ids: dict[str, str]) -> None:
         """One read and one write of the group: its current members, plus and minus ours."""
@@ -104,14 +113,14 @@ class _Applier:
             entity_id = ids.get(entity, entity)  # a member known only by its id
             if c.action == "add":
                 if entity not in ids:
-                    raise StoreError(f"entity {entity} does not exist in Vault at "
-                                     f"{self.client.addr}")
+                    raise StoreError(
+                        f"entity {entity} does not exist in Vault at {self.client.addr}"
+                    )
                 wanted.add(entity_id)
             else:
                 wanted.discard(entity_id)
         if wanted != members:
-            self.client.write(f"identity/group/name/{group}",
-                              {"member_entity_ids": sorted(wanted)})
+            self.client.write(f"identity/group/name/{group}", {"member_entity_ids": sorted(wanted)})
 
     def steps(self, changes: list[Change]) -> list[Step]:
         if changes[0].kind != "membership":
@@ -146,8 +155,9 @@ def apply_plan(client: VaultClient, plan: Plan, *, concurrency: int = 8) -> Appl
             outcomes = [[(c, exc.message, exc.exit_code) for c in changes]]
             steps = []
         if len(steps) > 1 and concurrency > 1:
-            with ThreadPoolExecutor(max_workers=min(concurrency, len(steps)),
-                                    thread_name_prefix="govern-apply") as pool:
+            with ThreadPoolExecutor(
+                max_workers=min(concurrency, len(steps)), thread_name_prefix="govern-apply"
+            ) as pool:
                 outcomes += list(pool.map(lambda step: step(), steps))
         else:
             outcomes += [step() for step in steps]
@@ -162,5 +172,3 @@ def apply_plan(client: VaultClient, plan: Plan, *, concurrency: int = 8) -> Appl
     done.sort(key=lambda c: order[id(c)])
     failed.sort(key=lambda f: order[id(f[0])])
     return ApplyResult(done=tuple(done), failed=tuple(failed), exit_code=code)
-
-

@@ -35,12 +35,12 @@ def account_object_name(account_id: str) -> str:
 
 def person_of(entity: str) -> str | None:
     head = f"{PREFIX}person-"
-    return entity[len(head):] if entity.startswith(head) else None
+    return entity[len(head) :] if entity.startswith(head) else None
 
 
 def account_of(name: str) -> str | None:
     head = f"{PREFIX}account-"
-    return name[len(head):] if name.startswith(head) else None
+    return name[len(head) :] if name.startswith(head) else None
 
 
 def secret_paths(mount: str, ref: str) -> tuple[str, str]:
@@ -52,17 +52,24 @@ def policy_hcl(account: Account, mount: str) -> str:
     # The ref is a single path segment without glob characters: a `*` or `+` here would
     # widen the grant to other secrets.
     data, metadata = secret_paths(mount, validate_ref(account.credential_ref))
-    return (f"{POLICY_MARKER}\n"
-            f"# Readers of the shared login of account {account.id}; written by govern apply.\n"
-            f'path "{data}" {{\n  capabilities = ["read"]\n}}\n\n'
-            f'path "{metadata}" {{\n  capabilities = ["read"]\n}}\n')
+    return (
+        f"{POLICY_MARKER}\n"
+        f"# Readers of the shared login of account {account.id}; written by govern apply.\n"
+        f'path "{data}" {{\n  capabilities = ["read"]\n}}\n\n'
+        f'path "{metadata}" {{\n  capabilities = ["read"]\n}}\n'
+    )
 
 
 def entity_spec(person: Person) -> EntitySpec:
     return EntitySpec(
         name=entity_name(person.id),
-        metadata={MANAGED_BY: GOVERN, "person": person.id, "email": person.email,
-                  "level": person.level, "status": person.status},
+        metadata={
+            MANAGED_BY: GOVERN,
+            "person": person.id,
+            "email": person.email,
+            "level": person.level,
+            "status": person.status,
+        },
         disabled=person.departed,
     )
 
@@ -88,8 +95,9 @@ def desired_state(
     entities = {spec.name: spec for spec in map(entity_spec, inventory.people)}
     aliases: dict[str, str] = {}
     if auth_mount:
-        aliases = {entity_name(p.id): p.email if alias_field == "email" else p.id
-                   for p in inventory.people}
+        aliases = {
+            entity_name(p.id): p.email if alias_field == "email" else p.id for p in inventory.people
+        }
     ctx = Context(inventory=inventory, catalog=catalog, today=dt.date.today())
     groups: dict[str, GroupSpec] = {}
     policies: dict[str, str] = {}
@@ -100,9 +108,21 @@ def desired_state(
         policies[name] = policy_hcl(account, mount)
         members = frozenset(entity_name(p) for p in ctx.readers(account) if p in people)
         groups[name] = GroupSpec(
-            name=name, member_entities=members, policies=(name,),
-            metadata={MANAGED_BY: GOVERN, "account": account.id, "entity": account.entity,
-                      "platform": account.platform, "credential": account.credential_ref},
+            name=name,
+            member_entities=members,
+            policies=(name,),
+            metadata={
+                MANAGED_BY: GOVERN,
+                "account": account.id,
+                "entity": account.entity,
+                "platform": account.platform,
+                "credential": account.credential_ref,
+            },
         )
-    return DesiredState(entities=entities, aliases=aliases, groups=groups, policies=policies,
-                        auth_mount=auth_mount.strip("/") if auth_mount else None)
+    return DesiredState(
+        entities=entities,
+        aliases=aliases,
+        groups=groups,
+        policies=policies,
+        auth_mount=auth_mount.strip("/") if auth_mount else None,
+    )

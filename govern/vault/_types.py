@@ -93,8 +93,14 @@ class Change:
         return f"{self.symbol} {self.action} {self.kind} {self.name}: {self.detail}"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "action": self.action, "name": self.name,
-               "detail": self.detail, "account": self.account, "person": self.person}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "action": self.action,
+            "name": self.name,
+            "detail": self.detail,
+            "account": self.account,
+            "person": self.person,
+        }
         if self.text_diff:
             out["diff"] = list(self.text_diff)
         return out
@@ -109,19 +115,30 @@ class Plan:
 
     def removals(self) -> int:
         """Changes that take access away: memberships removed, entities deleted or disabled."""
-        return sum(1 for c in self.changes
-                   if c.action == "remove" or (c.kind == "entity"
-                                               and c.action in ("delete", "disable")))
+        return sum(
+            1
+            for c in self.changes
+            if c.action == "remove" or (c.kind == "entity" and c.action in ("delete", "disable"))
+        )
 
     def summary(self) -> dict[str, int]:
-        counts = Counter("add" if c.action in ADDS else "remove" if c.action in REMOVES
-                         else "change" for c in self.changes)
+        counts = Counter(
+            "add" if c.action in ADDS else "remove" if c.action in REMOVES else "change"
+            for c in self.changes
+        )
         return {"add": counts["add"], "change": counts["change"], "remove": counts["remove"]}
 
     def to_json(self) -> str:
-        return json.dumps({"version": 1, "changes": [c.to_dict() for c in self.changes],
-                           "foreign": list(self.foreign), "summary": self.summary(),
-                           "removals": self.removals()}, indent=2)
+        return json.dumps(
+            {
+                "version": 1,
+                "changes": [c.to_dict() for c in self.changes],
+                "foreign": list(self.foreign),
+                "summary": self.summary(),
+                "removals": self.removals(),
+            },
+            indent=2,
+        )
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,10 @@ def test_real_subprocess_module_entry_point(org: Path) -> None:
     break_mfa(org)
     proc = subprocess.run(
         [sys.executable, "-m", "govern", "audit", "--format", "github", *TODAY],
-        cwd=org, capture_output=True, text=True, check=False,
+        cwd=org,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 1
     assert proc.stdout.startswith("::error file=inventory.yaml,line=36,col=17,title=mfa-required::")

@@ -12,9 +12,13 @@ from tests.cli.test_cli import invoke
 from tests.conftest import BASE, WITHOUT_REVIEWS
 
 PASSWORD = "Zq8#vX2!mPa9-unique-test-secret"
-ENV = {"GOVERN_PASSPHRASE": "test passphrase for the audit", "GOVERN_STORE": "",
-       "VAULT_ADDR": "", "GOVERN_ACTOR": "tester",
-       "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+ENV = {
+    "GOVERN_PASSPHRASE": "test passphrase for the audit",
+    "GOVERN_STORE": "",
+    "VAULT_ADDR": "",
+    "GOVERN_ACTOR": "tester",
+    "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+}
 
 
 @pytest.fixture
@@ -33,8 +37,12 @@ def audit_json(org: Path, *args: str, env: dict[str, str] = ENV) -> tuple[int, d
 
 def store_credential(org: Path) -> None:
     assert invoke(["store", "init"], org, env=ENV)[0] == 0
-    code, _, err = invoke(["creds", "set", "xacct", "--password-stdin", "--username", "sttest"],
-                          org, env=ENV, stdin=PASSWORD)
+    code, _, err = invoke(
+        ["creds", "set", "xacct", "--password-stdin", "--username", "sttest"],
+        org,
+        env=ENV,
+        stdin=PASSWORD,
+    )
     assert code == 0, err
 
 
@@ -73,18 +81,23 @@ def test_credential_age(org: Path) -> None:
 
 def test_credential_after_departure(org: Path) -> None:
     store_credential(org)
-    text = (org / "inventory.yaml").read_text().replace(
-        "mgr@diocese.test, level: C, trained_on: 2026-06-01}",
-        "mgr@diocese.test, level: C, trained_on: 2026-06-01, status: departed, "
-        "left_on: 2099-01-01}",
+    text = (
+        (org / "inventory.yaml")
+        .read_text()
+        .replace(
+            "mgr@diocese.test, level: C, trained_on: 2026-06-01}",
+            "mgr@diocese.test, level: C, trained_on: 2026-06-01, status: departed, "
+            "left_on: 2099-01-01}",
+        )
     )
     (org / "inventory.yaml").write_text(text)
     _, report = audit_json(org, "--today", "2099-01-02")
     after = [f for f in report["findings"] if f["rule"] == "credential-after-departure"]
     assert [(f["account"], f["person"]) for f in after] == [("xacct", "mgr")]
     # Rotating after the departure clears it (the store records today's date).
-    code, _, err = invoke(["creds", "rotate", "xacct", "--generate", "--reason", "mgr left"],
-                          org, env=ENV)
+    code, _, err = invoke(
+        ["creds", "rotate", "xacct", "--generate", "--reason", "mgr left"], org, env=ENV
+    )
     assert code == 0, err
     text = text.replace("left_on: 2099-01-01", "left_on: 2020-01-01")
     (org / "inventory.yaml").write_text(text)

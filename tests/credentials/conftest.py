@@ -31,12 +31,29 @@ disposable_vault = vault_fixtures.disposable_vault
 
 PASSPHRASE = "test passphrase, long enough"
 FAST_KDF = ScryptParams(n=2**14)  # the lowest cost a file may declare; keeps tests quick
-GOVERN_ENV = ("GOVERN_PASSPHRASE", "GOVERN_STORE", "GOVERN_ACTOR", "GOVERN_INVENTORY",
-              "VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE", "VAULT_CACERT", "VAULT_ROLE_ID",
-              "VAULT_SECRET_ID", "BAO_ADDR", "BAO_TOKEN", "GOVERN_VAULT_AUTH", "GOVERN_VAULT_ROLE",
-              "GOVERN_VAULT_JWT", "GOVERN_VAULT_JWT_MOUNT", "GOVERN_VAULT_JWT_AUDIENCE",
-              "GOVERN_VAULT_K8S_TOKEN_PATH", "ACTIONS_ID_TOKEN_REQUEST_URL",
-              "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "GOVERN_VAULT_MOUNT")
+GOVERN_ENV = (
+    "GOVERN_PASSPHRASE",
+    "GOVERN_STORE",
+    "GOVERN_ACTOR",
+    "GOVERN_INVENTORY",
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_NAMESPACE",
+    "VAULT_CACERT",
+    "VAULT_ROLE_ID",
+    "VAULT_SECRET_ID",
+    "BAO_ADDR",
+    "BAO_TOKEN",
+    "GOVERN_VAULT_AUTH",
+    "GOVERN_VAULT_ROLE",
+    "GOVERN_VAULT_JWT",
+    "GOVERN_VAULT_JWT_MOUNT",
+    "GOVERN_VAULT_JWT_AUDIENCE",
+    "GOVERN_VAULT_K8S_TOKEN_PATH",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GOVERN_VAULT_MOUNT",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -81,8 +98,9 @@ def vault_store(vault_server: VaultServer, vault_mount: str) -> VaultStore:
 
 def make_file_store(path: Path, **kwargs: object) -> FileStore:
     env = {"GOVERN_PASSPHRASE": PASSPHRASE}
-    FileStore.create(path, env=env, passphrase=PASSPHRASE, use_keyring=False, kdf=FAST_KDF,
-                     prompt=None)
+    FileStore.create(
+        path, env=env, passphrase=PASSPHRASE, use_keyring=False, kdf=FAST_KDF, prompt=None
+    )
     return FileStore(path, env=env, prompt=None, **kwargs)  # type: ignore[arg-type]
 
 

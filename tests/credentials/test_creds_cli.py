@@ -60,17 +60,21 @@ NOTES = "recovery phone is the office landline"
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An inventory, a file store beside it (cheap KDF) and GOVERN_PASSPHRASE set."""
     (tmp_path / "inventory.yaml").write_text(INVENTORY)
-    FileStore.create(tmp_path / "credentials.enc", env={}, passphrase=PASSPHRASE,
-                     use_keyring=False, kdf=FAST_KDF)
+    FileStore.create(
+        tmp_path / "credentials.enc", env={}, passphrase=PASSPHRASE, use_keyring=False, kdf=FAST_KDF
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GOVERN_PASSPHRASE", PASSPHRASE)
     return tmp_path
 
 
-def run(command: click.Command, args: Sequence[str], input: str | None = None,
-        env: dict[str, str | None] | None = None) -> Result:
-    return CliRunner().invoke(command, list(args), input=input, env=env,
-                              catch_exceptions=False)
+def run(
+    command: click.Command,
+    args: Sequence[str],
+    input: str | None = None,
+    env: dict[str, str | None] | None = None,
+) -> Result:
+    return CliRunner().invoke(command, list(args), input=input, env=env, catch_exceptions=False)
 
 
 def assert_clean(results: Sequence[Result], *secrets: str) -> None:
@@ -81,8 +85,9 @@ def assert_clean(results: Sequence[Result], *secrets: str) -> None:
 
 
 def set_x(password: str = PASSWORD) -> Result:
-    return run(creds, ["set", "chancery-x", "--username", "stb", "--password-stdin"],
-               input=password + "\n")
+    return run(
+        creds, ["set", "chancery-x", "--username", "stb", "--password-stdin"], input=password + "\n"
+    )
 
 
 # -- the everyday flow ------------------------------------------------------------------------
@@ -105,47 +110,69 @@ def test_set_show_rotate_list_on_the_file_store(workdir: Path) -> None:
     assert rotated.exit_code == 0, rotated.stderr
     assert "as version 2" in rotated.stdout and "--version 1" in rotated.stdout
     assert "change it on x" in rotated.stdout
-    new_password = FileStore(workdir / "credentials.enc",
-                             env={"GOVERN_PASSPHRASE": PASSPHRASE}).get("chancery-x").password
+    new_password = (
+        FileStore(workdir / "credentials.enc", env={"GOVERN_PASSPHRASE": PASSPHRASE})
+        .get("chancery-x")
+        .password
+    )
     assert len(new_password) == 24 and new_password != PASSWORD
 
     listed = run(creds, ["list", "--format", "json"])
     items = json.loads(listed.stdout)["credentials"]
     assert [(i["account"], i["current_version"], i["reason"]) for i in items] == [
-        ("chancery-x", 2, "jdoe left")]
+        ("chancery-x", 2, "jdoe left")
+    ]
     text_list = run(creds, ["list"])
     assert "chancery-x" in text_list.stdout and "jdoe left" in text_list.stdout
     assert_clean([*results, shown, as_json, rotated, listed, text_list], PASSWORD, new_password)
 
     revealed = run(creds, ["show", "chancery-x", "--reveal", "--format", "json"])
-    assert json.loads(revealed.stdout)["secret"] == {"version": 2, "username": "stb",
-                                                     "password": new_password}
+    assert json.loads(revealed.stdout)["secret"] == {
+        "version": 2,
+        "username": "stb",
+        "password": new_password,
+    }
     old = run(creds, ["show", "chancery-x", "--reveal", "--version", "1"])
     assert f"password:    {PASSWORD}" in old.stdout and "revealed:    version 1" in old.stdout
 
 
 def test_set_from_json_with_further_fields(workdir: Path) -> None:
-    doc = {"username": "stmary", "password": PASSWORD, "totp_seed": TOTP,
-           "recovery_codes": ["1111-2222", "3333-4444"], "notes": NOTES}
+    doc = {
+        "username": "stmary",
+        "password": PASSWORD,
+        "totp_seed": TOTP,
+        "recovery_codes": ["1111-2222", "3333-4444"],
+        "notes": NOTES,
+    }
     result = run(creds, ["set", "parish-fb", "--from-json", "-"], input=json.dumps(doc))
     assert result.exit_code == 0, result.stderr
     assert_clean([result], PASSWORD, TOTP, "1111-2222", NOTES)
-    secret = FileStore(workdir / "credentials.enc",
-                       env={"GOVERN_PASSPHRASE": PASSPHRASE}).get("parish-fb")
+    secret = FileStore(workdir / "credentials.enc", env={"GOVERN_PASSPHRASE": PASSPHRASE}).get(
+        "parish-fb"
+    )
     assert secret.username == "stmary" and secret.password == PASSWORD
-    assert dict(secret.fields) == {"totp_seed": TOTP, "recovery_codes": "1111-2222\n3333-4444",
-                                   "notes": NOTES}
+    assert dict(secret.fields) == {
+        "totp_seed": TOTP,
+        "recovery_codes": "1111-2222\n3333-4444",
+        "notes": NOTES,
+    }
 
 
 def test_rotate_keeps_username_and_fields(workdir: Path) -> None:
-    run(creds, ["set", "parish-fb", "--from-json", "-"],
-        input=json.dumps({"username": "u", "password": PASSWORD, "totp_seed": TOTP}))
+    run(
+        creds,
+        ["set", "parish-fb", "--from-json", "-"],
+        input=json.dumps({"username": "u", "password": PASSWORD, "totp_seed": TOTP}),
+    )
     result = run(creds, ["rotate", "parish-fb", "--password-stdin"], input="Brand-new-pass-1\n")
     assert result.exit_code == 0, result.stderr
     store_ = FileStore(workdir / "credentials.enc", env={"GOVERN_PASSPHRASE": PASSPHRASE})
     secret = store_.get("parish-fb")
     assert (secret.username, secret.password, dict(secret.fields)) == (
-        "u", "Brand-new-pass-1", {"totp_seed": TOTP})
+        "u",
+        "Brand-new-pass-1",
+        {"totp_seed": TOTP},
+    )
     same = run(creds, ["rotate", "parish-fb", "--password-stdin"], input="Brand-new-pass-1\n")
     assert same.exit_code == 2 and "same as the current one" in same.stderr
     missing = run(creds, ["rotate", "school-ig", "--generate"])
@@ -170,12 +197,17 @@ def test_input_errors_exit_2_and_echo_no_secret(workdir: Path) -> None:
     results = [
         run(creds, ["set", "nope", "--password-stdin"], input=PASSWORD),
         run(creds, ["set", "chancery-x", "--password-stdin"], input="\n"),
-        run(creds, ["set", "chancery-x", "--password-stdin", "--from-json", "-"],
-            input=PASSWORD),
-        run(creds, ["set", "chancery-x", "--from-json", "-"],
-            input='{"password": "' + PASSWORD + '", "totp_seed": 12'),
-        run(creds, ["set", "chancery-x", "--from-json", "-"],
-            input=json.dumps({"password": PASSWORD, "totp_seed": 123456})),
+        run(creds, ["set", "chancery-x", "--password-stdin", "--from-json", "-"], input=PASSWORD),
+        run(
+            creds,
+            ["set", "chancery-x", "--from-json", "-"],
+            input='{"password": "' + PASSWORD + '", "totp_seed": 12',
+        ),
+        run(
+            creds,
+            ["set", "chancery-x", "--from-json", "-"],
+            input=json.dumps({"password": PASSWORD, "totp_seed": 123456}),
+        ),
         run(creds, ["show", "chancery-x"]),
         run(creds, ["show", "chancery-x", "--version", "1"]),
     ]
@@ -194,11 +226,19 @@ def test_input_errors_exit_2_and_echo_no_secret(workdir: Path) -> None:
 def test_wrong_passphrase_is_exit_2_and_changes_nothing(workdir: Path) -> None:
     set_x()
     before = (workdir / "credentials.enc").read_bytes()
-    results = [run(creds, args, input="Another-password-9\n",
-                   env={"GOVERN_PASSPHRASE": "wrong passphrase here"})
-               for args in (["show", "chancery-x", "--reveal"],
-                            ["rotate", "chancery-x", "--password-stdin"],
-                            ["set", "chancery-x", "--password-stdin"])]
+    results = [
+        run(
+            creds,
+            args,
+            input="Another-password-9\n",
+            env={"GOVERN_PASSPHRASE": "wrong passphrase here"},
+        )
+        for args in (
+            ["show", "chancery-x", "--reveal"],
+            ["rotate", "chancery-x", "--password-stdin"],
+            ["set", "chancery-x", "--password-stdin"],
+        )
+    ]
     assert [r.exit_code for r in results] == [2, 2, 2]
     assert all("wrong passphrase" in r.stderr for r in results)
     assert (workdir / "credentials.enc").read_bytes() == before
@@ -244,9 +284,11 @@ def test_import_is_all_or_nothing_and_reports_lines(workdir: Path) -> None:
     store_ = FileStore(workdir / "credentials.enc", env={"GOVERN_PASSPHRASE": PASSPHRASE})
     assert store_.get("parish-fb").fields["notes"] == "two\nlines"
     assert store_.metadata("parish-fb").reason == "import from logins.csv"  # type: ignore[union-attr]
-    assert_clean([result, partial, again], *(f"pw-{w}" for w in
-                                             ("chancery-1", "parish-2", "unknown-3", "dup-4",
-                                              "bad-5")), "stmary")
+    assert_clean(
+        [result, partial, again],
+        *(f"pw-{w}" for w in ("chancery-1", "parish-2", "unknown-3", "dup-4", "bad-5")),
+        "stmary",
+    )
 
 
 def test_import_latin1_csv_is_exit_2_with_a_position(workdir: Path) -> None:
@@ -262,8 +304,7 @@ def test_import_row_with_an_extra_comma_echoes_no_cell(workdir: Path) -> None:
     # The password "Pass,word-9" was not quoted: the row has one cell too many, and with the
     # account last, the account column holds the second half of the password.
     (workdir / "shifted.csv").write_text(
-        "username,password,account\nstb,Pass,word-secret-9,chancery-x\n"
-        "u2,Pass,other-secret-8\n"
+        "username,password,account\nstb,Pass,word-secret-9,chancery-x\nu2,Pass,other-secret-8\n"
     )
     result = run(creds, ["import", "shifted.csv"])
     assert result.exit_code == 2
@@ -303,44 +344,60 @@ def test_store_init_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert_clean([no_key, short, made, again, verified], PASSPHRASE)
 
 
-def test_store_init_keyring_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                 test_keyring: FileKeyring) -> None:
+def test_store_init_keyring_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, test_keyring: FileKeyring
+) -> None:
     monkeypatch.chdir(tmp_path)
     made = run(store, ["init", "--keyring", "--store", "file:team.enc"])
     assert made.exit_code == 0, made.stderr
     assert "(key: OS keyring)" in made.stdout
-    stored = run(creds, ["set", "x1", "--password-stdin", "--store", "file:team.enc"],
-                 input=PASSWORD)
+    stored = run(
+        creds, ["set", "x1", "--password-stdin", "--store", "file:team.enc"], input=PASSWORD
+    )
     assert stored.exit_code == 0, stored.stderr  # no inventory here: any valid id
     shown = run(creds, ["show", "x1", "--reveal", "--store", "file:team.enc"])
     assert f"password:    {PASSWORD}" in shown.stdout
 
 
-def test_vault_through_the_cli(vault_server: VaultServer, tmp_path: Path,
-                               monkeypatch: pytest.MonkeyPatch,
-                               test_keyring: FileKeyring) -> None:
+def test_vault_through_the_cli(
+    vault_server: VaultServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    test_keyring: FileKeyring,
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "inventory.yaml").write_text(INVENTORY)
     mount = f"cli-{os.getpid()}"
-    env: dict[str, str | None] = {"VAULT_ADDR": vault_server.addr,
-                                  "VAULT_TOKEN": vault_server.token}
+    env: dict[str, str | None] = {
+        "VAULT_ADDR": vault_server.addr,
+        "VAULT_TOKEN": vault_server.token,
+    }
     init = run(store, ["init", "--store", f"vault:{mount}"], env=env)
     assert init.exit_code == 0 and init.stdout.startswith(f"created vault:{vault_server.addr}")
-    logged = run(login, ["--token-stdin"], input=vault_server.token + "\n",
-                 env={"VAULT_ADDR": vault_server.addr})
+    logged = run(
+        login,
+        ["--token-stdin"],
+        input=vault_server.token + "\n",
+        env={"VAULT_ADDR": vault_server.addr},
+    )
     assert logged.exit_code == 0, logged.stderr
     # From here on, no VAULT_TOKEN: the keyring holds it; GOVERN_STORE picks the mount.
     env = {"VAULT_ADDR": vault_server.addr, "GOVERN_STORE": f"vault:{mount}"}
-    results = [run(creds, ["set", "chancery-x", "--password-stdin"], input=PASSWORD, env=env),
-               run(creds, ["rotate", "chancery-x", "--generate", "--reason", "left"], env=env),
-               run(creds, ["list", "--format", "json"], env=env),
-               run(creds, ["show", "chancery-x"], env=env)]
+    results = [
+        run(creds, ["set", "chancery-x", "--password-stdin"], input=PASSWORD, env=env),
+        run(creds, ["rotate", "chancery-x", "--generate", "--reason", "left"], env=env),
+        run(creds, ["list", "--format", "json"], env=env),
+        run(creds, ["show", "chancery-x"], env=env),
+    ]
     assert [r.exit_code for r in results] == [0, 0, 0, 0], [r.stderr for r in results]
     items = json.loads(results[2].stdout)
     assert items["store"] == f"vault:{vault_server.addr} (mount {mount})"
     assert items["credentials"][0]["current_version"] == 2
-    assert items["credentials"][0]["meta"] == {"account": "chancery-x", "entity": "chancery",
-                                               "platform": "x"}
+    assert items["credentials"][0]["meta"] == {
+        "account": "chancery-x",
+        "entity": "chancery",
+        "platform": "x",
+    }
     assert_clean([init, logged, *results], PASSWORD, vault_server.token)
     vault_server.api("DELETE", f"sys/mounts/{mount}")
 
@@ -351,7 +408,8 @@ def test_stopped_vault_exits_3_with_one_line(disposable_vault: VaultServer) -> N
     result = run(creds, ["list"], env={"VAULT_ADDR": addr, "VAULT_TOKEN": "t0ken-value"})
     assert result.exit_code == 3
     assert result.stderr.splitlines()[0] == (
-        f"error: cannot reach Vault at {addr}: connection refused")
+        f"error: cannot reach Vault at {addr}: connection refused"
+    )
     assert "t0ken-value" not in result.stderr and "Traceback" not in result.stderr
 
 
@@ -360,27 +418,42 @@ def test_real_process_standalone(workdir: Path) -> None:
     file also keeps its key in a keyring, which the child process (headless) does not have."""
     (workdir / "credentials.enc").unlink()
     keyring.set_keyring(FileKeyring(workdir / "keyring.json"))
-    FileStore.create(workdir / "credentials.enc", env={}, passphrase=PASSPHRASE,
-                     use_keyring=True, kdf=FAST_KDF)
+    FileStore.create(
+        workdir / "credentials.enc", env={}, passphrase=PASSPHRASE, use_keyring=True, kdf=FAST_KDF
+    )
     keyring.set_keyring(keyring.backends.fail.Keyring())
     set_x()
     code = "from govern.cli.creds import creds; creds(prog_name='govern creds')"
     base = {k: v for k, v in os.environ.items() if k != "GOVERN_PASSPHRASE"}
-    listed = subprocess.run([sys.executable, "-c", code, "list", "--format", "json"],
-                            capture_output=True, text=True, env=base, timeout=60)
+    listed = subprocess.run(
+        [sys.executable, "-c", code, "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=base,
+        timeout=60,
+    )
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)["credentials"][0]["account"] == "chancery-x"
-    locked = subprocess.run([sys.executable, "-c", code, "show", "chancery-x", "--reveal"],
-                            capture_output=True, text=True, env=base, timeout=60,
-                            stdin=subprocess.DEVNULL)
+    locked = subprocess.run(
+        [sys.executable, "-c", code, "show", "chancery-x", "--reveal"],
+        capture_output=True,
+        text=True,
+        env=base,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert locked.returncode == 2
     assert locked.stderr.startswith("error: no key to open ")
     assert "OS keyring: no OS keyring backend is available" in locked.stderr
     assert "no terminal to prompt" in locked.stderr and "set GOVERN_PASSPHRASE" in locked.stderr
     assert "Traceback" not in locked.stderr and locked.stdout == ""
-    shown = subprocess.run([sys.executable, "-c", code, "show", "chancery-x", "--reveal"],
-                           capture_output=True, text=True, timeout=60,
-                           env={**base, "GOVERN_PASSPHRASE": PASSPHRASE})
+    shown = subprocess.run(
+        [sys.executable, "-c", code, "show", "chancery-x", "--reveal"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**base, "GOVERN_PASSPHRASE": PASSPHRASE},
+    )
     assert shown.returncode == 0 and f"password:    {PASSWORD}" in shown.stdout
 
 

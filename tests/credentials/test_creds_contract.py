@@ -15,13 +15,17 @@ from govern.credentials import (
 )
 from govern.errors import UsageError
 
-LOGIN = Secret(username="stbrendan", password="Tr0ub4dor&3-unique-π",
-               fields={"totp_seed": "JBSWY3DPEHPK3PXP", "recovery_codes": "1111\n2222"})
+LOGIN = Secret(
+    username="stbrendan",
+    password="Tr0ub4dor&3-unique-π",
+    fields={"totp_seed": "JBSWY3DPEHPK3PXP", "recovery_codes": "1111\n2222"},
+)
 META = {"entity": "chancery", "platform": "x"}
 
 
-def put(store: CredentialStore, ref: str, secret: Secret = LOGIN, reason: str = "set",
-        **meta: str) -> None:
+def put(
+    store: CredentialStore, ref: str, secret: Secret = LOGIN, reason: str = "set", **meta: str
+) -> None:
     store.put(ref, secret, meta=meta or META, rotated_by="alice", reason=reason)
 
 
@@ -97,8 +101,12 @@ def test_delete_removes_every_version(store: CredentialStore) -> None:
 
 
 def test_put_many_stores_each_item(store: CredentialStore) -> None:
-    items = [NewCredential(ref=f"acct-{i}", secret=Secret(password=f"pw-{i}"),
-                           meta={"platform": "facebook"}) for i in range(5)]
+    items = [
+        NewCredential(
+            ref=f"acct-{i}", secret=Secret(password=f"pw-{i}"), meta={"platform": "facebook"}
+        )
+        for i in range(5)
+    ]
     result = store.put_many(items, rotated_by="importer", reason="import from logins.csv")
     assert [m.ref for m in result] == [f"acct-{i}" for i in range(5)]
     assert all(m.current_version == 1 and m.rotated_by == "importer" for m in result)
@@ -106,28 +114,44 @@ def test_put_many_stores_each_item(store: CredentialStore) -> None:
 
 
 def test_rotate_many_writes_a_new_version_keeping_everything_but_the_password(
-        store: CredentialStore) -> None:
+    store: CredentialStore,
+) -> None:
     for i in range(6):
-        put(store, f"acct-{i}", Secret(username=f"u{i}", password=f"pw-{i}",
-                                       fields={"totp_seed": f"SEED{i}"}), platform=f"p{i}")
-    put(store, "acct-2", Secret(username="u2", password="pw-2-new", fields={"totp_seed": "S"}),
-        reason="rotated", platform="p2")
+        put(
+            store,
+            f"acct-{i}",
+            Secret(username=f"u{i}", password=f"pw-{i}", fields={"totp_seed": f"SEED{i}"}),
+            platform=f"p{i}",
+        )
+    put(
+        store,
+        "acct-2",
+        Secret(username="u2", password="pw-2-new", fields={"totp_seed": "S"}),
+        reason="rotated",
+        platform="p2",
+    )
     refs = [f"acct-{i}" for i in range(6)] + ["absent"]
-    done = store.rotate_many(refs, lambda ref: f"generated-for-{ref}", rotated_by="revoker",
-                             reason="revoke jdoe")
+    done = store.rotate_many(
+        refs, lambda ref: f"generated-for-{ref}", rotated_by="revoker", reason="revoke jdoe"
+    )
     assert [(r.ref, r.status, r.version) for r in done] == [
         *((f"acct-{i}", "rotated", 3 if i == 2 else 2) for i in range(6)),
-        ("absent", "missing", None)]
+        ("absent", "missing", None),
+    ]
     for i in range(6):
         ref = f"acct-{i}"
         secret = store.get(ref)
         assert secret.password == f"generated-for-{ref}"
         assert secret.username == f"u{i}" and dict(secret.fields) == {
-            "totp_seed": "S" if i == 2 else f"SEED{i}"}
+            "totp_seed": "S" if i == 2 else f"SEED{i}"
+        }
         meta = store.metadata(ref)
         assert meta is not None
         assert (meta.rotated_by, meta.reason, dict(meta.meta)) == (
-            "revoker", "revoke jdoe", {"account": ref, "platform": f"p{i}"})
+            "revoker",
+            "revoke jdoe",
+            {"account": ref, "platform": f"p{i}"},
+        )
     assert store.get("acct-2", version=2).password == "pw-2-new"  # older versions are kept
     assert store.rotate_many([], lambda ref: "x", rotated_by="a", reason="b") == []
 
@@ -136,22 +160,35 @@ def test_rotate_many_skips_what_a_resumed_run_already_rotated(store: CredentialS
     put(store, "done-before", Secret(password="pw-1"))
     put(store, "other-reason", Secret(password="pw-1"))
     put(store, "todo", Secret(password="pw-1"))
-    first = store.rotate_many(["done-before"], lambda ref: "first-run-pw", rotated_by="revoker",
-                              reason="revoke jdoe")
+    first = store.rotate_many(
+        ["done-before"], lambda ref: "first-run-pw", rotated_by="revoker", reason="revoke jdoe"
+    )
     assert [(r.status, r.version) for r in first] == [("rotated", 2)]
     since = store.metadata("done-before").updated_at  # type: ignore[union-attr]
     put(store, "other-reason", Secret(password="pw-2"), reason="set")
-    again = store.rotate_many(["done-before", "other-reason", "todo"],
-                              lambda ref: "second-run-pw", rotated_by="revoker",
-                              reason="revoke jdoe", unless_since=since)
+    again = store.rotate_many(
+        ["done-before", "other-reason", "todo"],
+        lambda ref: "second-run-pw",
+        rotated_by="revoker",
+        reason="revoke jdoe",
+        unless_since=since,
+    )
     assert [(r.ref, r.status, r.version) for r in again] == [
-        ("done-before", "already", 2), ("other-reason", "rotated", 3), ("todo", "rotated", 2)]
+        ("done-before", "already", 2),
+        ("other-reason", "rotated", 3),
+        ("todo", "rotated", 2),
+    ]
     assert store.get("done-before").password == "first-run-pw"
     # A rotation for the same reason before `since` (an earlier revoke) is done again.
     later = store.metadata("todo").updated_at  # type: ignore[union-attr]
     time.sleep(0.01)
-    last = store.rotate_many(["done-before"], lambda ref: "third-run-pw", rotated_by="revoker",
-                             reason="revoke jdoe", unless_since=later.replace(year=later.year + 1))
+    last = store.rotate_many(
+        ["done-before"],
+        lambda ref: "third-run-pw",
+        rotated_by="revoker",
+        reason="revoke jdoe",
+        unless_since=later.replace(year=later.year + 1),
+    )
     assert [(r.status, r.version) for r in last] == [("rotated", 3)]
 
 
@@ -167,8 +204,9 @@ def test_rotate_many_refuses_bad_input_before_any_write(store: CredentialStore) 
 
 
 def test_put_many_refuses_a_ref_given_twice(store: CredentialStore) -> None:
-    items = [NewCredential(ref="twice", secret=Secret(password=f"pw-{i}"), meta={})
-             for i in range(2)]
+    items = [
+        NewCredential(ref="twice", secret=Secret(password=f"pw-{i}"), meta={}) for i in range(2)
+    ]
     with pytest.raises(UsageError):
         store.put_many(items, rotated_by="importer", reason="import")
     assert store.metadata("twice") is None
@@ -181,8 +219,10 @@ def test_invalid_refs_are_refused_before_any_write(store: CredentialStore, ref: 
     assert store.list() == []
 
 
-@pytest.mark.parametrize("meta", [{"rotated_by": "mallory"}, {"Bad-Key": "x"},
-                                  {"notes": "line\nbreak"}, {"long": "x" * 600}])
+@pytest.mark.parametrize(
+    "meta",
+    [{"rotated_by": "mallory"}, {"Bad-Key": "x"}, {"notes": "line\nbreak"}, {"long": "x" * 600}],
+)
 def test_bad_metadata_is_refused(store: CredentialStore, meta: dict[str, str]) -> None:
     with pytest.raises(UsageError):
         store.put("chancery-x", LOGIN, meta=meta, rotated_by="alice", reason="set")

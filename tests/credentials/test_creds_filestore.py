@@ -77,8 +77,7 @@ def test_no_key_source_says_what_to_set(file_store: FileStore) -> None:
 
 def test_wrong_passphrase_changes_nothing(file_store: FileStore) -> None:
     fill(file_store)
-    wrong = FileStore(file_store.path, env={"GOVERN_PASSPHRASE": "not the passphrase"},
-                      prompt=None)
+    wrong = FileStore(file_store.path, env={"GOVERN_PASSPHRASE": "not the passphrase"}, prompt=None)
     assert_refused_without_change(wrong, "wrong passphrase")
 
 
@@ -115,11 +114,13 @@ def test_keyring_only_store(tmp_path: Path, test_keyring: FileKeyring) -> None:
         no_key_store(path).get("acct-a")
 
 
-def test_passphrase_and_keyring_both_open_the_file(tmp_path: Path,
-                                                   test_keyring: FileKeyring) -> None:
+def test_passphrase_and_keyring_both_open_the_file(
+    tmp_path: Path, test_keyring: FileKeyring
+) -> None:
     path = tmp_path / "credentials.enc"
-    FileStore.create(path, env={}, passphrase=PASSPHRASE, use_keyring=True, kdf=FAST_KDF,
-                     prompt=None)
+    FileStore.create(
+        path, env={}, passphrase=PASSPHRASE, use_keyring=True, kdf=FAST_KDF, prompt=None
+    )
     fill(no_key_store(path))
     assert FileStore(path, env={"GOVERN_PASSPHRASE": PASSPHRASE}).get("acct-a") == SECRET_A
     keyring.set_keyring(keyring.backends.fail.Keyring())  # the keyring goes away
@@ -128,33 +129,44 @@ def test_passphrase_and_keyring_both_open_the_file(tmp_path: Path,
     assert FileStore(path, env={"GOVERN_PASSPHRASE": PASSPHRASE}).get("acct-a") == SECRET_A
 
 
-def test_broken_keyring_backend_is_reported_not_raised(tmp_path: Path,
-                                                       test_keyring: FileKeyring) -> None:
+def test_broken_keyring_backend_is_reported_not_raised(
+    tmp_path: Path, test_keyring: FileKeyring
+) -> None:
     path = tmp_path / "credentials.enc"
-    FileStore.create(path, env={}, passphrase=PASSPHRASE, use_keyring=True, kdf=FAST_KDF,
-                     prompt=None)
+    FileStore.create(
+        path, env={}, passphrase=PASSPHRASE, use_keyring=True, kdf=FAST_KDF, prompt=None
+    )
     keyring.set_keyring(BrokenKeyring())
     assert no_key_store(path).list() == []  # metadata never touches the keyring
     with pytest.raises(StoreError, match=r"the OS keyring failed \(RuntimeError\)") as info:
         no_key_store(path).put("acct-a", SECRET_A, meta={}, rotated_by="a", reason="set")
     assert "DBus" not in info.value.diagnostics()  # the backend's own text is not relayed
     FileStore(path, env={"GOVERN_PASSPHRASE": PASSPHRASE}).put(
-        "acct-a", SECRET_A, meta={}, rotated_by="a", reason="set")
+        "acct-a", SECRET_A, meta={}, rotated_by="a", reason="set"
+    )
     with pytest.raises(StoreError, match="OS keyring failed"):
-        FileStore.create(tmp_path / "other.enc", env={}, passphrase=None, use_keyring=True,
-                         kdf=FAST_KDF, prompt=None)
+        FileStore.create(
+            tmp_path / "other.enc",
+            env={},
+            passphrase=None,
+            use_keyring=True,
+            kdf=FAST_KDF,
+            prompt=None,
+        )
     assert not (tmp_path / "other.enc").exists()
 
 
 def test_create_refuses_to_overwrite_and_needs_a_key_source(file_store: FileStore) -> None:
     before = file_store.path.read_bytes()
     with pytest.raises(StoreError, match="already exists"):
-        FileStore.create(file_store.path, env={}, passphrase=PASSPHRASE, use_keyring=False,
-                         kdf=FAST_KDF)
+        FileStore.create(
+            file_store.path, env={}, passphrase=PASSPHRASE, use_keyring=False, kdf=FAST_KDF
+        )
     assert file_store.path.read_bytes() == before
     with pytest.raises(UsageError, match="passphrase or the OS keyring"):
-        FileStore.create(file_store.path.with_name("x.enc"), env={}, passphrase=None,
-                         use_keyring=False)
+        FileStore.create(
+            file_store.path.with_name("x.enc"), env={}, passphrase=None, use_keyring=False
+        )
 
 
 # -- damaged and tampered files ---------------------------------------------------------------
@@ -210,8 +222,9 @@ def test_rolled_back_entry(file_store: FileStore) -> None:
     """An old copy of one entry (from git history) put back into the current file."""
     fill(file_store)
     old = json.loads(file_store.path.read_text())
-    file_store.put("acct-a", Secret(password="after-rotation"), meta={}, rotated_by="bob",
-                   reason="jdoe left")
+    file_store.put(
+        "acct-a", Secret(password="after-rotation"), meta={}, rotated_by="bob", reason="jdoe left"
+    )
 
     def roll_back(doc: dict[str, Any]) -> None:
         doc["entries"]["acct-a"] = old["entries"]["acct-a"]
@@ -222,8 +235,9 @@ def test_rolled_back_entry(file_store: FileStore) -> None:
 
 def test_dropped_latest_version(file_store: FileStore) -> None:
     fill(file_store)
-    file_store.put("acct-a", Secret(password="after-rotation"), meta={}, rotated_by="bob",
-                   reason="rotation")
+    file_store.put(
+        "acct-a", Secret(password="after-rotation"), meta={}, rotated_by="bob", reason="rotation"
+    )
     edit(file_store.path, lambda doc: doc["entries"]["acct-a"]["versions"].pop())
     assert_refused_without_change(file_store, "integrity check")
 
@@ -238,8 +252,9 @@ def test_edited_metadata(file_store: FileStore) -> None:
     assert_refused_without_change(file_store, "integrity check")
 
 
-@pytest.mark.parametrize("content", [b"", b"accounts: []\n", b'{"format": "sops"}', b"[1, 2]",
-                                     b"\x00\xff\x00garbage"])
+@pytest.mark.parametrize(
+    "content", [b"", b"accounts: []\n", b'{"format": "sops"}', b"[1, 2]", b"\x00\xff\x00garbage"]
+)
 def test_not_a_govern_file(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "credentials.enc"
     path.write_bytes(content)
@@ -280,8 +295,7 @@ def test_file_is_0600_and_no_temp_files_remain(file_store: FileStore) -> None:
     os.chmod(file_store.path, 0o644)  # as a git checkout leaves it
     fill(file_store)
     assert stat.S_IMODE(file_store.path.stat().st_mode) == 0o600
-    leftovers = [p.name for p in file_store.path.parent.iterdir()
-                 if p.name.endswith(".tmp")]
+    leftovers = [p.name for p in file_store.path.parent.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
 
 
@@ -289,8 +303,10 @@ def test_refused_batch_writes_nothing(file_store: FileStore) -> None:
     """put_many is all or nothing: one bad item and no item is stored."""
     fill(file_store)
     before = file_store.path.read_bytes()
-    items = [NewCredential(ref="acct-c", secret=SECRET_A),
-             NewCredential(ref="../escape", secret=SECRET_B)]
+    items = [
+        NewCredential(ref="acct-c", secret=SECRET_A),
+        NewCredential(ref="../escape", secret=SECRET_B),
+    ]
     with pytest.raises(UsageError, match="invalid account id"):
         file_store.put_many(items, rotated_by="a", reason="import")
     assert file_store.path.read_bytes() == before
@@ -299,10 +315,16 @@ def test_refused_batch_writes_nothing(file_store: FileStore) -> None:
 
 def test_every_version_is_kept_and_readable(file_store: FileStore) -> None:
     for i in range(1, 6):
-        file_store.put("acct-a", Secret(password=f"password-{i}"), meta={}, rotated_by="a",
-                       reason=f"rotation {i}")
+        file_store.put(
+            "acct-a",
+            Secret(password=f"password-{i}"),
+            meta={},
+            rotated_by="a",
+            reason=f"rotation {i}",
+        )
     assert [file_store.get("acct-a", i).password for i in range(1, 6)] == [
-        f"password-{i}" for i in range(1, 6)]
+        f"password-{i}" for i in range(1, 6)
+    ]
     with pytest.raises(CredentialNotFound, match="versions 1 to 5"):
         file_store.get("acct-a", 6)
     assert file_store.verify() == 1
@@ -332,9 +354,14 @@ WRITER = textwrap.dedent("""
 
 
 def test_concurrent_writers_in_two_processes_are_serialized(file_store: FileStore) -> None:
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(file_store.path), name, "25",
-                               PASSPHRASE], stderr=subprocess.PIPE, text=True)
-             for name in ("one", "two")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(file_store.path), name, "25", PASSPHRASE],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("one", "two")
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
@@ -358,12 +385,14 @@ def test_second_writer_times_out_clearly(file_store: FileStore) -> None:
     fill(file_store)
     before = file_store.path.read_bytes()
     lock = file_store.path.with_name(f".{file_store.path.name}.lock")
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(lock), "5"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(lock), "5"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        waiting = FileStore(file_store.path, env={"GOVERN_PASSPHRASE": PASSPHRASE},
-                            prompt=None, lock_timeout=0.3)
+        waiting = FileStore(
+            file_store.path, env={"GOVERN_PASSPHRASE": PASSPHRASE}, prompt=None, lock_timeout=0.3
+        )
         with pytest.raises(StoreError, match="being changed by another govern process"):
             waiting.put("acct-c", SECRET_A, meta={}, rotated_by="a", reason="set")
         assert waiting.get("acct-a") == SECRET_A  # reads do not wait for writers
@@ -377,8 +406,9 @@ def test_messages_never_contain_secrets(file_store: FileStore) -> None:
     fill(file_store)
     messages: list[str] = []
     for attempt in (
-        lambda: FileStore(file_store.path, env={"GOVERN_PASSPHRASE": "wrong-passphrase-x"},
-                          prompt=None).get("acct-a"),
+        lambda: FileStore(
+            file_store.path, env={"GOVERN_PASSPHRASE": "wrong-passphrase-x"}, prompt=None
+        ).get("acct-a"),
         lambda: file_store.get("acct-a", 9),
         lambda: file_store.put("bad/ref", SECRET_A, meta={}, rotated_by="a", reason="r"),
         lambda: Secret(password="alpha-secret-password", fields={"Bad": "bravo-secret"}),
@@ -387,8 +417,13 @@ def test_messages_never_contain_secrets(file_store: FileStore) -> None:
             attempt()
         messages.append(info.value.diagnostics() + repr(info.value) + str(info.value))
     text = "\n".join(messages)
-    for value in (PASSPHRASE, "wrong-passphrase-x", "alpha-secret-password", "bravo-secret",
-                  "user-a"):
+    for value in (
+        PASSPHRASE,
+        "wrong-passphrase-x",
+        "alpha-secret-password",
+        "bravo-secret",
+        "user-a",
+    ):
         assert value not in text
     assert "alpha-secret-password" not in repr(file_store) + repr(file_store._keys)
 

@@ -34,12 +34,15 @@ def test_no_symbols_when_the_platform_allows_none() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(min_length=st.integers(4, 40), extra=st.integers(0, 40),
-       symbols=st.one_of(st.none(), st.text(alphabet="!#$%&*+-=?@^_~", min_size=1, max_size=5)))
-def test_generated_passwords_always_comply(min_length: int, extra: int,
-                                           symbols: str | None) -> None:
-    policy = PasswordPolicy(min_length=min_length, max_length=min_length + extra,
-                            symbols=symbols)
+@given(
+    min_length=st.integers(4, 40),
+    extra=st.integers(0, 40),
+    symbols=st.one_of(st.none(), st.text(alphabet="!#$%&*+-=?@^_~", min_size=1, max_size=5)),
+)
+def test_generated_passwords_always_comply(
+    min_length: int, extra: int, symbols: str | None
+) -> None:
+    policy = PasswordPolicy(min_length=min_length, max_length=min_length + extra, symbols=symbols)
     password = generate_password(policy)
     assert policy.violations(password) == []
     allowed = set(string.ascii_letters + string.digits + (symbols or ""))
@@ -49,15 +52,26 @@ def test_generated_passwords_always_comply(min_length: int, extra: int,
 def test_violations_name_the_rule_not_the_password() -> None:
     policy = PasswordPolicy(min_length=12, max_length=16, symbols="!")
     problems = policy.violations("short pass")
-    assert problems == ["shorter than 12 characters",
-                        "contains characters the platform does not accept",
-                        "needs an uppercase letter", "needs a digit", "needs a symbol"]
+    assert problems == [
+        "shorter than 12 characters",
+        "contains characters the platform does not accept",
+        "needs an uppercase letter",
+        "needs a digit",
+        "needs a symbol",
+    ]
     assert not any("short pass" in p for p in problems)
 
 
-@pytest.mark.parametrize("kwargs", [{"min_length": 0}, {"min_length": 10, "max_length": 5},
-                                    {"symbols": "ab"}, {"symbols": " !"},
-                                    {"min_length": 1, "max_length": 3}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"min_length": 0},
+        {"min_length": 10, "max_length": 5},
+        {"symbols": "ab"},
+        {"symbols": " !"},
+        {"min_length": 1, "max_length": 3},
+    ],
+)
 def test_impossible_policies_are_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(UsageError):
         PasswordPolicy(**kwargs)  # type: ignore[arg-type]

@@ -23,9 +23,11 @@ def put(store: VaultStore, ref: str = "acct-a", secret: Secret = LOGIN) -> None:
 def scoped_token(server: VaultServer, mount: str, capabilities: list[str]) -> str:
     name = "p-" + secrets.token_hex(4)
     caps = ", ".join(f'"{c}"' for c in capabilities)
-    policy = (f'path "{mount}/data/accounts/*" {{ capabilities = [{caps}] }}\n'
-              f'path "{mount}/metadata/accounts/*" {{ capabilities = [{caps}] }}\n'
-              f'path "{mount}/metadata/accounts" {{ capabilities = [{caps}] }}\n')
+    policy = (
+        f'path "{mount}/data/accounts/*" {{ capabilities = [{caps}] }}\n'
+        f'path "{mount}/metadata/accounts/*" {{ capabilities = [{caps}] }}\n'
+        f'path "{mount}/metadata/accounts" {{ capabilities = [{caps}] }}\n'
+    )
     server.api("PUT", f"sys/policies/acl/{name}", json={"policy": policy})
     body = server.api("POST", "auth/token/create", json={"policies": [name]}).json()
     token: str = body["auth"]["client_token"]
@@ -42,13 +44,20 @@ def first_line(exc: GovernError) -> str:
 def test_open_store_prefers_vault_when_vault_addr_is_set(vault_server: VaultServer) -> None:
     env = vault_server.env()
     assert open_store(None, inventory_dir=Path("/x"), env=env).describe() == (
-        f"vault:{vault_server.addr} (mount govern)")
+        f"vault:{vault_server.addr} (mount govern)"
+    )
     assert open_store("vault:team/social", inventory_dir=Path("/x"), env=env).describe() == (
-        f"vault:{vault_server.addr} (mount team/social)")
+        f"vault:{vault_server.addr} (mount team/social)"
+    )
     assert open_store(None, inventory_dir=Path("/inv"), env={}).describe() == (
-        "file:/inv/credentials.enc")
-    assert open_store(None, inventory_dir=Path("/x"),
-                      env={**env, "GOVERN_STORE": "file:/s/c.enc"}).describe() == "file:/s/c.enc"
+        "file:/inv/credentials.enc"
+    )
+    assert (
+        open_store(
+            None, inventory_dir=Path("/x"), env={**env, "GOVERN_STORE": "file:/s/c.enc"}
+        ).describe()
+        == "file:/s/c.enc"
+    )
     with pytest.raises(UsageError, match="unknown store"):
         open_store("s3:bucket", inventory_dir=Path("/x"), env=env)
     with pytest.raises(UsageError, match="VAULT_ADDR is not set"):
@@ -66,8 +75,9 @@ def test_no_token_source_says_what_to_set(vault_server: VaultServer, vault_mount
     assert "no OS keyring backend" in text
 
 
-def test_login_saves_a_checked_token_in_the_keyring(vault_server: VaultServer, vault_mount: str,
-                                                    test_keyring: FileKeyring) -> None:
+def test_login_saves_a_checked_token_in_the_keyring(
+    vault_server: VaultServer, vault_mount: str, test_keyring: FileKeyring
+) -> None:
     token = scoped_token(vault_server, vault_mount, ["create", "read", "update", "list"])
     with pytest.raises(BackendUnavailable, match="refused"):
         login({"VAULT_ADDR": vault_server.addr}, "not-a-real-token")
@@ -82,20 +92,31 @@ def test_login_saves_a_checked_token_in_the_keyring(vault_server: VaultServer, v
 def test_approle_login_for_ci(vault_server: VaultServer, vault_mount: str) -> None:
     role_mount = "approle-" + secrets.token_hex(3)
     vault_server.api("POST", f"sys/auth/{role_mount}", json={"type": "approle"})
-    vault_server.api("POST", f"auth/{role_mount}/role/ci", json={"token_policies": ["default"],
-                                                                   "token_ttl": "5m"})
+    vault_server.api(
+        "POST",
+        f"auth/{role_mount}/role/ci",
+        json={"token_policies": ["default"], "token_ttl": "5m"},
+    )
     role_id = vault_server.api("GET", f"auth/{role_mount}/role/ci/role-id").json()["data"][
-        "role_id"]
+        "role_id"
+    ]
     secret_id = vault_server.api("POST", f"auth/{role_mount}/role/ci/secret-id").json()["data"][
-        "secret_id"]
-    env = {"VAULT_ROLE_ID": role_id, "VAULT_SECRET_ID": secret_id,
-           "VAULT_APPROLE_MOUNT": role_mount}
+        "secret_id"
+    ]
+    env = {
+        "VAULT_ROLE_ID": role_id,
+        "VAULT_SECRET_ID": secret_id,
+        "VAULT_APPROLE_MOUNT": role_mount,
+    }
     store = VaultStore(vault_server.addr, mount=vault_mount, env=env)
     # The default policy grants nothing on the mount: authenticated, then refused, by path.
     with pytest.raises(BackendUnavailable, match=f"refused to list {vault_mount}/metadata"):
         store.list()
-    bad = VaultStore(vault_server.addr, mount=vault_mount,
-                     env={**env, "VAULT_SECRET_ID": "00000000-0000-0000-0000-000000000000"})
+    bad = VaultStore(
+        vault_server.addr,
+        mount=vault_mount,
+        env={**env, "VAULT_SECRET_ID": "00000000-0000-0000-0000-000000000000"},
+    )
     with pytest.raises(GovernError) as info:
         bad.list()
     assert "AppRole" in info.value.message and secret_id not in info.value.diagnostics()
@@ -104,8 +125,9 @@ def test_approle_login_for_ci(vault_server: VaultServer, vault_mount: str) -> No
 # -- permissions and mounts -------------------------------------------------------------------
 
 
-def test_forbidden_names_the_path_and_capability(vault_server: VaultServer,
-                                                 vault_mount: str) -> None:
+def test_forbidden_names_the_path_and_capability(
+    vault_server: VaultServer, vault_mount: str
+) -> None:
     admin = VaultStore(vault_server.addr, mount=vault_mount, env=vault_server.env())
     put(admin)
     token = scoped_token(vault_server, vault_mount, ["list"])
@@ -141,8 +163,9 @@ def test_mount_is_created_only_when_asked(vault_server: VaultServer) -> None:
 
 def test_kv_version_1_mount_is_refused(vault_server: VaultServer) -> None:
     mount = "v1-" + secrets.token_hex(4)
-    vault_server.api("POST", f"sys/mounts/{mount}", json={"type": "kv",
-                                                          "options": {"version": "1"}})
+    vault_server.api(
+        "POST", f"sys/mounts/{mount}", json={"type": "kv", "options": {"version": "1"}}
+    )
     store = VaultStore(vault_server.addr, mount=mount, env=vault_server.env())
     with pytest.raises(StoreError, match="not a KV version 2"):
         store.put("acct-a", LOGIN, meta={}, rotated_by="a", reason="set")
@@ -154,26 +177,37 @@ def test_kv_version_1_mount_is_refused(vault_server: VaultServer) -> None:
 # -- what govern writes and reads -------------------------------------------------------------
 
 
-def test_custom_metadata_on_each_secret(vault_server: VaultServer, vault_store: VaultStore,
-                                        vault_mount: str) -> None:
-    vault_store.put("acct-a", LOGIN, meta={"entity": "chancery", "platform": "x"},
-                    rotated_by="alice", reason="jdoe left")
+def test_custom_metadata_on_each_secret(
+    vault_server: VaultServer, vault_store: VaultStore, vault_mount: str
+) -> None:
+    vault_store.put(
+        "acct-a",
+        LOGIN,
+        meta={"entity": "chancery", "platform": "x"},
+        rotated_by="alice",
+        reason="jdoe left",
+    )
     raw = vault_server.api("GET", f"{vault_mount}/metadata/accounts/acct-a").json()["data"]
     custom = raw["custom_metadata"]
     assert {k: custom[k] for k in ("account", "entity", "platform", "rotated_by", "reason")} == {
-        "account": "acct-a", "entity": "chancery", "platform": "x", "rotated_by": "alice",
-        "reason": "jdoe left"}
+        "account": "acct-a",
+        "entity": "chancery",
+        "platform": "x",
+        "rotated_by": "alice",
+        "reason": "jdoe left",
+    }
     assert custom["rotated_at"].endswith("Z") and custom["govern_version"] == "1"
     data = vault_server.api("GET", f"{vault_mount}/data/accounts/acct-a").json()["data"]["data"]
     assert data == {"username": "vault-user", "password": "vault-only-password-42"}
 
 
-def test_version_written_outside_govern_is_not_credited(vault_server: VaultServer,
-                                                        vault_store: VaultStore,
-                                                        vault_mount: str) -> None:
+def test_version_written_outside_govern_is_not_credited(
+    vault_server: VaultServer, vault_store: VaultStore, vault_mount: str
+) -> None:
     put(vault_store)
-    vault_server.api("POST", f"{vault_mount}/data/accounts/acct-a",
-                     json={"data": {"password": "set-by-hand"}})
+    vault_server.api(
+        "POST", f"{vault_mount}/data/accounts/acct-a", json={"data": {"password": "set-by-hand"}}
+    )
     meta = vault_store.metadata("acct-a")
     assert meta is not None and meta.current_version == 2
     assert meta.rotated_by is None and meta.reason is None  # unknown, not "alice"
@@ -181,8 +215,9 @@ def test_version_written_outside_govern_is_not_credited(vault_server: VaultServe
     assert vault_store.get("acct-a") == Secret(password="set-by-hand")
 
 
-def test_deleted_version(vault_server: VaultServer, vault_store: VaultStore,
-                         vault_mount: str) -> None:
+def test_deleted_version(
+    vault_server: VaultServer, vault_store: VaultStore, vault_mount: str
+) -> None:
     put(vault_store)
     put(vault_store, secret=Secret(password="second"))
     vault_server.api("POST", f"{vault_mount}/delete/accounts/acct-a", json={"versions": [1]})
@@ -203,30 +238,40 @@ def test_rotation_never_overwrites_a_version_written_meanwhile(vault_store: Vaul
         return f"generated-{ref}"
 
     with pytest.raises(StoreError) as caught:
-        vault_store.rotate_many(["raced", "calm"], password, rotated_by="revoker",
-                                reason="revoke jdoe")
-    assert caught.value.message == (f"'raced' got a new version in {vault_store.describe()} "
-                                    "while govern was rotating it; nothing was overwritten")
+        vault_store.rotate_many(
+            ["raced", "calm"], password, rotated_by="revoker", reason="revoke jdoe"
+        )
+    assert caught.value.message == (
+        f"'raced' got a new version in {vault_store.describe()} "
+        "while govern was rotating it; nothing was overwritten"
+    )
     assert vault_store.get("raced").password == "typed-by-hand"
     assert vault_store.metadata("raced").current_version == 2  # type: ignore[union-attr]
 
 
 def test_rotation_of_a_deleted_current_version_reports_it_missing(
-        vault_server: VaultServer, vault_store: VaultStore, vault_mount: str) -> None:
+    vault_server: VaultServer, vault_store: VaultStore, vault_mount: str
+) -> None:
     """No usable secret to keep the username of: reported (the revoke checklist then says to
     set a new one), not guessed."""
     put(vault_store)
     vault_server.api("POST", f"{vault_mount}/delete/accounts/acct-a", json={"versions": [1]})
-    done = vault_store.rotate_many(["acct-a"], lambda ref: "new-pw", rotated_by="revoker",
-                                   reason="revoke jdoe")
+    done = vault_store.rotate_many(
+        ["acct-a"], lambda ref: "new-pw", rotated_by="revoker", reason="revoke jdoe"
+    )
     assert [(r.status, r.version) for r in done] == [("missing", None)]
 
 
 def test_list_many_with_bounded_concurrency(vault_store: VaultStore) -> None:
     refs = [f"acct-{i:03d}" for i in range(40)]
     for ref in refs:
-        vault_store.put(ref, Secret(password=f"pw-{ref}"), meta={"platform": "x"},
-                        rotated_by="bulk", reason="load")
+        vault_store.put(
+            ref,
+            Secret(password=f"pw-{ref}"),
+            meta={"platform": "x"},
+            rotated_by="bulk",
+            reason="load",
+        )
     listed = vault_store.list()
     assert [m.ref for m in listed] == refs
     assert all(m.rotated_by == "bulk" and m.meta["platform"] == "x" for m in listed)
@@ -240,8 +285,12 @@ def test_sealed_server_is_backend_unavailable(disposable_vault: VaultServer) -> 
     store.ensure_mount(create=True)
     put(store)
     disposable_vault.seal()
-    for attempt in (store.list, lambda: store.get("acct-a"), lambda: store.metadata("acct-a"),
-                    lambda: put(VaultStore(disposable_vault.addr, env=disposable_vault.env()))):
+    for attempt in (
+        store.list,
+        lambda: store.get("acct-a"),
+        lambda: store.metadata("acct-a"),
+        lambda: put(VaultStore(disposable_vault.addr, env=disposable_vault.env())),
+    ):
         with pytest.raises(BackendUnavailable) as info:
             attempt()
         assert info.value.exit_code == 3
@@ -259,6 +308,7 @@ def test_stopped_server_is_backend_unavailable(disposable_vault: VaultServer) ->
             attempt()
         assert info.value.exit_code == 3
         assert first_line(info.value) == (
-            f"cannot reach Vault at {disposable_vault.addr}: connection refused")
+            f"cannot reach Vault at {disposable_vault.addr}: connection refused"
+        )
         assert "Traceback" not in info.value.diagnostics()
         assert info.value.__cause__ is None and info.value.__suppress_context__

@@ -45,8 +45,9 @@ class LocalServer:
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                outer.seen.append((self.command, self.path, self.headers.get("X-Vault-Token"),
-                                   body))
+                outer.seen.append(
+                    (self.command, self.path, self.headers.get("X-Vault-Token"), body)
+                )
                 handle(self)
 
             do_GET = do_POST = do_LIST = do_PUT = do_DELETE = _any
@@ -98,11 +99,18 @@ EMPTY_LIST = {"data": {"keys": []}}
 def standby_of(active: str, *, redirect_to: str | None = None) -> Handler:
     """A standby node: sys/leader names `active` as the leader; everything else is a 307
     to `redirect_to` (default: `active`)."""
+
     def handle(request: http.server.BaseHTTPRequestHandler) -> None:
         if request.path.startswith("/v1/sys/leader"):
-            answer(200, {"ha_enabled": True, "is_self": False,
-                         "leader_address": active,
-                         "leader_cluster_address": active.replace("http", "https", 1)})(request)
+            answer(
+                200,
+                {
+                    "ha_enabled": True,
+                    "is_self": False,
+                    "leader_address": active,
+                    "leader_cluster_address": active.replace("http", "https", 1),
+                },
+            )(request)
             return
         request.send_response(307)
         request.send_header("Location", (redirect_to or active) + request.path)
@@ -113,7 +121,8 @@ def standby_of(active: str, *, redirect_to: str | None = None) -> Handler:
 
 
 def test_a_redirect_to_a_host_outside_the_cluster_never_gets_the_token(
-        local_server: Callable[..., LocalServer]) -> None:
+    local_server: Callable[..., LocalServer],
+) -> None:
     """The standby advertises one active node but redirects elsewhere (a compromised or
     misconfigured node, an open redirect): nothing is sent there, exit 3, one line.
     ("localhost" is another host than "127.0.0.1": requests itself would strip
@@ -129,15 +138,18 @@ def test_a_redirect_to_a_host_outside_the_cluster_never_gets_the_token(
     assert caught.value.exit_code == 3
     assert caught.value.message == (
         f"Vault at {standby.addr}: refused a redirect to {rogue_addr}: not the active node "
-        "the cluster advertises (sys/leader)")
+        "the cluster advertises (sys/leader)"
+    )
     # The token went only to the configured address (its own requests; sys/leader without).
-    assert {token for _, path, token, _ in standby.seen if "sys/leader" not in path} \
-        == {"t0ken-value"}
+    assert {token for _, path, token, _ in standby.seen if "sys/leader" not in path} == {
+        "t0ken-value"
+    }
     assert {token for _, path, token, _ in standby.seen if "sys/leader" in path} == {None}
 
 
 def test_a_redirect_from_https_to_http_never_gets_the_token(
-        tmp_path: Path, local_server: Callable[..., LocalServer]) -> None:
+    tmp_path: Path, local_server: Callable[..., LocalServer]
+) -> None:
     """Even to the advertised leader: a configured https address never sends the token over
     http."""
     cert, key = _self_signed(tmp_path)
@@ -145,61 +157,78 @@ def test_a_redirect_from_https_to_http_never_gets_the_token(
     context.load_cert_chain(cert, key)
     plain = local_server(answer(200, EMPTY_LIST))
     standby = local_server(standby_of(plain.addr), tls=context)
-    store = VaultStore(standby.addr, env={"VAULT_TOKEN": "t0ken-value",
-                                          "VAULT_CACERT": str(cert)})
+    store = VaultStore(standby.addr, env={"VAULT_TOKEN": "t0ken-value", "VAULT_CACERT": str(cert)})
     with pytest.raises(BackendUnavailable) as caught:
         store.list()
     assert plain.seen == []
-    assert caught.value.message == (f"Vault at {standby.addr}: refused a redirect from https "
-                                    f"to {plain.addr} (another scheme)")
+    assert caught.value.message == (
+        f"Vault at {standby.addr}: refused a redirect from https to {plain.addr} (another scheme)"
+    )
 
 
 def test_a_standby_redirect_is_followed_with_the_token_and_the_body(
-        vault_server: VaultServer, vault_mount: str,
-        local_server: Callable[..., LocalServer]) -> None:
+    vault_server: VaultServer, vault_mount: str, local_server: Callable[..., LocalServer]
+) -> None:
     """A Vault standby node answers 307 with the active node's address, the one it
     advertises in sys/leader; writes and reads must arrive there intact (the method, the
     JSON body and the token kept)."""
     standby = local_server(standby_of(vault_server.addr))
     store = VaultStore(standby.addr, mount=vault_mount, env=vault_server.env())
-    stored = store.put("redirected", Secret(username="u", password="s3cret-pw"), meta={},
-                       rotated_by="tester", reason="setup")
+    stored = store.put(
+        "redirected",
+        Secret(username="u", password="s3cret-pw"),
+        meta={},
+        rotated_by="tester",
+        reason="setup",
+    )
     assert stored.current_version == 1
     assert store.get("redirected").password == "s3cret-pw"
     methods = [method for method, _, _, _ in standby.seen]
     assert "POST" in methods and "GET" in methods
-    assert {token for _, path, token, _ in standby.seen if "sys/leader" not in path} \
-        == {vault_server.token}
+    assert {token for _, path, token, _ in standby.seen if "sys/leader" not in path} == {
+        vault_server.token
+    }
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "govern test vault")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp_path / "vault-ca.pem", tmp_path / "vault-key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path
 
 
 def test_tls_trusts_vault_cacert_and_nothing_else(
-        tmp_path: Path, local_server: Callable[..., LocalServer]) -> None:
+    tmp_path: Path, local_server: Callable[..., LocalServer]
+) -> None:
     cert, key = _self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server = local_server(answer(200, EMPTY_LIST), tls=context)
-    trusted = VaultStore(server.addr, env={"VAULT_TOKEN": "t0ken-value",
-                                           "VAULT_CACERT": str(cert)})
+    trusted = VaultStore(server.addr, env={"VAULT_TOKEN": "t0ken-value", "VAULT_CACERT": str(cert)})
     assert trusted.list() == []
     assert server.seen[-1][:3] == ("LIST", "/v1/govern/metadata/accounts", "t0ken-value")
 
@@ -210,7 +239,8 @@ def test_tls_trusts_vault_cacert_and_nothing_else(
 
 
 def test_the_proxy_variables_are_honoured(
-        monkeypatch: pytest.MonkeyPatch, local_server: Callable[..., LocalServer]) -> None:
+    monkeypatch: pytest.MonkeyPatch, local_server: Callable[..., LocalServer]
+) -> None:
     proxy = local_server(answer(200, EMPTY_LIST))
     monkeypatch.setenv("HTTP_PROXY", proxy.addr)
     monkeypatch.setenv("http_proxy", proxy.addr)
@@ -228,22 +258,49 @@ def test_the_proxy_variables_are_honoured(
     assert len(proxy.seen) == 1
 
 
-@pytest.mark.parametrize(("status", "body", "raw", "message"), [
-    (200, None, b"<html>captive portal</html>",
-     "Vault at {addr} sent a response that is not JSON (to list govern/metadata/accounts)"),
-    (503, {"errors": ["Vault is sealed"]}, None,
-     "Vault at {addr} is sealed (503: Vault is sealed)"),
-    (500, {"errors": ["1 error occurred:\n\t* internal error\n\n"]}, None,
-     "Vault at {addr} failed to list govern/metadata/accounts (HTTP 500: internal error)"),
-    (403, {"errors": ["permission denied"]}, None,
-     "Vault at {addr} refused to list govern/metadata/accounts (permission denied): the "
-     "token needs the 'list' capability on govern/metadata/accounts"),
-    (502, None, b"Bad Gateway", "Vault at {addr} failed to list govern/metadata/accounts "
-                                "(HTTP 502)"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "raw", "message"),
+    [
+        (
+            200,
+            None,
+            b"<html>captive portal</html>",
+            "Vault at {addr} sent a response that is not JSON (to list govern/metadata/accounts)",
+        ),
+        (
+            503,
+            {"errors": ["Vault is sealed"]},
+            None,
+            "Vault at {addr} is sealed (503: Vault is sealed)",
+        ),
+        (
+            500,
+            {"errors": ["1 error occurred:\n\t* internal error\n\n"]},
+            None,
+            "Vault at {addr} failed to list govern/metadata/accounts (HTTP 500: internal error)",
+        ),
+        (
+            403,
+            {"errors": ["permission denied"]},
+            None,
+            "Vault at {addr} refused to list govern/metadata/accounts (permission denied): the "
+            "token needs the 'list' capability on govern/metadata/accounts",
+        ),
+        (
+            502,
+            None,
+            b"Bad Gateway",
+            "Vault at {addr} failed to list govern/metadata/accounts (HTTP 502)",
+        ),
+    ],
+)
 def test_odd_answers_are_one_line_errors(
-        local_server: Callable[..., LocalServer], status: int, body: object,
-        raw: bytes | None, message: str) -> None:
+    local_server: Callable[..., LocalServer],
+    status: int,
+    body: object,
+    raw: bytes | None,
+    message: str,
+) -> None:
     server = local_server(answer(status, body, raw=raw))
     with pytest.raises(BackendUnavailable) as caught:
         VaultStore(server.addr, env={"VAULT_TOKEN": "t0ken-value"}).list()
@@ -254,33 +311,38 @@ def test_odd_answers_are_one_line_errors(
 def test_one_pool_serves_concurrent_batches(vault_store: VaultStore) -> None:
     """put_many and rotate_many run 8 workers over one shared pool: every item arrives
     intact, each with its own password."""
-    items = [NewCredential(ref=f"pool-{i:02d}", secret=Secret(username=f"u{i}",
-                                                               password=f"pw-{i:02d}-x"),
-                           meta={}) for i in range(40)]
+    items = [
+        NewCredential(
+            ref=f"pool-{i:02d}", secret=Secret(username=f"u{i}", password=f"pw-{i:02d}-x"), meta={}
+        )
+        for i in range(40)
+    ]
     vault_store.put_many(items, rotated_by="tester", reason="setup")
     refs = [item.ref for item in items]
-    done = vault_store.rotate_many(refs, lambda ref: f"new-{ref}", rotated_by="tester",
-                                   reason="rotate")
+    done = vault_store.rotate_many(
+        refs, lambda ref: f"new-{ref}", rotated_by="tester", reason="rotate"
+    )
     assert [(r.ref, r.status, r.version) for r in done] == [(ref, "rotated", 2) for ref in refs]
     for i, ref in enumerate(refs):
         assert vault_store.get(ref) == Secret(username=f"u{i}", password=f"new-{ref}")
 
 
 def test_a_connection_the_server_closed_while_idle_is_not_reused(
-        vault_server: VaultServer, vault_mount: str) -> None:
+    vault_server: VaultServer, vault_mount: str
+) -> None:
     """Keep-alive connections are kept per thread; when the server (or a load balancer)
     drops one while it is idle, the next request, a write, goes out once on a new one."""
     proxy = TcpProxy("127.0.0.1", urlparse(vault_server.addr).port or 0)
     proxy.start()
     try:
         store = VaultStore(proxy.addr, mount=vault_mount, env=vault_server.env())
-        put = store.put("idle", Secret(password="first-pw"), meta={}, rotated_by="t",
-                        reason="set")
+        put = store.put("idle", Secret(password="first-pw"), meta={}, rotated_by="t", reason="set")
         assert put.current_version == 1
         proxy.stop()  # closes every open connection
         proxy.start()
-        again = store.put("idle", Secret(password="second-pw"), meta={}, rotated_by="t",
-                          reason="set")
+        again = store.put(
+            "idle", Secret(password="second-pw"), meta={}, rotated_by="t", reason="set"
+        )
         assert again.current_version == 2  # sent exactly once
         assert store.get("idle").password == "second-pw"
     finally:
@@ -329,8 +391,8 @@ class ConnectProxy:
 
 
 def test_https_through_a_connect_proxy_still_verifies_the_server(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        local_server: Callable[..., LocalServer]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_server: Callable[..., LocalServer]
+) -> None:
     cert, key = _self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -341,8 +403,9 @@ def test_https_through_a_connect_proxy_still_verifies_the_server(
             monkeypatch.setenv(name, proxy.addr)
         for name in ("NO_PROXY", "no_proxy"):
             monkeypatch.delenv(name, raising=False)
-        trusted = VaultStore(server.addr, env={"VAULT_TOKEN": "t0ken-value",
-                                               "VAULT_CACERT": str(cert)})
+        trusted = VaultStore(
+            server.addr, env={"VAULT_TOKEN": "t0ken-value", "VAULT_CACERT": str(cert)}
+        )
         assert trusted.list() == []
         port = urlparse(server.addr).port
         assert [c.rsplit(" ", 1)[0] for c in proxy.connects] == [f"CONNECT 127.0.0.1:{port}"]
@@ -357,8 +420,7 @@ def test_a_server_that_never_answers_times_out() -> None:
     silent = socket.create_server(("127.0.0.1", 0))  # accepts (backlog), never answers
     try:
         addr = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        store = VaultStore(addr, env={"VAULT_TOKEN": "t0ken-value",
-                                      "VAULT_CLIENT_TIMEOUT": "0.3"})
+        store = VaultStore(addr, env={"VAULT_TOKEN": "t0ken-value", "VAULT_CLIENT_TIMEOUT": "0.3"})
         with pytest.raises(BackendUnavailable) as caught:
             store.list()
         assert caught.value.message == f"cannot reach Vault at {addr}: timed out"

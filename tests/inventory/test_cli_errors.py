@@ -26,7 +26,11 @@ def validate(path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     (cwd / "policies").mkdir(exist_ok=True)
     return subprocess.run(
         [sys.executable, "-m", "govern", "validate", str(path)],
-        capture_output=True, text=True, cwd=cwd, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
     )
 
 

@@ -197,8 +197,10 @@ def test_grant_edits_are_line_edits_and_the_rest_is_rewritten_item_by_item(
     # The accounts' grant lists were edited as text; the person and the entities, whose
     # edits need key order or flow-style rewriting, were rewritten by ruamel one by one.
     assert fast.redumped == ["people[1]", "entities[0]", "entities[1]"]
-    assert "  - {id: vol, name: 'Vol', email: vol@org.test, level: C, status: departed, " \
+    assert (
+        "  - {id: vol, name: 'Vol', email: vol@org.test, level: C, status: departed, "
         "left_on: 2026-11-22}\n" in spliced
+    )
 
 
 def test_crlf_files_keep_crlf(tmp_path: Path) -> None:
@@ -217,8 +219,9 @@ def test_a_large_revoke_splices(tmp_path: Path) -> None:
         f"      - {{person: v, role: admin}}\n    credential: {{mfa: true}}\n"
         for i in range(300)
     )
-    fast, spliced, reference = both(tmp_path, text, [("remove_grants", "v"),
-                                                     ("set_departed", "v", LEFT)])
+    fast, spliced, reference = both(
+        tmp_path, text, [("remove_grants", "v"), ("set_departed", "v", LEFT)]
+    )
     assert fast.last_path == "splice" and fast.redumped == ["people[0]"]
     assert spliced == reference
     assert spliced.count("person: v") == 0 and spliced.count("person: h") == 300
@@ -254,7 +257,9 @@ accounts:
             id="flow-access-list",
         ),
         pytest.param(
-            ONE_ACCOUNT, [("remove_grants", "h")], ["accounts[1]"],
+            ONE_ACCOUNT,
+            [("remove_grants", "h")],
+            ["accounts[1]"],
             id="last-grant-removed",
         ),
         pytest.param(
@@ -276,7 +281,9 @@ accounts:
             id="raised-grant-with-a-comment",
         ),
         pytest.param(
-            ONE_ACCOUNT, [("add_grant", "b", "new", "2")], ["accounts[1]"],
+            ONE_ACCOUNT,
+            [("add_grant", "b", "new", "2")],
+            ["accounts[1]"],
             id="value-that-needs-quotes",
         ),
     ],
@@ -293,9 +300,9 @@ def test_unusual_accounts_are_rewritten_by_ruamel_alone(
     "text",
     [
         pytest.param(
-            ONE_ACCOUNT.replace("      - {person: h, role: admin}\n", "      - &h {person: h, "
-                                "role: admin}\n", 1).replace("- {person: h, role: admin}\n",
-                                                             "- *h\n"),
+            ONE_ACCOUNT.replace(
+                "      - {person: h, role: admin}\n", "      - &h {person: h, role: admin}\n", 1
+            ).replace("- {person: h, role: admin}\n", "- *h\n"),
             id="anchors",
         ),
         pytest.param("\ufeff" + ONE_ACCOUNT, id="byte-order-mark"),
@@ -356,8 +363,9 @@ def inventories(draw: st.DrawFn) -> Generated:
     def between(col: int) -> None:
         """Blank lines or comments between items or sections, sometimes."""
         for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 3)) == 0 else 0):
-            put(draw(st.sampled_from(["", " " * col + "# ---- group ----", "# top"])),
-                comment=False)
+            put(
+                draw(st.sampled_from(["", " " * col + "# ---- group ----", "# top"])), comment=False
+            )
 
     def dash(col: int) -> str:
         return " " * (col + o) + "-" + " " * (s - o - 1)
@@ -385,8 +393,12 @@ def inventories(draw: st.DrawFn) -> Generated:
     between(o)
     for p in PEOPLE:
         owner = ("people", p)
-        pairs = [("id", p), ("name", draw(st.sampled_from([p.upper(), f'"{p.upper()}"']))),
-                 ("email", f"{p}@org.test"), ("level", draw(st.sampled_from(["A", "C"])))]
+        pairs = [
+            ("id", p),
+            ("name", draw(st.sampled_from([p.upper(), f'"{p.upper()}"']))),
+            ("email", f"{p}@org.test"),
+            ("level", draw(st.sampled_from(["A", "C"]))),
+        ]
         if draw(st.integers(0, 3)) == 0:
             pairs.append(("status", "active"))
         if draw(st.booleans()):
@@ -413,13 +425,25 @@ def inventories(draw: st.DrawFn) -> Generated:
         owner = ("accounts", f"a{a}")
         holders = draw(st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=4, unique=True))
         gen.grants[f"a{a}"] = holders
-        mapping_item(0, [("id", f"a{a}"), ("entity", "e0"), ("platform", "facebook"),
-                         ("handle", draw(st.sampled_from([f"h{a}", f'"@h{a}"'])))], flow=False)
+        mapping_item(
+            0,
+            [
+                ("id", f"a{a}"),
+                ("entity", "e0"),
+                ("platform", "facebook"),
+                ("handle", draw(st.sampled_from([f"h{a}", f'"@h{a}"']))),
+            ],
+            flow=False,
+        )
         grants = [[("person", h), ("role", draw(st.sampled_from(ROLES)))] for h in holders]
         style = draw(st.sampled_from(["flow-items", "block-items", "flow-items", "flow-list"]))
         if style == "flow-list":
-            put(" " * s + "access: [" + ", ".join(
-                "{" + ", ".join(f"{k}: {v}" for k, v in g) + "}" for g in grants) + "]")
+            put(
+                " " * s
+                + "access: ["
+                + ", ".join("{" + ", ".join(f"{k}: {v}" for k, v in g) + "}" for g in grants)
+                + "]"
+            )
         else:
             put(" " * s + "access:")
             for grant in grants:
@@ -446,11 +470,23 @@ def revokes(draw: st.DrawFn, gen: Generated) -> list[Op]:
         elif kind == "head":
             ops.append(("replace_head", draw(st.sampled_from(gen.entities)), draw(person)))
         elif kind == "it":
-            ops.append(("replace_it", draw(st.sampled_from(gen.entities)), draw(person),
-                        draw(st.one_of(st.none(), person))))
+            ops.append(
+                (
+                    "replace_it",
+                    draw(st.sampled_from(gen.entities)),
+                    draw(person),
+                    draw(st.one_of(st.none(), person)),
+                )
+            )
         else:
-            ops.append(("add_grant", draw(st.sampled_from(sorted(gen.grants))), draw(person),
-                        draw(st.sampled_from(ROLES))))
+            ops.append(
+                (
+                    "add_grant",
+                    draw(st.sampled_from(sorted(gen.grants))),
+                    draw(person),
+                    draw(st.sampled_from(ROLES)),
+                )
+            )
     return ops
 
 
@@ -482,8 +518,11 @@ def outside_is_kept(gen: Generated, newline: str, edited: set[tuple[str, str]], 
     return re.fullmatch("".join(pattern), new) is not None
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data(), newline=st.sampled_from(["\n", "\n", "\r\n"]))
 def test_splice_equals_round_trip_on_generated_inventories(
     tmp_path: Path, data: st.DataObject, newline: str

@@ -47,9 +47,7 @@ def check(workdir: Path, content: bytes) -> None:
     result = CliRunner().invoke(
         cli, ["validate", str(path), "--policies", str(workdir / "policies")]
     )
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception
-    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     output = result.output + (result.stderr if result.stderr_bytes is not None else "")
     assert "Traceback" not in output and "internal error" not in output, output
     if api_failed:
@@ -74,14 +72,69 @@ def test_random_bytes(workdir: Path, content: bytes) -> None:
 
 
 YAMLISH = st.sampled_from(
-    [":", "-", "- ", "[", "]", "{", "}", ",", "#", "&a ", "*a", "!", "|", ">", "'", '"', "?",
-     "\t", "\n", "  ", "\ufeff", "\x00", "\x85", "%", "@", "`", "---\n", "...\n", "~", "null",
-     "<<: ", "ü"]
+    [
+        ":",
+        "-",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "#",
+        "&a ",
+        "*a",
+        "!",
+        "|",
+        ">",
+        "'",
+        '"',
+        "?",
+        "\t",
+        "\n",
+        "  ",
+        "\ufeff",
+        "\x00",
+        "\x85",
+        "%",
+        "@",
+        "`",
+        "---\n",
+        "...\n",
+        "~",
+        "null",
+        "<<: ",
+        "ü",
+    ]
 )
 SCALARS = st.one_of(
-    st.sampled_from(["", "~", "null", "true", "0x1F", "1e9", "2026-02-30", "2026-13-01",
-                     "[]", "{}", "[C]", "-1", "owner", "facebok", "alice", "bob", "yes",
-                     "'unterminated", "\"x", "*nowhere", "&anchor v", "|", ">-"]),
+    st.sampled_from(
+        [
+            "",
+            "~",
+            "null",
+            "true",
+            "0x1F",
+            "1e9",
+            "2026-02-30",
+            "2026-13-01",
+            "[]",
+            "{}",
+            "[C]",
+            "-1",
+            "owner",
+            "facebok",
+            "alice",
+            "bob",
+            "yes",
+            "'unterminated",
+            '"x',
+            "*nowhere",
+            "&anchor v",
+            "|",
+            ">-",
+        ]
+    ),
     st.text(max_size=12),
     st.integers().map(str),
 )
@@ -94,9 +147,11 @@ def mutated(draw: st.DrawFn) -> str:
         if not lines:
             break
         i = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(
-            ["delete", "duplicate", "swap", "insert", "indent", "dedent", "scalar", "truncate"]
-        ))
+        op = draw(
+            st.sampled_from(
+                ["delete", "duplicate", "swap", "insert", "indent", "dedent", "scalar", "truncate"]
+            )
+        )
         line = lines[i]
         if op == "delete":
             del lines[i]
@@ -111,7 +166,7 @@ def mutated(draw: st.DrawFn) -> str:
         elif op == "indent":
             lines[i] = draw(st.sampled_from([" ", "  ", "\t", "    "])) + line
         elif op == "dedent":
-            lines[i] = line[draw(st.integers(1, 3)):] if line.startswith(" ") else line
+            lines[i] = line[draw(st.integers(1, 3)) :] if line.startswith(" ") else line
         elif op == "scalar" and ": " in line:
             lines[i] = line.split(": ", 1)[0] + ": " + draw(SCALARS) + "\n"
         elif op == "truncate":

@@ -23,6 +23,7 @@ def test_base_inventory_is_valid(tmp_path: Path) -> None:
 
 # --- YAML syntax --------------------------------------------------------------------------
 
+
 def test_unclosed_flow_bracket_at_end_of_file(tmp_path: Path) -> None:
     problem = only_problem(tmp_path, BASE + "tags: [a, b\n")
     assert (problem.line, problem.column) == (29, 7)
@@ -58,6 +59,7 @@ def test_tab_indentation_of_a_key(tmp_path: Path) -> None:
 
 # --- duplicate keys -----------------------------------------------------------------------
 
+
 def test_duplicate_top_level_key(tmp_path: Path) -> None:
     problem = only_problem(tmp_path, BASE + "version: 1\n")
     assert (problem.line, problem.column) == (29, 1)
@@ -82,6 +84,7 @@ def test_every_duplicate_key_is_reported(tmp_path: Path) -> None:
 
 
 # --- unknown fields, secrets, types, dates ------------------------------------------------
+
 
 def test_unknown_field_suggests_the_right_one(tmp_path: Path) -> None:
     problem = only_problem(tmp_path, edit(BASE, 24, "    acess:"))
@@ -168,6 +171,7 @@ def test_missing_required_field_points_at_its_parent(tmp_path: Path) -> None:
 
 # --- references ---------------------------------------------------------------------------
 
+
 def test_unknown_platform_suggests(tmp_path: Path) -> None:
     problem = only_problem(tmp_path, edit(BASE, 22, "    platform: facebok"))
     assert (problem.line, problem.column) == (22, 15)
@@ -211,8 +215,9 @@ def test_dangling_entity_reference_suggests(tmp_path: Path) -> None:
 
 
 def test_duplicate_person_id(tmp_path: Path) -> None:
-    text = insert(BASE, 13, "  - id: alice\n    name: Alice 2\n    email: a2@org.example\n"
-                            "    level: C")
+    text = insert(
+        BASE, 13, "  - id: alice\n    name: Alice 2\n    email: a2@org.example\n    level: C"
+    )
     problem = only_problem(tmp_path, text)
     assert (problem.line, problem.column) == (14, 9)
     assert problem.message == "duplicate person id 'alice'"
@@ -257,9 +262,11 @@ def test_two_grants_for_one_person_on_one_account(tmp_path: Path) -> None:
 
 # --- all problems in one run --------------------------------------------------------------
 
+
 def test_three_distinct_errors_give_three_problems(tmp_path: Path) -> None:
-    text = edit(edit(edit(BASE, 22, "    platform: facebok"), 18, "    itt: [bob]"), 9,
-                "    level: [C]")
+    text = edit(
+        edit(edit(BASE, 22, "    platform: facebok"), 18, "    itt: [bob]"), 9, "    level: [C]"
+    )
     found = problems_of(tmp_path, text)
     assert [(p.line, p.column, p.message, p.hint) for p in found] == [
         (9, 12, "level: Input should be a valid string", None),
@@ -289,6 +296,7 @@ def test_invalid_entity_causes_no_dangling_reference_noise(tmp_path: Path) -> No
 
 
 # --- whole-file problems ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("content", ["", "\n\n", "# only a comment\n", "---\n"])
 def test_empty_file(tmp_path: Path, content: str) -> None:

@@ -29,6 +29,7 @@ def at(sm: SourceMap, pointer: Pointer, *, key: bool = False) -> tuple[int | Non
 
 # --- a reference: libyaml's composition of the whole document, walked exactly --------------
 
+
 @functools.lru_cache(maxsize=8)
 def _composed(text: str) -> yaml.Node:
     return yaml.compose(text, Loader=yaml.SafeLoader)
@@ -73,6 +74,7 @@ def assert_all_positions_right(text: str) -> int:
 
 
 # --- hand-written styles --------------------------------------------------------------------
+
 
 def test_block_style_values_and_keys() -> None:
     sm = source_map(BASE)
@@ -126,7 +128,8 @@ def test_flow_style_access() -> None:
     assert at(sm, ("accounts", 0, "access", 0, "role")) == (24, line.index("admin") + 1)
     assert at(sm, ("accounts", 0, "access", 1, "person")) == (24, line.index("bob") + 1)
     assert at(sm, ("accounts", 0, "access", 1, "role"), key=True) == (
-        24, line.rindex("role") + 1,
+        24,
+        line.rindex("role") + 1,
     )
     assert_all_positions_right(text)
 
@@ -237,6 +240,7 @@ def test_base_inventory_every_pointer() -> None:
 
 # --- generated inventories in random styles -------------------------------------------------
 
+
 class _Literal(str):
     pass
 
@@ -275,14 +279,23 @@ def _inventory(rnd: random.Random) -> dict[str, Any]:
             if (n := note()) is not None:
                 grant["note"] = n
             access.append(grant)
-        account: dict[str, Any] = {"id": f"a{i}", "entity": "e", "platform": "facebook",
-                                   "handle": f"h{i}", "access": access}
+        account: dict[str, Any] = {
+            "id": f"a{i}",
+            "entity": "e",
+            "platform": "facebook",
+            "handle": f"h{i}",
+            "access": access,
+        }
         if rnd.random() < 0.3:
             account["tags"] = ["x", "y"]
         accounts.append(account)
-    return {"version": 1, "organization": {"name": "Org", "domains": ["org.example"]},
-            "people": people, "entities": [{"id": "e", "name": "E", "head": "p0"}],
-            "accounts": accounts}
+    return {
+        "version": 1,
+        "organization": {"name": "Org", "domains": ["org.example"]},
+        "people": people,
+        "entities": [{"id": "e", "name": "E", "head": "p0"}],
+        "accounts": accounts,
+    }
 
 
 def _decorate(text: str, rnd: random.Random) -> str:
@@ -302,9 +315,12 @@ def test_generated_inventories_match_whole_document_positions(seed: int) -> None
     rnd = random.Random(seed)
     data = _inventory(rnd)
     text = yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False,
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
         default_flow_style=rnd.choice([False, None, True]) if seed % 5 else True,
-        indent=rnd.choice([2, 3, 4]), width=rnd.choice([20, 40, 80]),
+        indent=rnd.choice([2, 3, 4]),
+        width=rnd.choice([20, 40, 80]),
     )
     if rnd.random() < 0.5:
         text = _decorate(text, rnd)

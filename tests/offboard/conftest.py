@@ -30,12 +30,21 @@ def org(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the example organization, with a fresh store, as the working directory."""
     shutil.copy(REPO / "inventory.yaml", tmp_path / "inventory.yaml")
     shutil.copytree(REPO / "policies", tmp_path / "policies")
-    store = FileStore.create(tmp_path / "credentials.enc", env={}, passphrase=PASSPHRASE,
-                             use_keyring=False, kdf=ScryptParams(n=2**14))
+    store = FileStore.create(
+        tmp_path / "credentials.enc",
+        env={},
+        passphrase=PASSPHRASE,
+        use_keyring=False,
+        kdf=ScryptParams(n=2**14),
+    )
     for ref, platform in SHARED.items():
-        store.put(ref, Secret(username=ref, password=f"old-password-of-{ref}", fields={}),
-                  meta={"account": ref, "platform": platform}, rotated_by="setup",
-                  reason="initial")
+        store.put(
+            ref,
+            Secret(username=ref, password=f"old-password-of-{ref}", fields={}),
+            meta={"account": ref, "platform": platform},
+            rotated_by="setup",
+            reason="initial",
+        )
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -17,9 +17,11 @@ from tests.conftest import REPO
 
 
 def diff(before: str, after: str) -> list[str]:
-    return [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
-                                                  lineterm="", n=0)
-            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
 
 
 def test_revoke_edit_changes_only_the_intended_lines(tmp_path: Path) -> None:
@@ -37,10 +39,15 @@ def test_revoke_edit_changes_only_the_intended_lines(tmp_path: Path) -> None:
     assert len(removed) == 7
     assert sorted(changes) == sorted(
         [f"-{line}" for line in before.splitlines() if "person: it-hpatel" in line]
-        + ["+    status: departed", "+    left_on: 2026-11-22",
-           "-    it: [it-hpatel, it-lnguyen]", "+    it: [it-lnguyen]",
-           "-    it: [it-hpatel]", "+    it: [it-lnguyen]",
-           "+      - {person: it-lnguyen, role: owner}"]
+        + [
+            "+    status: departed",
+            "+    left_on: 2026-11-22",
+            "-    it: [it-hpatel, it-lnguyen]",
+            "+    it: [it-lnguyen]",
+            "-    it: [it-hpatel]",
+            "+    it: [it-lnguyen]",
+            "+      - {person: it-lnguyen, role: owner}",
+        ]
     )
     # Comments, quoting and the schema line survive untouched.
     assert path.read_text().count("#") == before.count("#")
@@ -67,8 +74,10 @@ def test_block_style_grants_and_indentation_are_kept(tmp_path: Path) -> None:
     editor.add_grant("a", "p3", "analyst")
     editor.save()
     assert diff(text, path.read_text()) == [
-        "-    -   person: p2   # goes", "-        role: editor",
-        "+    -   person: p3", "+        role: analyst",
+        "-    -   person: p2   # goes",
+        "-        role: editor",
+        "+    -   person: p3",
+        "+        role: analyst",
     ]
 
 
@@ -84,8 +93,10 @@ def test_concurrent_change_is_refused(tmp_path: Path) -> None:
 
 
 def write_log(path: Path, n: int) -> list[dict]:  # type: ignore[type-arg]
-    return [auditlog.append(path, "revoke", actor="a", person=f"p{i}", details={"i": i})
-            for i in range(n)]
+    return [
+        auditlog.append(path, "revoke", actor="a", person=f"p{i}", details={"i": i})
+        for i in range(n)
+    ]
 
 
 def test_log_verify_and_show(tmp_path: Path) -> None:
@@ -96,12 +107,15 @@ def test_log_verify_and_show(tmp_path: Path) -> None:
     assert auditlog.verify(log, expect_head=records[-1]["hash"]).records == 3
 
 
-@pytest.mark.parametrize("tamper, line, message", [
-    ("edit", 2, "was edited"),
-    ("remove", 2, "removed or reordered"),
-    ("reorder", 2, "removed or reordered"),
-    ("truncate-half", 3, "incomplete"),
-])
+@pytest.mark.parametrize(
+    "tamper, line, message",
+    [
+        ("edit", 2, "was edited"),
+        ("remove", 2, "removed or reordered"),
+        ("reorder", 2, "removed or reordered"),
+        ("truncate-half", 3, "incomplete"),
+    ],
+)
 def test_log_tampering_is_detected(tmp_path: Path, tamper: str, line: int, message: str) -> None:
     log = tmp_path / "audit.log.jsonl"
     write_log(log, 3)

@@ -19,32 +19,52 @@ from govern.platforms import builtin_catalog
 
 CATALOG = builtin_catalog()
 # Personal-login platforms only: no credential store is involved in this property.
-PLATFORMS = {"facebook": ["admin", "editor", "analyst"], "youtube": ["owner", "admin", "editor"],
-             "google-business": ["owner", "admin", "editor"], "github": ["owner", "editor"]}
+PLATFORMS = {
+    "facebook": ["admin", "editor", "analyst"],
+    "youtube": ["owner", "admin", "editor"],
+    "google-business": ["owner", "admin", "editor"],
+    "github": ["owner", "editor"],
+}
 PEOPLE = [f"p{i}" for i in range(6)]
 
 
 @st.composite
 def organizations(draw: st.DrawFn) -> dict[str, Any]:
     levels = draw(st.lists(st.sampled_from(["B", "C"]), min_size=6, max_size=6))
-    people = [{"id": p, "name": p, "email": f"{p}@org.test", "level": lv}
-              for p, lv in zip(PEOPLE, levels, strict=True)]
+    people = [
+        {"id": p, "name": p, "email": f"{p}@org.test", "level": lv}
+        for p, lv in zip(PEOPLE, levels, strict=True)
+    ]
     entities = []
     for e in range(draw(st.integers(1, 2))):
         head = draw(st.sampled_from(PEOPLE))
         it = draw(st.lists(st.sampled_from(PEOPLE), max_size=2, unique=True))
-        entities.append({"id": f"e{e}", "name": f"E{e}", "head": head,
-                         "it": [p for p in it if p != head]})
+        entities.append(
+            {"id": f"e{e}", "name": f"E{e}", "head": head, "it": [p for p in it if p != head]}
+        )
     accounts = []
     for a in range(draw(st.integers(1, 4))):
         platform = draw(st.sampled_from(sorted(PLATFORMS)))
         holders = draw(st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=4, unique=True))
-        access = [{"person": p, "role": draw(st.sampled_from(PLATFORMS[platform]))}
-                  for p in holders]
-        accounts.append({"id": f"a{a}", "entity": draw(st.sampled_from(entities))["id"],
-                         "platform": platform, "handle": f"h{a}", "access": access})
-    return {"version": 1, "organization": {"name": "Org", "domains": ["org.test"]},
-            "people": people, "entities": entities, "accounts": accounts}
+        access = [
+            {"person": p, "role": draw(st.sampled_from(PLATFORMS[platform]))} for p in holders
+        ]
+        accounts.append(
+            {
+                "id": f"a{a}",
+                "entity": draw(st.sampled_from(entities))["id"],
+                "platform": platform,
+                "handle": f"h{a}",
+                "access": access,
+            }
+        )
+    return {
+        "version": 1,
+        "organization": {"name": "Org", "domains": ["org.test"]},
+        "people": people,
+        "entities": entities,
+        "accounts": accounts,
+    }
 
 
 def admins(account: Any) -> set[str]:
@@ -53,8 +73,11 @@ def admins(account: Any) -> set[str]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(org=organizations(), victim=st.sampled_from(PEOPLE),
-       heir=st.one_of(st.none(), st.sampled_from(PEOPLE)))
+@given(
+    org=organizations(),
+    victim=st.sampled_from(PEOPLE),
+    heir=st.one_of(st.none(), st.sampled_from(PEOPLE)),
+)
 def test_revoke_keeps_accounts_administered_and_others_untouched(
     org: dict[str, Any], victim: str, heir: str | None
 ) -> None:
@@ -66,9 +89,16 @@ def test_revoke_keeps_accounts_administered_and_others_untouched(
         event("blocked" if plan.blocked else "carried out")
         if plan.blocked:
             return
-        run_revoke(plan, inventory=path, catalog=CATALOG, left_on=dt.date(2026, 11, 22),
-                   actor="prop", store=_no_store, vault=None,
-                   log_path=Path(tmp) / "audit.log.jsonl")
+        run_revoke(
+            plan,
+            inventory=path,
+            catalog=CATALOG,
+            left_on=dt.date(2026, 11, 22),
+            actor="prop",
+            store=_no_store,
+            vault=None,
+            log_path=Path(tmp) / "audit.log.jsonl",
+        )
         after = load_inventory(path, CATALOG).inventory
     assert after.person(victim).departed  # type: ignore[union-attr]
     for old, new in zip(before.accounts, after.accounts, strict=True):

@@ -45,7 +45,8 @@ def test_dry_run_prints_the_plan_only(org: Path) -> None:
     result = run("revoke", "dkim", "--dry-run")
     assert result.exit_code == 0
     assert "remove editor" in result.stdout and "rotate the shared password of chancery-x" in (
-        result.stdout)
+        result.stdout
+    )
     assert (org / "inventory.yaml").read_text() == before
 
 
@@ -72,20 +73,27 @@ def test_head_is_succeeded_by_anyone_active(org: Path) -> None:
 
 def test_revoke_with_successor(org: Path) -> None:
     before = (org / "inventory.yaml").read_text()
-    result = run("revoke", "fr-mendez", "--successor", "cwright", "--yes", "--left-on",
-                 "2026-11-20")
+    result = run(
+        "revoke", "fr-mendez", "--successor", "cwright", "--yes", "--left-on", "2026-11-20"
+    )
     assert result.exit_code == 0, result.stderr
     after = (org / "inventory.yaml").read_text()
-    changed = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
-                                                     lineterm="", n=0)
-               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert sorted(changed) == sorted([
-        "+    status: departed", "+    left_on: 2026-11-20",
-        "-    head: fr-mendez", "+    head: cwright",
-        "-      - {person: fr-mendez, role: admin}",
-        "-      - {person: fr-mendez, role: admin}",
-        "-      - {person: fr-mendez, role: admin}",
-    ])
+    changed = [
+        line
+        for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+    assert sorted(changed) == sorted(
+        [
+            "+    status: departed",
+            "+    left_on: 2026-11-20",
+            "-    head: fr-mendez",
+            "+    head: cwright",
+            "-      - {person: fr-mendez, role: admin}",
+            "-      - {person: fr-mendez, role: admin}",
+            "-      - {person: fr-mendez, role: admin}",
+        ]
+    )
     # The shared password they knew has a new version; the old one is kept for recovery.
     store = open_store(org)
     meta = store.metadata("st-mary-x")
@@ -100,7 +108,8 @@ def test_revoke_with_successor(org: Path) -> None:
     assert audit_findings("fr-mendez") == []
     assert auditlog.verify(org / "audit.log.jsonl").records == 1
     assert "Remove fr-mendez (Facebook access with full control) from Facebook Page" in (
-        result.stdout)
+        result.stdout
+    )
     assert "version 2 of the stored credential" in result.stdout
     # A second run has nothing left to do.
     again = run("revoke", "fr-mendez", "--yes")
@@ -114,8 +123,13 @@ def test_json_output_for_ticketing(org: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["person"] == "dkim" and doc["log"]["seq"] == 1
     accounts = {item["account"] for item in doc["checklist"]}
-    assert accounts == {"chancery-x", "chancery-facebook", "chancery-instagram",
-                        "chancery-youtube", "chancery-linkedin"}
+    assert accounts == {
+        "chancery-x",
+        "chancery-facebook",
+        "chancery-instagram",
+        "chancery-youtube",
+        "chancery-linkedin",
+    }
 
 
 def test_failure_midway_resumes_to_the_same_end_state(org: Path, tmp_path: Path) -> None:
@@ -137,9 +151,19 @@ def test_failure_midway_resumes_to_the_same_end_state(org: Path, tmp_path: Path)
     other.mkdir()
     for name in ("inventory.yaml",):
         (other / name).write_text((REPO / name).read_text())
-    result = run("revoke", "dkim", "--yes", "--inventory", str(other / "inventory.yaml"),
-                 "--store", f"file:{org / 'credentials.enc'}", "--log",
-                 str(other / "audit.log.jsonl"), "--left-on", date_of_journal_run())
+    result = run(
+        "revoke",
+        "dkim",
+        "--yes",
+        "--inventory",
+        str(other / "inventory.yaml"),
+        "--store",
+        f"file:{org / 'credentials.enc'}",
+        "--log",
+        str(other / "audit.log.jsonl"),
+        "--left-on",
+        date_of_journal_run(),
+    )
     assert result.exit_code == 0, result.stderr
     assert (other / "inventory.yaml").read_text() == resumed_inventory
     assert auditlog.verify(org / "audit.log.jsonl").records == 1
@@ -158,14 +182,19 @@ def test_store_that_cannot_be_opened_changes_nothing(org: Path) -> None:
 
 def test_branch_commits_the_inventory_change(org: Path) -> None:
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=org, check=True, capture_output=True,
-                              text=True).stdout
+        return subprocess.run(
+            ["git", *args], cwd=org, check=True, capture_output=True, text=True
+        ).stdout
 
     git("init", "-q", "-b", "main")
     git("-c", "user.email=t@t", "-c", "user.name=t", "add", ".")
     git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "initial")
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     result = run("revoke", "dkim", "--yes", "--branch", "offboard/dkim", env=env)
     assert result.exit_code == 0, result.stderr
     assert git("rev-parse", "--abbrev-ref", "HEAD").strip() == "offboard/dkim"
@@ -185,8 +214,7 @@ def test_rotation_interrupted_midway_rotates_nothing_twice(org: Path) -> None:
     one login then gets its new version as a dying batch write would have left it; the
     rerun rotates only the other."""
     crash_before(org, "it-lnguyen", "rotate", successor="fr-walsh")
-    partial = run("creds", "rotate", "chancery-x", "--generate", "--reason",
-                  "revoke it-lnguyen")
+    partial = run("creds", "rotate", "chancery-x", "--generate", "--reason", "revoke it-lnguyen")
     assert partial.exit_code == 0, partial.stderr
     finished = run("revoke", "it-lnguyen", "--yes")
     assert finished.exit_code == 0, finished.stderr
@@ -201,8 +229,13 @@ def test_crash_after_the_log_append_does_not_append_twice(org: Path) -> None:
     run is stopped before the log step, then the record it would have written is appended);
     the rerun finds the record and appends nothing."""
     journal = crash_before(org, "dkim", "log")
-    auditlog.append(org / "audit.log.jsonl", "revoke", actor="offboarder", person="dkim",
-                    details={"journal_started": journal.data["started_at"]})
+    auditlog.append(
+        org / "audit.log.jsonl",
+        "revoke",
+        actor="offboarder",
+        person="dkim",
+        details={"journal_started": journal.data["started_at"]},
+    )
     finished = run("revoke", "dkim", "--yes")
     assert finished.exit_code == 0, finished.stderr
     assert auditlog.verify(org / "audit.log.jsonl").records == 1
@@ -224,10 +257,17 @@ def crash_before(org: Path, person: str, step: str, *, successor: str | None = N
             raise Crash
 
     with pytest.raises(Crash):
-        run_revoke(plan, inventory=org / "inventory.yaml", catalog=policy.catalog,
-                   left_on=dt.date.today(), actor="offboarder",
-                   store=lambda: open_credentials(None, inventory_dir=org, env=env),
-                   vault=None, log_path=org / "audit.log.jsonl", progress=crash)
+        run_revoke(
+            plan,
+            inventory=org / "inventory.yaml",
+            catalog=policy.catalog,
+            left_on=dt.date.today(),
+            actor="offboarder",
+            store=lambda: open_credentials(None, inventory_dir=org, env=env),
+            vault=None,
+            log_path=org / "audit.log.jsonl",
+            progress=crash,
+        )
     journal = Journal.load(Journal.path_for(org / "inventory.yaml", person))
     assert journal is not None
     return journal

@@ -21,8 +21,19 @@ from govern.offboard import VaultAccess, plan_revoke, run_revoke
 from tests.faultproxy import TcpProxy
 from tests.vault.conftest import World
 
-REVOKE = ("revoke", "alice", "--successor", "bob", "--yes", "--left-on", "2026-11-22",
-          "--auth-mount", "userpass", "--alias-field", "id")
+REVOKE = (
+    "revoke",
+    "alice",
+    "--successor",
+    "bob",
+    "--yes",
+    "--left-on",
+    "2026-11-22",
+    "--auth-mount",
+    "userpass",
+    "--alias-field",
+    "id",
+)
 STEPS = ("vault", "rotate", "inventory", "vault-sync", "log")
 
 
@@ -38,8 +49,7 @@ def end_state(world: World) -> dict[str, object]:
         "inventory": world.inventory.read_text(),
         "versions": versions(world),
         "alice_disabled": entity["disabled"],
-        "alice_in_groups": sorted(g for g, members in groups.items()
-                                  if entity["id"] in members),  # type: ignore[operator]
+        "alice_in_groups": sorted(g for g, members in groups.items() if entity["id"] in members),  # type: ignore[operator]
         "log_records": auditlog.verify(world.tmp / "audit.log.jsonl").records,
     }
 
@@ -71,9 +81,15 @@ def test_revoke_disables_tokens_and_rotates(world: World) -> None:
     assert "x1" in world.readable(world.login("bob"))
     planned = world.plan("--detailed-exitcode")
     assert planned.exit_code == 0, planned.output
-    drift = world.govern("drift", "--vault", "-f", "json", "--fail-on", "never",
-                         env={"GOVERN_VAULT_AUTH_MOUNT": "userpass",
-                              "GOVERN_VAULT_ALIAS_FIELD": "id"})
+    drift = world.govern(
+        "drift",
+        "--vault",
+        "-f",
+        "json",
+        "--fail-on",
+        "never",
+        env={"GOVERN_VAULT_AUTH_MOUNT": "userpass", "GOVERN_VAULT_ALIAS_FIELD": "id"},
+    )
     assert drift.exit_code == 0, drift.output
     rules = {f["rule"] for f in json.loads(drift.stdout)["findings"]}
     assert not {r for r in rules if r.startswith("drift-vault")}, rules
@@ -105,12 +121,27 @@ def uninterrupted_inventory(world: World, tmp_path: Path) -> str:
     copy = tmp_path / "reference" / "inventory.yaml"
     copy.parent.mkdir()
     copy.write_text(world.inventory.read_text())
-    FileStore.create(copy.parent / "empty.enc", env={}, passphrase="p" * 12,
-                     use_keyring=False, kdf=ScryptParams(n=2**14))
-    result = CliRunner().invoke(cli, [*REVOKE, "--no-vault", "-i", str(copy), "-p",
-                                      str(world.tmp / "policies"), "--store",
-                                      f"file:{copy.parent / 'empty.enc'}"],
-                                env={"GOVERN_PASSPHRASE": "p" * 12, "VAULT_ADDR": ""})
+    FileStore.create(
+        copy.parent / "empty.enc",
+        env={},
+        passphrase="p" * 12,
+        use_keyring=False,
+        kdf=ScryptParams(n=2**14),
+    )
+    result = CliRunner().invoke(
+        cli,
+        [
+            *REVOKE,
+            "--no-vault",
+            "-i",
+            str(copy),
+            "-p",
+            str(world.tmp / "policies"),
+            "--store",
+            f"file:{copy.parent / 'empty.enc'}",
+        ],
+        env={"GOVERN_PASSPHRASE": "p" * 12, "VAULT_ADDR": ""},
+    )
     assert result.exit_code == 0, result.stderr
     return copy.read_text()
 
@@ -137,11 +168,18 @@ def test_outage_before_each_step_resumes_to_the_uninterrupted_end_state(
     needs_vault = fail_before != "log"  # every step before the log leads to one needing Vault
     access = VaultAccess(connect=lambda: connect(env), auth_mount="userpass", alias_field="id")
     try:
-        run_revoke(plan, inventory=world.inventory, catalog=policy.catalog,
-                   left_on=dt.date(2026, 11, 22), actor="tester",
-                   store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
-                   vault=access, log_path=world.tmp / "audit.log.jsonl", alias="alice",
-                   progress=outage)
+        run_revoke(
+            plan,
+            inventory=world.inventory,
+            catalog=policy.catalog,
+            left_on=dt.date(2026, 11, 22),
+            actor="tester",
+            store=lambda: open_store(None, inventory_dir=world.tmp, env=env),
+            vault=access,
+            log_path=world.tmp / "audit.log.jsonl",
+            alias="alice",
+            progress=outage,
+        )
     except BackendUnavailable as exc:
         assert needs_vault and proxy.addr.removeprefix("http://") in exc.message
     else:

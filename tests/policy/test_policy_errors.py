@@ -31,17 +31,24 @@ def only(directory: Path) -> Problem:
 
 
 def test_valid_pack_loads(tmp_path: Path) -> None:
-    directory = pack(tmp_path, rules_yaml="version: 1\nrules:\n  min-admins:\n"
-                     "    severity: warning\n    params: {count: 3}\n")
+    directory = pack(
+        tmp_path,
+        rules_yaml="version: 1\nrules:\n  min-admins:\n"
+        "    severity: warning\n    params: {count: 3}\n",
+    )
     policy = load_policy(directory, required=True)
     assert policy.params["min-admins"].count == 3  # type: ignore[attr-defined]
     assert str(policy.rule_locations["min-admins"]).endswith("rules.yaml:3:3")
 
 
 def test_unknown_rule_suggests(tmp_path: Path) -> None:
-    directory = pack(tmp_path, rules_yaml=(
-        "version: 1\nrules:\n  admin-retention: {severity: error}\n  manager-levl:\n"
-        "    severity: error\n"))
+    directory = pack(
+        tmp_path,
+        rules_yaml=(
+            "version: 1\nrules:\n  admin-retention: {severity: error}\n  manager-levl:\n"
+            "    severity: error\n"
+        ),
+    )
     problem = only(directory)
     assert problem.path == str(directory / "rules.yaml")
     assert (problem.line, problem.column) == (4, 3)
@@ -56,30 +63,45 @@ def test_unknown_rule_without_a_close_match(tmp_path: Path) -> None:
 
 
 def test_manager_level_empty_levels(tmp_path: Path) -> None:
-    problem = only(pack(tmp_path, rules_yaml=(
-        "version: 1\nrules:\n  manager-level:\n    params:\n      levels: []\n")))
+    problem = only(
+        pack(
+            tmp_path,
+            rules_yaml=("version: 1\nrules:\n  manager-level:\n    params:\n      levels: []\n"),
+        )
+    )
     assert (problem.line, problem.column) == (5, 15)
     assert problem.message.startswith("levels: ")
     assert "at least 1 item" in problem.message
 
 
 def test_manager_level_unknown_role(tmp_path: Path) -> None:
-    problem = only(pack(tmp_path, rules_yaml=(
-        "version: 1\nrules:\n  manager-level:\n    params:\n      roles: [owner, boss]\n")))
+    problem = only(
+        pack(
+            tmp_path,
+            rules_yaml=(
+                "version: 1\nrules:\n  manager-level:\n    params:\n      roles: [owner, boss]\n"
+            ),
+        )
+    )
     assert (problem.line, problem.column) == (5, 14)
     assert "unknown role(s) ['boss']" in problem.message
 
 
 def test_grant_expiry_negative_warn_days(tmp_path: Path) -> None:
-    problem = only(pack(tmp_path, rules_yaml=(
-        "version: 1\nrules:\n  grant-expiry:\n    params: {warn_days: -1}\n")))
+    problem = only(
+        pack(
+            tmp_path,
+            rules_yaml=("version: 1\nrules:\n  grant-expiry:\n    params: {warn_days: -1}\n"),
+        )
+    )
     assert (problem.line, problem.column) == (4, 25)
     assert problem.message == "warn_days: Input should be greater than or equal to 0"
 
 
 def test_unknown_param_suggests(tmp_path: Path) -> None:
-    problem = only(pack(tmp_path, rules_yaml=(
-        "rules:\n  grant-expiry:\n    params:\n      warn_dayz: 3\n")))
+    problem = only(
+        pack(tmp_path, rules_yaml=("rules:\n  grant-expiry:\n    params:\n      warn_dayz: 3\n"))
+    )
     assert (problem.line, problem.column) == (4, 7)
     assert problem.message == "unknown field 'warn_dayz'"
     assert problem.hint == "did you mean 'warn_days'?"
@@ -129,7 +151,8 @@ def test_unknown_field_in_a_waiver(tmp_path: Path) -> None:
 
 def test_waiver_missing_field_and_bad_date_in_one_run(tmp_path: Path) -> None:
     text = WAIVER.replace("    reason: Second admin being recruited\n", "").replace(
-        "2030-01-31", "2030-02-30")
+        "2030-01-31", "2030-02-30"
+    )
     found = problems(pack(tmp_path, waivers_yaml=text))
     assert [(p.line, p.column) for p in found] == [(3, 5), (6, 14)]
     assert found[0].message == "missing required field 'reason'"
@@ -159,18 +182,30 @@ def test_platform_overridden_in_two_files(tmp_path: Path) -> None:
 
 
 def test_invalid_platform_override_shared_login_with_editor(tmp_path: Path) -> None:
-    problem = only(pack(tmp_path, platforms_yaml=(
-        "version: 1\nplatforms:\n  facebook:\n    name: FB\n    login: shared\n"
-        "    roles:\n      editor: {label: Ed}\n")))
+    problem = only(
+        pack(
+            tmp_path,
+            platforms_yaml=(
+                "version: 1\nplatforms:\n  facebook:\n    name: FB\n    login: shared\n"
+                "    roles:\n      editor: {label: Ed}\n"
+            ),
+        )
+    )
     assert (problem.line, problem.column) == (4, 5)
     assert problem.message.startswith("facebook: ")
     assert "shared-login platform has exactly one role, 'admin'" in problem.message
 
 
 def test_platform_override_unknown_role_field_suggests(tmp_path: Path) -> None:
-    found = problems(pack(tmp_path, platforms_yaml=(
-        "platforms:\n  mastodon:\n    name: M\n    login: shared\n"
-        "    roles:\n      admin: {lable: Login}\n")))
+    found = problems(
+        pack(
+            tmp_path,
+            platforms_yaml=(
+                "platforms:\n  mastodon:\n    name: M\n    login: shared\n"
+                "    roles:\n      admin: {lable: Login}\n"
+            ),
+        )
+    )
     assert [(p.line, p.column, p.message, p.hint) for p in found] == [
         (6, 14, "missing required field 'label'", None),
         (6, 15, "unknown field 'lable'", "did you mean 'label'?"),
@@ -178,11 +213,14 @@ def test_platform_override_unknown_role_field_suggests(tmp_path: Path) -> None:
 
 
 def test_syntax_errors_in_two_files_are_both_reported(tmp_path: Path) -> None:
-    directory = pack(tmp_path, a_yaml="rules: [\n", b_yaml="rules:\n  min-admins: {}\n"
-                     "  min-admins: {}\n")
+    directory = pack(
+        tmp_path, a_yaml="rules: [\n", b_yaml="rules:\n  min-admins: {}\n  min-admins: {}\n"
+    )
     found = problems(directory)
     assert [(Path(p.path).name, p.line, p.column) for p in found] == [
-        ("a.yaml", 1, 8), ("b.yaml", 3, 3)]
+        ("a.yaml", 1, 8),
+        ("b.yaml", 3, 3),
+    ]
     assert "unclosed bracket" in found[0].message
     assert "duplicate key 'min-admins'" in found[1].message
 

@@ -26,10 +26,21 @@ from govern.credentials.vaultstore import VaultStore  # noqa: E402
 
 disposable_vault = vault_fixtures.disposable_vault
 
-VAULT_ENV = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE", "VAULT_CACERT", "VAULT_ROLE_ID",
-             "VAULT_SECRET_ID", "BAO_ADDR", "BAO_TOKEN", "GOVERN_VAULT_AUTH_MOUNT",
-             "GOVERN_VAULT_ALIAS_FIELD", "GOVERN_VAULT_MOUNT", "GOVERN_INVENTORY",
-             "GOVERN_POLICIES")
+VAULT_ENV = (
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_NAMESPACE",
+    "VAULT_CACERT",
+    "VAULT_ROLE_ID",
+    "VAULT_SECRET_ID",
+    "BAO_ADDR",
+    "BAO_TOKEN",
+    "GOVERN_VAULT_AUTH_MOUNT",
+    "GOVERN_VAULT_ALIAS_FIELD",
+    "GOVERN_VAULT_MOUNT",
+    "GOVERN_INVENTORY",
+    "GOVERN_POLICIES",
+)
 PASSWORD = "login-password-for-tests"
 
 # alice holds x1 and (with a declared credential) fb; bob holds x2; head and it read every
@@ -99,16 +110,19 @@ class World:
 
     def govern(self, *args: str, env: dict[str, str] | None = None) -> Result:
         run_env = {**self.server.env(), **(env or {})}
-        return CliRunner().invoke(cli, [*args, "-i", str(self.inventory), "-p",
-                                        str(self.tmp / "policies")], env=run_env)
+        return CliRunner().invoke(
+            cli, [*args, "-i", str(self.inventory), "-p", str(self.tmp / "policies")], env=run_env
+        )
 
     def apply(self, *args: str, env: dict[str, str] | None = None) -> Result:
-        return self.govern("apply", "--yes", "--auth-mount", "userpass", "--alias-field", "id",
-                           *args, env=env)
+        return self.govern(
+            "apply", "--yes", "--auth-mount", "userpass", "--alias-field", "id", *args, env=env
+        )
 
     def plan(self, *args: str, env: dict[str, str] | None = None) -> Result:
-        return self.govern("plan", "--auth-mount", "userpass", "--alias-field", "id", *args,
-                           env=env)
+        return self.govern(
+            "plan", "--auth-mount", "userpass", "--alias-field", "id", *args, env=env
+        )
 
     def edit(self, old: str, new: str) -> None:
         text = self.inventory.read_text()
@@ -120,8 +134,11 @@ class World:
         return str(client.auth.userpass.login(user, PASSWORD)["auth"]["client_token"])
 
     def status(self, token: str, ref: str) -> int:
-        return requests.get(f"{self.server.addr}/v1/govern/data/accounts/{ref}",
-                            headers={"X-Vault-Token": token}, timeout=10).status_code
+        return requests.get(
+            f"{self.server.addr}/v1/govern/data/accounts/{ref}",
+            headers={"X-Vault-Token": token},
+            timeout=10,
+        ).status_code
 
     def readable(self, token: str) -> set[str]:
         codes = {ref: self.status(token, ref) for ref in SECRETS}
@@ -147,8 +164,13 @@ def world(disposable_vault: VaultServer, tmp_path: Path) -> Iterator[World]:
     store = VaultStore(server.addr, mount="govern", env=server.env())
     store.ensure_mount(create=True)
     for ref in SECRETS:
-        store.put(ref, Secret(username=f"{ref}-user", password=f"pw-{ref}"), meta={},
-                  rotated_by="tester", reason="test setup")
+        store.put(
+            ref,
+            Secret(username=f"{ref}-user", password=f"pw-{ref}"),
+            meta={},
+            rotated_by="tester",
+            reason="test setup",
+        )
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(textwrap.dedent(INVENTORY))
     (tmp_path / "policies").mkdir()

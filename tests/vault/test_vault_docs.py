@@ -19,8 +19,9 @@ def documented_policy(name: str) -> str:
 
 def token_with(world: World, name: str) -> str:
     world.server.api("PUT", f"sys/policies/acl/{name}", json={"policy": documented_policy(name)})
-    body = world.server.api("POST", "auth/token/create",
-                            json={"policies": [name], "no_default_policy": True}).json()
+    body = world.server.api(
+        "POST", "auth/token/create", json={"policies": [name], "no_default_policy": True}
+    ).json()
     return str(body["auth"]["client_token"])
 
 
@@ -30,10 +31,13 @@ def test_documented_operator_policy_is_enough_to_apply(world: World) -> None:
     assert first.exit_code == 0, first.output
     assert world.readable(world.login("alice")) == {"x1", "fb2"}
     # removals and departures too
-    world.edit("      - {person: alice, role: admin}\n    credential: {mfa: true}",
-               "    credential: {mfa: true}")
-    world.edit("level: C}\n  - {id: bob", "level: C, status: departed, left_on: 2026-11-01}\n"
-               "  - {id: bob")
+    world.edit(
+        "      - {person: alice, role: admin}\n    credential: {mfa: true}",
+        "    credential: {mfa: true}",
+    )
+    world.edit(
+        "level: C}\n  - {id: bob", "level: C, status: departed, left_on: 2026-11-01}\n  - {id: bob"
+    )
     second = world.apply("--force", env=operator)
     assert second.exit_code == 0, second.output
     assert world.readable(world.login("bob")) == {"x2-login"}
@@ -49,8 +53,9 @@ def test_documented_readonly_policy_plans_but_cannot_apply(world: World) -> None
     assert plan.exit_code == 2, plan.output
     refused = world.apply(env=readonly)
     assert refused.exit_code == 3, refused.output
-    assert "needs the 'read' capability on identity/group/name/govern-account-x2" in \
-        refused.output, refused.output
+    assert (
+        "needs the 'read' capability on identity/group/name/govern-account-x2" in refused.output
+    ), refused.output
 
 
 def test_documented_readonly_policy_runs_drift_and_the_custody_audit(world: World) -> None:

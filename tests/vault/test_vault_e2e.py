@@ -20,8 +20,11 @@ def test_each_person_reads_exactly_what_the_inventory_grants(world: World) -> No
     assert world.readable(carol) == set()
     assert world.readable(world.login("head")) == {"x1", "x2-login", "fb2"}
     # the login lands on govern's entity (the alias was created before the first login)
-    lookup = requests.get(f"{world.server.addr}/v1/auth/token/lookup-self",
-                          headers={"X-Vault-Token": alice}, timeout=10).json()["data"]
+    lookup = requests.get(
+        f"{world.server.addr}/v1/auth/token/lookup-self",
+        headers={"X-Vault-Token": alice},
+        timeout=10,
+    ).json()["data"]
     assert lookup["entity_id"] == world.entity_id("alice")
 
     again = world.apply()
@@ -29,8 +32,10 @@ def test_each_person_reads_exactly_what_the_inventory_grants(world: World) -> No
     assert "No changes" in again.output
 
     # a grant removed from the inventory: the same, still valid token loses that credential
-    world.edit("      - {person: alice, role: admin}\n    credential: {mfa: true}",
-               "    credential: {mfa: true}")
+    world.edit(
+        "      - {person: alice, role: admin}\n    credential: {mfa: true}",
+        "    credential: {mfa: true}",
+    )
     removed = world.apply()
     assert removed.exit_code == 0, removed.output
     assert "- remove  membership govern-account-x1 <- govern-person-alice" in removed.output
@@ -38,9 +43,11 @@ def test_each_person_reads_exactly_what_the_inventory_grants(world: World) -> No
     assert world.readable(alice) == {"fb2"}
 
     # departed: the entity is disabled and every read fails, whatever the groups say
-    world.edit("{id: bob, name: Bob, email: bob@diocese.test, level: C}",
-               "{id: bob, name: Bob, email: bob@diocese.test, level: C, status: departed, "
-               "left_on: 2026-11-01}")
+    world.edit(
+        "{id: bob, name: Bob, email: bob@diocese.test, level: C}",
+        "{id: bob, name: Bob, email: bob@diocese.test, level: C, status: departed, "
+        "left_on: 2026-11-01}",
+    )
     departed = world.apply()
     assert departed.exit_code == 0, departed.output
     assert "~ disable entity     govern-person-bob" in departed.output
@@ -53,8 +60,9 @@ def test_hand_added_member_is_planned_for_removal_and_removed(world: World) -> N
     assert world.apply().exit_code == 0
     group = world.group("x1")
     members = [*group["member_entity_ids"], world.entity_id("carol")]  # type: ignore[misc]
-    world.server.api("POST", "identity/group/name/govern-account-x1",
-                     json={"member_entity_ids": members})
+    world.server.api(
+        "POST", "identity/group/name/govern-account-x1", json={"member_entity_ids": members}
+    )
     carol = world.login("carol")
     assert world.readable(carol) == {"x1"}  # the hand-made grant works...
 
@@ -73,8 +81,9 @@ def test_hand_added_member_is_planned_for_removal_and_removed(world: World) -> N
 def test_foreign_objects_are_reported_and_left_alone(world: World) -> None:
     hand_policy = 'path "govern/data/accounts/*" { capabilities = ["read"] }\n'
     world.server.api("PUT", "sys/policies/acl/govern-account-x2", json={"policy": hand_policy})
-    world.server.api("POST", "identity/entity/name/govern-person-carol",
-                     json={"metadata": {"owner": "someone"}})
+    world.server.api(
+        "POST", "identity/entity/name/govern-person-carol", json={"metadata": {"owner": "someone"}}
+    )
     plan = world.plan("--format", "json")
     assert plan.exit_code == 0, plan.output
     body = json.loads(plan.output)
@@ -111,8 +120,8 @@ def test_detailed_exitcode_and_text_summary(world: World) -> None:
 def test_max_removals_refuses_then_force_applies(world: World) -> None:
     assert world.apply().exit_code == 0
     # three accounts lose their shared login: their memberships (9 of 9) would be removed
-    world.edit("platform: x\n    handle: \"@one\"", "platform: facebook\n    handle: \"@one\"")
-    world.edit("platform: x\n    handle: \"@two\"", "platform: facebook\n    handle: \"@two\"")
+    world.edit('platform: x\n    handle: "@one"', 'platform: facebook\n    handle: "@one"')
+    world.edit('platform: x\n    handle: "@two"', 'platform: facebook\n    handle: "@two"')
     world.edit("    credential: {mfa: true}\n", "")
     world.edit("    credential: {ref: x2-login, mfa: true}\n", "")
     refused = world.apply()
@@ -153,10 +162,14 @@ def test_sealed_vault_exits_3(world: World) -> None:
 
 
 def test_token_lacking_permission_names_capability_and_path(world: World) -> None:
-    world.server.api("PUT", "sys/policies/acl/only-entities", json={"policy": (
-        'path "identity/entity/id" { capabilities = ["list"] }\n')})
-    token = world.server.api("POST", "auth/token/create",
-                             json={"policies": ["only-entities"]}).json()["auth"]["client_token"]
+    world.server.api(
+        "PUT",
+        "sys/policies/acl/only-entities",
+        json={"policy": ('path "identity/entity/id" { capabilities = ["list"] }\n')},
+    )
+    token = world.server.api(
+        "POST", "auth/token/create", json={"policies": ["only-entities"]}
+    ).json()["auth"]["client_token"]
     result = world.plan(env={"VAULT_TOKEN": token})
     assert result.exit_code == 3, result.output
     first = result.output.strip().splitlines()[0]
@@ -210,8 +223,9 @@ def test_person_removed_from_the_inventory_loses_entity_and_memberships(world: W
     world.edit("  - {id: it, name: IT Person, email: it@diocese.test, level: B}\n", "")
     world.edit("head: head, it: [it]", "head: head")
     plan = world.plan("--format", "json")
-    changes = {(c["kind"], c["action"], c["name"], c["person"])
-               for c in json.loads(plan.output)["changes"]}
+    changes = {
+        (c["kind"], c["action"], c["name"], c["person"]) for c in json.loads(plan.output)["changes"]
+    }
     assert ("entity", "delete", "govern-person-it", "it") in changes
     assert ("membership", "remove", "govern-account-x1", "it") in changes
     applied = world.apply("--force")
