@@ -54,6 +54,7 @@ class GithubConnector:
                 "X-GitHub-Api-Version": API_VERSION,
             },
             throttle=throttle,
+            pace=pace,
             describe_error=describe_error,
             concurrency=settings.concurrency,
         )
@@ -152,6 +153,15 @@ def throttle(response: requests.Response, body: Any) -> float | None:
     return None
 
 
+def pace(response: requests.Response) -> float | None:
+    """Seconds until the primary rate limit resets when an answer says it is spent
+    (`x-ratelimit-remaining: 0`): the next request would be refused, so none is sent."""
+    if response.headers.get("x-ratelimit-remaining", "").strip() != "0":
+        return None
+    reset = _number(response.headers.get("x-ratelimit-reset"))
+    return max(0.0, reset - time.time()) if reset is not None else None
+
+
 def describe_error(body: Any) -> str | None:
     """GitHub's error body: `{"message": ..., "documentation_url": ...}`."""
     if isinstance(body, dict) and isinstance(body.get("message"), str):
@@ -227,5 +237,6 @@ __all__ = [
     "connector",
     "describe_error",
     "organization",
+    "pace",
     "throttle",
 ]

@@ -11,11 +11,25 @@ platform asks for: `Retry-After`, GitHub's `x-ratelimit-reset`) on connection er
 and whatever the platform's `throttle` hook calls throttling. Writes (`delete`, `post`) are
 sent once: the caller re-reads the state before trying again. A URL the server hands back
 for paging is followed only on the same origin as the API root, so the token never leaves it.
+
+Rate limits are met for the whole platform, not per thread: a throttled answer closes a gate
+that every thread of this `Api` waits at before its next request (for the wait the platform
+named, else a backoff that grows while the platform keeps refusing and resets on the first
+success), and the `pace` hook closes it before the limit is hit (GitHub's
+`x-ratelimit-remaining: 0` until `x-ratelimit-reset`). An answer refused for a request sent
+before the gate closed is the same throttling seen again: it waits at the gate without
+spending that request's retries.
+
+The session reads proxies and the CA bundle from the environment once (`HTTPS_PROXY`,
+`NO_PROXY`, `REQUESTS_CA_BUNDLE`, as requests does per request), never `~/.netrc`: its
+credentials would replace the token, and looking for it on every request costs more than
+the rest of the client's work.
 """
 
 from __future__ import annotations
 
 import email.utils
+import os
 import random
 import threading
 import time
@@ -44,6 +58,10 @@ BACKOFF = -1.0
 # status mapping of `Api.error`.
 Classify = Callable[[requests.Response, Any], "Exception | None"]
 
+# A platform hook on every answer: seconds to hold all requests because the platform's budget
+# is spent (GitHub's `x-ratelimit-remaining: 0`), or None.
+Pace = Callable[[requests.Response], "float | None"]
+
 
 class Api:
     """One platform's API root, with a session shared by the threads that read it."""
@@ -58,6 +76,7 @@ class Api:
         throttle: Throttle | None = None,
         describe_error: Callable[[Any], str | None] | None = None,
         classify: Classify | None = None,
+        pace: Pace | None = None,
         concurrency: int = 8,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
@@ -69,17 +88,28 @@ class Api:
         self._throttle = throttle
         self._describe_error = describe_error
         self._classify = classify
+        self._pace = pace
         self._params = dict(params or {})
         self.timeout = timeout
         self.retries = retries
         self.max_wait = max_wait
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": "govern", **(headers or {})})
+        self.session.trust_env = False
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self.session.verify = bundle
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(concurrency, 1))
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self._lock = threading.Lock()
         self.requests_sent = 0
+        self.throttled = 0  # throttled answers, for benchmarks and reports
+        # The platform-wide gate (time.monotonic()): no request leaves before `_resume_at`.
+        self._resume_at = 0.0
+        self._closed_at = float("-inf")  # when the gate was last closed by a refusal
+        self._strikes = 0  # refusals since the last success, for the backoff without a hint
 
     # --- requests -------------------------------------------------------------------------
 
@@ -128,6 +158,8 @@ class Api:
         attempt = 0
         while True:
             attempt += 1
+            self._wait_at_gate()
+            sent_at = time.monotonic()
             try:
                 with self._lock:
                     self.requests_sent += 1
@@ -145,14 +177,22 @@ class Api:
                 ) from None
             body = _json_or_none(response)
             wait = self._throttle(response, body) if self._throttle is not None else None
-            if wait is not None and wait < 0:
-                wait = _wait(response, attempt)
-            if wait is None and response.status_code == 429:
-                wait = _wait(response, attempt)
-            if wait is None and response.status_code >= 500:
+            throttled = wait is not None or response.status_code == 429
+            if throttled:
+                wait = retry_after(response) if wait is None or wait < 0 else wait
+                if sent_at < self._closed_at and (wait is None or wait <= self.max_wait):
+                    attempt -= 1  # in flight when another refusal closed the gate: wait there
+                    continue
+                wait = self._close_gate(wait)
+            elif response.status_code >= 500:
                 wait = _wait(response, attempt)
                 if not retry or attempt > self.retries:
                     raise self.error(response, body)
+            else:
+                self._strikes = 0
+                hold = self._pace(response) if self._pace is not None else None
+                if hold is not None and 0 < hold <= self.max_wait:
+                    self._hold(hold)
             if wait is not None:
                 if not retry or attempt > self.retries or wait > self.max_wait:
                     raise ConnectorUnavailable(
@@ -163,7 +203,8 @@ class Api:
                         kind="throttled",
                         hint="run again later, or lower --concurrency",
                     )
-                self._sleep(wait)
+                if not throttled:
+                    self._sleep(wait)  # throttled: the gate holds every thread, this one too
                 continue
             if response.status_code >= 400 and response.status_code != 404:
                 classified = self._classify(response, body) if self._classify is not None else None
@@ -209,6 +250,31 @@ class Api:
 
     def _sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds))
+
+    def _wait_at_gate(self) -> None:
+        while True:
+            delay = self._resume_at - time.monotonic()
+            if delay <= 0:
+                return
+            self._sleep(delay)
+
+    def _close_gate(self, wait: float | None) -> float:
+        """A fresh refusal: hold every thread for `wait` (the platform's hint), else for a
+        backoff that grows with the refusals since the last success. Returns the wait."""
+        with self._lock:
+            self.throttled += 1
+            self._strikes += 1
+            if wait is None:
+                wait = gate_backoff(self._strikes)
+            now = time.monotonic()
+            if wait <= self.max_wait:
+                self._resume_at = max(self._resume_at, now + wait)
+            self._closed_at = now
+        return wait
+
+    def _hold(self, seconds: float) -> None:
+        with self._lock:
+            self._resume_at = max(self._resume_at, time.monotonic() + seconds)
 
     def pages(
         self,
@@ -299,6 +365,13 @@ def backoff(attempt: int) -> float:
     return float(random.uniform(0, 0.5 * 2 ** (attempt - 1)))
 
 
+def gate_backoff(strikes: int) -> float:
+    """0.25, 0.5, 1, 2 s ... with half of it jittered: the whole platform waits, so the wait
+    must cover a rate-limit window, while runs in parallel (shards) still retry apart."""
+    base = 0.25 * 2.0 ** (min(strikes, 8) - 1)
+    return base / 2 + float(random.uniform(0, base / 2))
+
+
 def transport_reason(exc: requests.RequestException) -> str:
     """Why a request got no answer, in words (never the URL: it may carry a token)."""
     if isinstance(exc, requests.exceptions.SSLError):
@@ -321,6 +394,7 @@ __all__ = [
     "BACKOFF",
     "Api",
     "Classify",
+    "Pace",
     "Throttle",
     "backoff",
     "link_next",

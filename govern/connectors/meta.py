@@ -293,7 +293,8 @@ def throttle(response: requests.Response, body: Any) -> float | None:
     if code not in THROTTLE_CODES and response.status_code != 429:
         return None
     minutes = regain_minutes(response.headers)
-    return minutes * 60.0 if minutes is not None else BACKOFF
+    # 0 minutes means "less than a minute", not "now": back off (Retry-After or growing).
+    return minutes * 60.0 if minutes else BACKOFF
 
 
 def regain_minutes(headers: Mapping[str, str]) -> float | None:

@@ -31,7 +31,7 @@ from govern.inventory.model import Inventory
 from govern.platforms import Catalog
 
 if TYPE_CHECKING:
-    from govern.drift.sources.live import LiveObservation
+    from govern.drift.sources.live import LiveObservation, Tally
 
 
 def stamp(loaded: LoadedInventory, drifts: Iterable[Drift]) -> list[Finding]:
@@ -85,10 +85,12 @@ def collect(
     store: TokenLookup | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     shard: Shard | None = None,
+    tally: Tally | None = None,
 ) -> Report:
     """Drift from every source asked for: snapshot files (`snapshots`; None: the default
     directory), Vault (`vault`; None: when VAULT_ADDR is set) and, with `live`, the platforms'
-    admin APIs (tokens from `env` or `store`). Raises `InputError` for bad snapshot files
+    admin APIs (tokens from `env` or `store`; `tally` counts the accounts read per platform,
+    for a progress display). Raises `InputError` for bad snapshot files
     (exit 2) and `BackendUnavailable` when Vault cannot be reached (exit 3).
 
     With `live`, every account ends in one state (`Report.coverage`); platforms that refused
@@ -108,10 +110,12 @@ def collect(
             env=env,
             store=store,
             concurrency=concurrency,
+            today=today,
             progress=progress,
+            tally=tally,
             accounts=shard.indexes(loaded.inventory) if shard is not None else None,
         )
-        drifts += compare(loaded.inventory, catalog, observed_live.observation, today=today)
+        drifts += observed_live.drifts
         drifts += _live_findings(loaded, observed_live)
     snapshot_covered: set[str] = set()
     if paths:
@@ -123,7 +127,7 @@ def collect(
         if observed_live is not None:
             # An account read live is compared once, from the platform; a snapshot fills in
             # the accounts the APIs could not read.
-            for account_id in observed_live.observation.accounts:
+            for account_id in observed_live.observed:
                 observation.accounts.pop(account_id, None)
         snapshot_covered = set(observation.accounts)
         drifts += snapshot_drift(loaded, catalog, observation, today=today)
@@ -267,7 +271,7 @@ def _unobserved(
     from govern.drift.sources.live import connected
 
     for index, account in enumerate(loaded.inventory.accounts):
-        if account.id in live.observation.accounts or account.id in snapshot_covered:
+        if account.id in live.observed or account.id in snapshot_covered:
             continue
         why = live.unverifiable.get(account.id)
         if why is None and not connected(account):
@@ -300,7 +304,7 @@ def _coverage(
     }
     states: list[tuple[str, State]] = []
     for account in loaded.inventory.accounts:
-        if account.id not in live.observation.accounts and account.id not in snapshot_covered:
+        if account.id not in live.observed and account.id not in snapshot_covered:
             states.append((account.id, State.UNVERIFIABLE))
         elif account.id in drifted:
             states.append((account.id, State.DRIFT))

@@ -35,14 +35,8 @@ def compare(
     inventory: Inventory, catalog: Catalog, observation: Observation, *, today: dt.date
 ) -> Iterator[Drift]:
     people = {p.id: p for p in inventory.people}
-    for account_id, observed in observation.accounts.items():
-        index = inventory.account_index[account_id]
-        account = inventory.accounts[index]
-        yield from _compare_account(index, account, observed, catalog, people, today)
-        entity = inventory.entity(account.entity)
-        yield from head_without_admin(
-            index, account, observed, catalog, entity.head if entity is not None else None
-        )
+    for observed in observation.accounts.values():
+        yield from compare_account(inventory, catalog, observed, people, today=today)
     for unknown in observation.unknown:
         rows = f" ({unknown.rows} rows)" if unknown.rows > 1 else ""
         yield (
@@ -53,6 +47,25 @@ def compare(
                 location=unknown.location,
             ),
         )
+
+
+def compare_account(
+    inventory: Inventory,
+    catalog: Catalog,
+    observed: ObservedAccount,
+    people: dict[str, Person],
+    *,
+    today: dt.date,
+) -> Iterator[Drift]:
+    """The drift of one observed account (`people`: the inventory's people by id), so a
+    source that reads accounts one by one can compare each and keep only its drift."""
+    index = inventory.account_index[observed.account]
+    account = inventory.accounts[index]
+    yield from _compare_account(index, account, observed, catalog, people, today)
+    entity = inventory.entity(account.entity)
+    yield from head_without_admin(
+        index, account, observed, catalog, entity.head if entity is not None else None
+    )
 
 
 def _compare_account(
