@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,10 +40,55 @@ def snapshots_option(func: F) -> F:
     )(func)
 
 
+def show_progress(quiet: bool) -> bool:
+    """Progress goes to standard error, only on a terminal, never in CI (`CI` set, as every
+    CI service sets it) nor with --quiet; the report on standard output never has any."""
+    in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    return not quiet and not in_ci and sys.stderr.isatty()
+
+
 def progress(message: str) -> None:
-    """Progress on long work, to standard error and only on a terminal."""
-    if sys.stderr.isatty():
-        click.echo(f"govern drift: {message}", err=True)
+    click.echo(f"govern drift: {message}", err=True)
+
+
+def _silent(_message: str) -> None:
+    pass
+
+
+class ProgressBars:
+    """`Tally` as rich progress bars on standard error: one bar per platform with its count
+    of accounts read (`GitHub  ━━━━━━━━━━╸━━━━  812/2000`)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskID,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._bars = Progress(
+            TextColumn("{task.description:<24}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stderr),
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def start(self, totals: Mapping[str, int]) -> None:
+        for platform, total in sorted(totals.items()):
+            self._tasks[platform] = self._bars.add_task(platform, total=total)
+        self._bars.start()
+
+    def advance(self, platform: str) -> None:
+        self._bars.advance(self._tasks[platform])
+
+    def stop(self) -> None:
+        self._bars.stop()
 
 
 def _explain(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -70,14 +115,15 @@ def _explain(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
     "--live",
     is_flag=True,
     help="Read who holds each account from the platforms' admin APIs (GitHub, Meta, Google "
-    "Business Profile); every account ends clean, drift or unverifiable.",
+    "Business Profile, LinkedIn, TikTok); every account ends clean, drift or unverifiable.",
 )
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
     default=DEFAULT_CONCURRENCY,
     show_default=True,
-    help="Platform API requests in flight at once (--live).",
+    help="Platform API requests in flight at once, per platform (--live): the platforms "
+    "are read in parallel, each within its own rate limits.",
 )
 @click.option(
     "--shard",
@@ -95,6 +141,13 @@ def _explain(ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 )
 @click.argument(
     "merge_files", metavar="[REPORT.json ...]", nargs=-1, type=click.Path(dir_okay=False)
+)
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress on standard error (there is none anyway when it is not a terminal, "
+    "or in CI: the CI environment variable is set).",
 )
 @store_option
 @report_options(fail_on_default="warning", what="drift findings")
@@ -117,6 +170,7 @@ def drift(
     shard: str | None,
     merge: bool,
     merge_files: tuple[str, ...],
+    quiet: bool,
     store_spec: str | None,
     fmt: str,
     output: str | None,
@@ -129,10 +183,12 @@ def drift(
 
     Without --live, accounts that no snapshot covers are not observed, which is not drift.
     With --live, govern reads each account whose platform has a connector through its API
-    (tokens from GOVERN_GITHUB_TOKEN, GOVERN_META_TOKEN, GOVERN_GOOGLE_TOKEN, or the store's
-    connector-github, connector-meta, connector-google; see docs/connectors.md) and every
+    (tokens from GOVERN_GITHUB_TOKEN, GOVERN_META_TOKEN, GOVERN_GOOGLE_TOKEN,
+    GOVERN_LINKEDIN_TOKEN, GOVERN_TIKTOK_TOKEN, or the store's connector-<platform>; see
+    docs/connectors.md) and every
     account ends in one state: clean, drift or unverifiable (drift-unverifiable says why);
-    the report ends with a coverage line.
+    the report ends with a coverage line. On a terminal, a progress bar per platform counts
+    the accounts read (on standard error; none in CI or with --quiet).
 
     Exits 1 when drift is found, 0 when none, 2 on bad input (path:line:column), 3 when
     Vault or a platform cannot be reached or refuses the token (after writing the whole
@@ -143,6 +199,7 @@ def drift(
       govern drift                                   # ./snapshots, Vault if VAULT_ADDR is set
       GOVERN_GITHUB_TOKEN=... govern drift --live    # read the platforms' admin APIs
       govern drift --live --format json -o drift.json --concurrency 4
+      govern drift --live --quiet -f json -o drift.json   # no progress bars on the terminal
       govern drift --live --shard 2/4 -f json -o drift-2.json   # one job of a CI matrix
       govern drift --merge drift-*.json --format markdown       # the matrix's report
       govern drift -s exports/linkedin.csv -s exports/youtube.yaml --no-vault
@@ -168,6 +225,7 @@ def drift(
         return
     day = parse_today(today)
     loaded, policy = load(inventory, policies)
+    shown = show_progress(quiet)
     report = collect(
         loaded,
         policy.catalog,
@@ -175,11 +233,12 @@ def drift(
         snapshots=list(snapshots) or None,
         vault=vault,
         env=os.environ,
-        progress=progress,
+        progress=progress if shown else _silent,
         live=live,
         store=store_token_lookup(store_spec, loaded.path, os.environ) if live else None,
         concurrency=concurrency,
         shard=Shard.parse(shard) if shard else None,
+        tally=ProgressBars() if shown and live else None,
     )
     failures = report.coverage.failures if report.coverage is not None else ()
     finish(report, fmt, output, fail_on, failures)
