@@ -136,6 +136,9 @@ def bench(size: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     requests = org.requests()  # the estimate; the emulators count what was really sent
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOVERN_", "VAULT_"))}
     env.pop("CI", None)
+    # A user's interpreter caches bytecode: without this, every run would compile govern and
+    # its dependencies again (this machine's shell sets PYTHONDONTWRITEBYTECODE).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     govern = [sys.executable, "-m", "govern", "drift", "--inventory", str(inventory), "--no-vault"]
     runs = []
     for number in range(args.runs):

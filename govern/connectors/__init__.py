@@ -208,7 +208,9 @@ class People:
     def __init__(self, inventory: Inventory) -> None:
         self._by_identity: dict[str, dict[str, str]] = {}
         self._by_email: dict[str, str] = {}
-        self._people = inventory.people
+        self._by_name: dict[str, Person] = {}  # normalized name -> the first person with it
+        for person in reversed(inventory.people):
+            self._by_name[_name_key(person.name)] = person
         for person in inventory.people:
             for namespace, value in person.identities.model_dump().items():
                 if value:
@@ -231,13 +233,11 @@ class People:
 
     def lookalike(self, holder: Holder) -> Person | None:
         """A person whose name equals the holder's display name: only for hints."""
-        if not holder.name:
-            return None
-        wanted = " ".join(holder.name.lower().split())
-        for person in self._people:
-            if " ".join(person.name.lower().split()) == wanted:
-                return person
-        return None
+        return self._by_name.get(_name_key(holder.name)) if holder.name else None
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.lower().split())
 
 
 def _key(namespace: str, value: str) -> str:

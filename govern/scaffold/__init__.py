@@ -29,6 +29,7 @@ TEMPLATES: dict[str, str] = {
     ".github/workflows/govern-review.yml": "review.yml",
     ".github/workflows/govern-report.yml": "report.yml",
     ".github/workflows/govern-remind.yml": "remind.yml",
+    ".github/workflows/govern-drift.yml": "drift.yml",
     ".pre-commit-config.yaml": "pre-commit-config.yaml",
     ".gitignore": "gitignore",
     "README.md": "README.md",

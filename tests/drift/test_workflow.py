@@ -50,6 +50,7 @@ def test_scripts_expand_no_templates_and_vault_comes_from_env() -> None:
         "GOVERN_VAULT_AUTH": "jwt",
         "GOVERN_VAULT_ROLE": "govern-drift",
         "GOVERN_VAULT_JWT_AUDIENCE": "govern",
+        "GOVERN_DRIFT_LIVE": "${{ vars.GOVERN_DRIFT_LIVE }}",
         **tokens,
     }
     # No Vault secret: the only secrets are the platforms' read-only tokens.

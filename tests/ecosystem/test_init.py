@@ -22,6 +22,7 @@ EXPECTED = {
     ".github/workflows/govern-review.yml",
     ".github/workflows/govern-report.yml",
     ".github/workflows/govern-remind.yml",
+    ".github/workflows/govern-drift.yml",
     ".pre-commit-config.yaml",
     ".gitignore",
     "README.md",

@@ -124,3 +124,48 @@ def test_action_inputs_reach_run_scripts_only_through_env() -> None:
     assert action["runs"]["using"] == "composite"
     for step in action["runs"]["steps"]:
         assert "${{" not in step.get("run", ""), step["name"]
+
+
+def test_both_nightly_drift_workflows_are_among_the_linted(scaffolded: Path) -> None:
+    names = {path.name for path in workflows(scaffolded)}
+    assert {"drift-nightly.yml", "govern-drift.yml"} <= names
+
+
+def test_scaffolded_live_drift_workflow_shape(scaffolded: Path) -> None:
+    """`govern init`'s nightly live drift: every platform's token as a secret (the names
+    govern reads), Vault through the job's OIDC token instead of a Vault secret, shards of a
+    CI matrix joined by --merge, markdown to the job summary, the JSON uploaded."""
+    from govern.connectors import SPECS, token_env
+
+    path = scaffolded / ".github/workflows/govern-drift.yml"
+    text = path.read_text()
+    workflow = yaml.safe_load(text)
+    assert set(workflow[True]) == {"schedule", "workflow_dispatch"}
+    assert workflow["permissions"] == {}
+    read, report = workflow["jobs"]["read"], workflow["jobs"]["report"]
+    assert read["permissions"] == {"contents": "read", "id-token": "write"}
+    assert report["permissions"] == {} and report["needs"] == "read"
+    assert "fromJSON(vars.GOVERN_DRIFT_SHARDS" in read["strategy"]["matrix"]["shard"]
+    step = next(s for s in read["steps"] if "govern drift --live" in s.get("run", ""))
+    tokens = {token_env(spec.namespace) for spec in SPECS.values()}
+    assert tokens == {
+        "GOVERN_GITHUB_TOKEN",
+        "GOVERN_META_TOKEN",
+        "GOVERN_GOOGLE_TOKEN",
+        "GOVERN_LINKEDIN_TOKEN",
+        "GOVERN_TIKTOK_TOKEN",
+    }
+    for name in tokens:
+        assert step["env"][name] == f"${{{{ secrets.{name} }}}}"
+    assert text.count("secrets.") == len(tokens)  # no Vault secret: OIDC (JWT) login
+    assert step["env"]["GOVERN_VAULT_AUTH"] == "jwt" and "VAULT_TOKEN" not in step["env"]
+    assert '--shard "$SHARD/$total" --format json' in step["run"]
+    scripts = "\n".join(s.get("run", "") for job in (read, report) for s in job["steps"])
+    assert "${{" not in scripts
+    publish = next(s for s in report["steps"] if "--merge" in s.get("run", ""))
+    assert '--merge drift-*.json --format markdown >> "$GITHUB_STEP_SUMMARY"' in publish["run"]
+    uploads = [s for s in report["steps"] if s.get("uses", "").startswith("actions/upload")]
+    assert uploads[0]["with"]["path"] == "drift.json"
+    for job in (read, report):
+        for used in (s["uses"] for s in job["steps"] if "uses" in s):
+            assert len(used.split("@")[1]) == 40, used
