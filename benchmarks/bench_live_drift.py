@@ -7,7 +7,9 @@ a rate limit in each platform's documented style.
     python benchmarks/bench_live_drift.py --accounts 500 --runs 1
     python benchmarks/bench_live_drift.py --concurrency 8 --latency 0.02 --limit github=300
 
-Reports, per size: wall time of the govern process against the ideal, and its peak RSS
+Reports, per size: wall time of the govern process against the ideal, its CPU time against
+a plain `requests` client doing as many requests (the client's floor: the machine has 2
+shared cores and the interpreter lock gives govern at most one), and its peak RSS
 (ru_maxrss of that child, from wait4) next to the same process without --live (loading the
 same inventory and writing a report), so the memory live reading adds is visible.
 
@@ -104,6 +106,41 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> dict[
         }
 
 
+RAW_CLIENT = """
+import sys, time, requests
+url, token, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+session = requests.Session()
+session.trust_env = False
+session.headers.update({"Authorization": "Bearer " + token, "LinkedIn-Version": "202511",
+                        "X-Restli-Protocol-Version": "2.0.0"})
+cpu = time.process_time()
+for i in range(n):
+    response = session.get(url + "/rest/organizationAcls", params={
+        "q": "organization", "organization": "urn:li:organization:%d" % (900000006 + 10 * i),
+        "start": 0, "count": 100})
+    response.raise_for_status()
+    response.json()
+print((time.process_time() - cpu) / n)
+"""
+
+
+def raw_cpu_per_request(size: int, env: dict[str, str], count: int = 1000) -> float:
+    """CPU seconds one plain `requests.Session` spends per request (sequential, against the
+    LinkedIn emulator without latency): the client's floor, whatever govern does."""
+    emulator = Emulator("linkedin", size, 0.0, 0)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", RAW_CLIENT, emulator.url, emulator.token, str(count)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        emulator.stop()
+    return float(out.strip())
+
+
 def ideal(
     requests: dict[str, int], latency: float, concurrency: int, limits: dict[str, int]
 ) -> dict[str, Any]:
@@ -177,6 +214,7 @@ def bench(size: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             work,
             args.timeout,
         )
+        per_request = raw_cpu_per_request(size, env)
         document = json.loads(report.read_text()) if report.exists() else {}
         states = (document.get("coverage") or {}).get("states", {})
         counted: dict[str, int] = {}
@@ -198,6 +236,10 @@ def bench(size: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "ideal_detail": floors,
             "requests": needed,
             "refused": {ns: c.get("refused", 0) for ns, c in served.items()},
+            # CPU: govern's against a plain requests client doing the same requests, plus
+            # the run without --live (start, load, compare, report)
+            "cpu_floor_s": round(sum(needed.values()) * per_request + offline["cpu_s"], 2),
+            "raw_cpu_per_request_ms": round(per_request * 1000, 3),
             "rss_mb": live["rss_mb"],
             "rss_offline_mb": offline["rss_mb"],
             "rss_live_extra_mb": round(live["rss_mb"] - offline["rss_mb"], 1),
@@ -214,7 +256,8 @@ def bench(size: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         print(
             f"{size:>6} accounts run {number + 1}: {live['wall_s']:.2f} s, ideal {issue:.2f} s "
             f"(x{entry['ratio']:.2f}; per platform {strict:.2f} s, "
-            f"x{entry['ratio_per_platform']:.2f}), cpu {live['cpu_s']:.1f} s, "
+            f"x{entry['ratio_per_platform']:.2f}), cpu {live['cpu_s']:.1f} s "
+            f"(plain requests + no --live: {entry['cpu_floor_s']:.1f} s), "
             f"rss {live['rss_mb']:.0f} MB (+{entry['rss_live_extra_mb']:.0f} MB over no "
             f"--live), states {counted}, refused {sum(entry['refused'].values())}, "
             f"load {entry['loadavg_at_start']:.2f}",

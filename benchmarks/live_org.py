@@ -10,9 +10,10 @@ platform reports (live_emulators.py).
 Ten accounts per entity, on GitHub (2), Facebook, Instagram, Google Business Profile (2),
 LinkedIn (2) and TikTok (2): the five connectors get 2,000 accounts each at 10,000. Each
 account is held by the entity's head and IT (administrative) and one manager (editor); the
-platforms add a little drift: an undeclared holder on every 25th account, a declared manager
-missing from every 40th. The TikTok connector reads the organization's one Business Center,
-so its accounts are declared with the Business Center's three members.
+platforms add a little drift: an undeclared holder on the accounts of every 25th entity, a
+declared manager missing from those of every 40th. The TikTok connector reads the
+organization's one Business Center, so its accounts are declared with the Business Center's
+three members (who are not the entity heads: drift-head-without-admin on each).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ ROLES = {
     "instagram": (("admin", "editor"), ("MANAGE", "CONTENT")),
     "google-business": (("owner", "admin"), ("OWNER", "MANAGER")),
     "linkedin": (("admin", "editor"), ("ADMINISTRATOR", "CONTENT_ADMINISTRATOR")),
-    "tiktok": (("admin", "editor"), ("ADMIN", "STANDARD")),
+    "tiktok": (("admin", "analyst"), ("ADMIN", "STANDARD")),
 }
 NAMESPACE = {
     "github": "github",
@@ -146,10 +147,10 @@ class Organization:
         for position, person in enumerate(holders):
             role, api_role = (admin, api_admin) if position < 2 else (editor, api_editor)
             account.declared.append((person.id, role))
-            if platform != "tiktok" and position == 2 and index % 40 == 39:
+            if platform != "tiktok" and position == 2 and entity % 40 == 39:
                 continue  # declared, not on the platform: drift-missing-holder
             account.observed.append(Observed(person.identity(namespace), person.name, api_role))
-        if platform != "tiktok" and index % 25 == 24:
+        if platform != "tiktok" and entity % 25 == 24:
             outsider = Person(10_000_000 + index, f"outsider{index}", f"Outsider {index}")
             account.observed.append(
                 Observed(outsider.identity(namespace), outsider.name, api_editor)
