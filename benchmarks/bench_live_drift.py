@@ -23,6 +23,7 @@ without --live (measured in the same run). Target: within 1.5x of it.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import platform as host
@@ -108,7 +109,7 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path, timeout: float) -> dict[
 
 RAW_CLIENT = """
 import sys, time, requests
-url, token, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+url, token, n, pages = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 session = requests.Session()
 session.trust_env = False
 session.headers.update({"Authorization": "Bearer " + token, "LinkedIn-Version": "202511",
@@ -116,8 +117,8 @@ session.headers.update({"Authorization": "Bearer " + token, "LinkedIn-Version": 
 cpu = time.process_time()
 for i in range(n):
     response = session.get(url + "/rest/organizationAcls", params={
-        "q": "organization", "organization": "urn:li:organization:%d" % (900000006 + 10 * i),
-        "start": 0, "count": 100})
+        "q": "organization", "start": 0, "count": 100,
+        "organization": "urn:li:organization:%d" % (900000006 + 10 * (i % pages))})
     response.raise_for_status()
     response.json()
 print((time.process_time() - cpu) / n)
@@ -130,7 +131,15 @@ def raw_cpu_per_request(size: int, env: dict[str, str], count: int = 1000) -> fl
     emulator = Emulator("linkedin", size, 0.0, 0)
     try:
         out = subprocess.run(
-            [sys.executable, "-c", RAW_CLIENT, emulator.url, emulator.token, str(count)],
+            [
+                sys.executable,
+                "-c",
+                RAW_CLIENT,
+                emulator.url,
+                emulator.token,
+                str(count),
+                str(max(1, size // 10)),  # LinkedIn pages in the organization
+            ],
             env=env,
             capture_output=True,
             text=True,
@@ -139,6 +148,39 @@ def raw_cpu_per_request(size: int, env: dict[str, str], count: int = 1000) -> fl
     finally:
         emulator.stop()
     return float(out.strip())
+
+
+PHASES = """
+import datetime as dt, os, resource, sys
+def peak():
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+from govern.cli._common import load
+from govern.drift import collect
+from govern.formats import OutputFormat, render
+phases = {"start": peak()}
+loaded, policy = load(sys.argv[1], None)
+phases["inventory loaded"] = peak()
+report = collect(loaded, policy.catalog, today=dt.date(2026, 11, 22), snapshots=[],
+                 vault=False, env=os.environ, live=True, concurrency=int(sys.argv[2]))
+phases["platforms read and compared"] = peak()
+text = render(report, OutputFormat("json"))
+phases["JSON report rendered"] = peak()
+print(phases)
+"""
+
+
+def phases(inventory: Path, env: dict[str, str], concurrency: int) -> dict[str, float]:
+    """Peak RSS (MB) after each phase of a live drift, in one child process: which phase
+    grows with the number of accounts."""
+    out = subprocess.run(
+        [sys.executable, "-c", PHASES, str(inventory), str(concurrency)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found: dict[str, float] = ast.literal_eval(out.strip().splitlines()[-1])
+    return found
 
 
 def ideal(
@@ -166,6 +208,18 @@ def ideal(
     }
 
 
+def start_emulators(size: int, args: argparse.Namespace) -> dict[str, Emulator]:
+    return {ns: Emulator(ns, size, args.latency, args.limits.get(ns, 0)) for ns in NAMESPACES}
+
+
+def platform_env(env: dict[str, str], emulators: dict[str, Emulator]) -> dict[str, str]:
+    found = dict(env)
+    for ns, emulator in emulators.items():
+        found[f"GOVERN_{ns.upper()}_TOKEN"] = emulator.token
+        found[f"GOVERN_{ns.upper()}_API_URL"] = emulator.url
+    return found
+
+
 def bench(size: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     org = Organization(size)
     inventory = work / f"inventory-{size}.yaml"
@@ -179,13 +233,16 @@ def bench(size: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     govern = [sys.executable, "-m", "govern", "drift", "--inventory", str(inventory), "--no-vault"]
     runs = []
     for number in range(args.runs):
-        emulators = {
-            ns: Emulator(ns, size, args.latency, args.limits.get(ns, 0)) for ns in NAMESPACES
-        }
-        live_env = dict(env)
-        for ns, emulator in emulators.items():
-            live_env[f"GOVERN_{ns.upper()}_TOKEN"] = emulator.token
-            live_env[f"GOVERN_{ns.upper()}_API_URL"] = emulator.url
+        memory = None
+        if args.phases:  # its own emulators: the timed run's counts stay its own
+            emulators = start_emulators(size, args)
+            try:
+                memory = phases(inventory, platform_env(env, emulators), args.concurrency)
+            finally:
+                for emulator in emulators.values():
+                    emulator.stop()
+        emulators = start_emulators(size, args)
+        live_env = platform_env(env, emulators)
         report = work / f"drift-{size}.json"
         load = os.getloadavg()[0]
         try:
@@ -250,6 +307,8 @@ def bench(size: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "loadavg_at_start": round(load, 2),
             "loadavg_at_end": round(os.getloadavg()[0], 2),
         }
+        if memory is not None:
+            entry["rss_phases_mb"] = memory
         if live["rc"] not in (0, 1):
             entry["stderr_tail"] = live["stderr_tail"]
         runs.append(entry)
@@ -287,7 +346,7 @@ def _limits(text: str) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument(
         "--accounts", type=int, nargs="+", default=[2000, 10000], help="sizes (default 2000 10000)"
@@ -305,6 +364,12 @@ def main(argv: list[str] | None = None) -> int:
         + ")",
     )
     ap.add_argument("--timeout", type=float, default=600, help="seconds per govern run")
+    ap.add_argument(
+        "--phases",
+        action="store_true",
+        help="also measure peak RSS after each phase (inventory loaded, platforms read, "
+        "report rendered) in one more child per run",
+    )
     ap.add_argument("-o", "--output", default=str(HERE / "results" / "live_drift.json"))
     args = ap.parse_args(argv)
     load_at_start = os.getloadavg()

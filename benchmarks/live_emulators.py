@@ -246,7 +246,9 @@ def serve(namespace: str, accounts: int, latency: float, limit: int, window: flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("platform", choices=sorted(BUILDERS))
     ap.add_argument("--accounts", type=int, required=True, help="accounts in the organization")
     ap.add_argument("--latency", type=float, default=0.02, help="seconds added per request")

@@ -329,10 +329,19 @@ def _has_query(url: str) -> bool:
 
 
 def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+    """The body as JSON (None when it is not), parsed once per response: `request` reads it
+    for the platform's hooks, the caller again for the data."""
+    cached = response.__dict__.get("_govern_json", _UNPARSED)
+    if cached is _UNPARSED:
+        try:
+            cached = response.json()
+        except ValueError:
+            cached = None
+        response.__dict__["_govern_json"] = cached
+    return cached
+
+
+_UNPARSED = object()
 
 
 def retry_after_value(value: str | None) -> float | None:
