@@ -48,7 +48,7 @@ def run_change(
 ) -> None:
     """Build the change, print its diff, refuse new findings (unless allowed), write it and
     commit it on `branch`."""
-    from govern.offboard.git import check_branch, commit_revoke
+    from govern.gitutil import check_branch, commit_on_branch
 
     path = Path(inventory or DEFAULT_INVENTORY)
     policy = load_policy_dir(policies)
@@ -84,7 +84,7 @@ def run_change(
     change.save()
     click.echo(f"\nWrote {path}: {change.summary}.")
     if repo is not None:
-        warning = commit_revoke(repo, [path], f"govern: {change.summary}", what="the change")
+        warning = commit_on_branch(repo, [path], f"govern: {change.summary}", what="the change")
         click.echo(warning if warning else f"Committed on branch {repo.branch}.")
 
 
