@@ -19,7 +19,7 @@ from govern.cli._common import (
     policies_option,
     today_option,
 )
-from govern.errors import EXIT_FINDINGS
+from govern.errors import ExitCode
 from govern.policy import Policy
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,7 +76,7 @@ def run_change(
                 "or change it so the rules accept it).",
                 err=True,
             )
-            raise SystemExit(EXIT_FINDINGS)
+            raise SystemExit(ExitCode.FINDINGS)
     if dry_run:
         click.echo("\nDry run: nothing was written.")
         return

@@ -14,8 +14,8 @@ import click
 
 from govern.backends.vault import check_mount
 from govern.cli._common import inventory_option, load, policies_option
-from govern.cli.main import fail
-from govern.errors import ExitCode, GovernError, PlanExit, UsageError
+from govern.cli.main import ERROR_EXIT
+from govern.errors import ExitCode, PlanExit, UsageError
 from govern.vault import (
     ApplyResult,
     Change,
@@ -140,7 +140,17 @@ def render_text(plan: Plan, where: str) -> str:
     return "\n".join(lines)
 
 
-@click.command("plan")
+class PlanCommand(click.Command):
+    """`plan`: with --detailed-exitcode, every error exits 1 (Terraform's contract), usage
+    errors and bad option values too, so a CI script never reads an error as "changes"."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--detailed-exitcode" in args:
+            ctx.meta[ERROR_EXIT] = PlanExit.ERROR
+        return super().parse_args(ctx, args)
+
+
+@click.command("plan", cls=PlanCommand)
 @inventory_option
 @policies_option
 @vault_options
@@ -172,7 +182,7 @@ def plan(
     \b
     Exit codes: 0 no changes, or changes; 2 invalid input; 3 Vault unreachable, sealed or
     refusing the token. With --detailed-exitcode exactly as Terraform: 0 no changes, 1 any
-    error (invalid input, Vault unreachable; the message says which), 2 changes.
+    error (invalid input or usage, Vault unreachable; the message says which), 2 changes.
 
     \b
     Examples:
@@ -180,15 +190,10 @@ def plan(
       govern plan --auth-mount userpass --alias-field id --detailed-exitcode
       govern plan --format json
     """
-    try:
-        client, _, result = _compute(inventory, policies, mount, auth_mount, alias_field)
-    except GovernError as exc:
-        if not detailed_exitcode:
-            raise
-        fail(exc, PlanExit.ERROR)
+    client, _, result = _compute(inventory, policies, mount, auth_mount, alias_field)
     click.echo(result.to_json() if fmt == "json" else render_text(result, client.describe()))
     if detailed_exitcode and result.changes:
-        sys.exit(PlanExit.CHANGES)
+        raise SystemExit(PlanExit.CHANGES)
 
 
 def default_max_removals(observed: ObservedState) -> int:
@@ -274,7 +279,7 @@ def apply(
             )
         if not click.confirm(f"Apply these changes to {client.describe()}?", default=False):
             click.echo("Apply cancelled; nothing was changed.")
-            sys.exit(ExitCode.INVALID)
+            raise SystemExit(ExitCode.INVALID)
     outcome = apply_plan(client, result)
     _report(outcome)
     s = Plan(changes=outcome.done).summary()
@@ -285,5 +290,5 @@ def apply(
             "and rerun `govern apply`: it finishes what remains.",
             err=True,
         )
-        sys.exit(outcome.exit_code or ExitCode.UNAVAILABLE)
+        raise SystemExit(outcome.exit_code or ExitCode.UNAVAILABLE)
     click.echo(f"Apply complete: {summary}.")
