@@ -48,8 +48,6 @@ def run_change(
 ) -> None:
     """Build the change, print its diff, refuse new findings (unless allowed), write it and
     commit it on `branch`."""
-    from govern.gitutil import check_branch, commit_on_branch
-
     path = Path(inventory or DEFAULT_INVENTORY)
     policy = load_policy_dir(policies)
     change = make(path, policy)
@@ -80,12 +78,10 @@ def run_change(
     if dry_run:
         click.echo("\nDry run: nothing was written.")
         return
-    repo = check_branch(path, branch, [path]) if branch else None
-    change.save()
+    written = change.write(branch=branch)
     click.echo(f"\nWrote {path}: {change.summary}.")
-    if repo is not None:
-        warning = commit_on_branch(repo, [path], f"govern: {change.summary}", what="the change")
-        click.echo(warning if warning else f"Committed on branch {repo.branch}.")
+    if written.branch is not None:
+        click.echo(written.warning or f"Committed on branch {written.branch}.")
 
 
 @click.command("grant")
