@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from govern.credentials import CredentialMetadata
+from govern.credentials.confirm import CONFIRM_ACTION
 from govern.errors import BackendUnavailable, UsageError
 from govern.findings import Finding, Report
 from govern.inventory.load import LoadedInventory
@@ -276,7 +277,7 @@ def unconfirmed_rotations(
     confirmed = set()
     for record in log:
         details = record.get("details")
-        if record.get("action") == "rotation-confirmed" and isinstance(details, dict):
+        if record.get("action") == CONFIRM_ACTION and isinstance(details, dict):
             confirmed.add((details.get("ref"), details.get("version")))
     return [
         m

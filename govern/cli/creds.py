@@ -694,9 +694,6 @@ def store_migrate(target_spec: str, store_spec: str | None, inventory: str | Non
             )
 
 
-CONFIRM_ACTION = "rotation-confirmed"
-
-
 @creds.command("confirm", cls=BoundaryCommand)
 @click.argument("account")
 @click.option(
@@ -728,36 +725,21 @@ def creds_confirm(
     """
     from govern import auditlog
     from govern.cli._common import audit_log
+    from govern.credentials.confirm import confirm_rotation
 
     session = open_session(store_spec, inventory)
     session.account_meta(account)
-    ref = session.ref(account)
-    meta = session.store.metadata(ref)
-    if meta is None:
-        raise UsageError(
-            f"no credential for {account} in {session.store.describe()}",
-            hint=f"govern creds set {account}",
-        )
-    number = meta.current_version if version is None else version
-    if not 1 <= number <= meta.current_version:
-        raise UsageError(f"--version {number}: {account} has versions 1 to {meta.current_version}")
-    details = {
-        "account": account,
-        "ref": ref,
-        "version": number,
-        "store": session.store.describe(),
-    }
-    if number == meta.current_version:
-        details["rotated_at"] = format_time(meta.updated_at)
-        details["rotated_by"] = meta.rotated_by
     who = actor(session.env)
-    record = auditlog.append(
-        audit_log(log_file, session.inventory),
-        CONFIRM_ACTION,
+    record = confirm_rotation(
+        session.store,
+        account,
+        session.ref(account),
+        version=version,
+        log_path=audit_log(log_file, session.inventory),
         actor=who,
-        details=details,
         key=auditlog.key_from_env(session.env),
     )
+    number = record["details"]["version"]
     click.echo(
         f"recorded: version {number} of {account} is in use on the platform "
         f"(confirmed by {who}, log record {record['seq']})"
