@@ -49,3 +49,16 @@ def test_no_exit_code_literal_in_the_cli() -> None:
         if literal.search(line)
     ]
     assert found == []
+
+
+def test_nothing_outside_the_cli_imports_it() -> None:
+    """Dependencies point one way: the CLI calls the packages, never the reverse."""
+    package = Path(govern.cli.__file__).parent.parent
+    found = [
+        str(path.relative_to(package))
+        for path in sorted(package.rglob("*.py"))
+        if path.parent.name != "cli"
+        and path.name != "__main__.py"
+        and re.search(r"\bgovern\.cli\b|from govern import cli\b", path.read_text())
+    ]
+    assert found == []
