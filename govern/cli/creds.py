@@ -662,24 +662,12 @@ def store_migrate(target_spec: str, store_spec: str | None, inventory: str | Non
       VAULT_ADDR=https://vault:8200 govern store migrate --store file:credentials.enc --to vault
       govern store migrate --store vault:govern --to file:backup.enc
     """
-    from govern.credentials.migrate import migrate
-    from govern.credentials.vaultstore import VaultStore
+    from govern.credentials.migrate import migrate, open_target
 
     session = open_session(store_spec, inventory)
-    if target_spec.partition(":")[0] not in ("vault", "file"):
-        raise UsageError(
-            f"--to {target_spec!r}: not a store", hint="vault, vault:MOUNT or file:PATH"
-        )
-    target = open_store(
+    target = open_target(
         target_spec, inventory_dir=session.inventory.absolute().parent, env=session.env
     )
-    if isinstance(target, VaultStore):
-        target.ensure_mount(create=True)
-    elif not getattr(target, "path", Path(".")).exists():
-        raise UsageError(
-            f"{target.describe()} does not exist; nothing was copied",
-            hint=f"create it first: govern store init --store {target_spec}",
-        )
     copied = migrate(session.store, target, actor=actor(session.env), progress=click.echo)
     versions = sum(c.versions for c in copied)
     click.echo(
