@@ -20,15 +20,9 @@ from govern.cli._common import (
     store_token_lookup,
 )
 from govern.cli.enforce import vault_options
-from govern.cli.offboard import (
-    confirm,
-    progress_printer,
-    store_opener,
-    vault_access,
-    vault_switch,
-)
+from govern.cli.offboard import confirm, progress_printer
 from govern.connectors import SPECS
-from govern.credentials import actor
+from govern.credentials import actor, store_opener
 from govern.errors import UsageError
 from govern.offboard.lockdown import (
     Contacts,
@@ -117,9 +111,11 @@ def lockdown(
     inventory_path = Path(inventory or DEFAULT_INVENTORY)
     loaded, policy = load(inventory, policies)
     inv, catalog = loaded.inventory, policy.catalog
-    vault_on = vault_switch(use_vault, env)
+    vault = VaultAccess.choose(
+        use_vault, env, mount=mount, auth_mount=auth_mount, alias_field=alias_field
+    )
+    vault_on = vault is not None
     log_path = audit_log(log_file, inventory_path)
-    vault = vault_access(vault_on, env, mount, auth_mount, alias_field)
     if release:
         if keep or discard_journal:
             raise UsageError("--release takes neither --keep nor --discard-journal")
@@ -156,7 +152,7 @@ def lockdown(
         loaded=inv,
         catalog=catalog,
         actor=actor(env),
-        store=store_opener(store_spec, inventory_path, env),
+        store=store_opener(store_spec, inventory_dir=inventory_path.absolute().parent, env=env),
         vault=vault,
         platforms=platforms,
         log_path=log_path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from govern.cli._common import (
 )
 from govern.cli.enforce import vault_options
 from govern.connectors import SPECS
-from govern.credentials import actor
+from govern.credentials import actor, store_opener
 from govern.errors import UsageError
 from govern.gitutil import check_branch, commit_on_branch
 from govern.offboard import (
@@ -41,54 +41,6 @@ from govern.offboard import (
     start_revoke,
 )
 from govern.offboard.platformsteps import Platforms
-
-
-def vault_switch(use_vault: bool | None, env: Mapping[str, str]) -> bool:
-    """--vault/--no-vault, defaulting to whether VAULT_ADDR is set."""
-    vault_on = bool(env.get("VAULT_ADDR")) if use_vault is None else use_vault
-    if vault_on and not env.get("VAULT_ADDR"):
-        raise UsageError(
-            "--vault needs VAULT_ADDR", hint="set VAULT_ADDR (and a token), or pass --no-vault"
-        )
-    return vault_on
-
-
-def vault_access(
-    vault_on: bool, env: Mapping[str, str], mount: str, auth_mount: str | None, alias_field: str
-) -> VaultAccess | None:
-    """How the steps reach Vault (connected on first use), or None with --no-vault."""
-
-    def open_vault() -> Any:
-        from govern.vault import connect
-
-        return connect(env)
-
-    if not vault_on:
-        return None
-    return VaultAccess(
-        connect=open_vault,
-        mount=mount,
-        auth_mount=auth_mount or None,
-        alias_field="id" if alias_field == "id" else "email",
-    )
-
-
-def store_opener(
-    store_spec: str | None, inventory_path: Path, env: Mapping[str, str]
-) -> Callable[[], Any]:
-    """The credential store, opened on first use (and once)."""
-    opened: list[Any] = []
-
-    def open_cred_store() -> Any:
-        if not opened:
-            from govern.credentials import open_store
-
-            opened.append(
-                open_store(store_spec, inventory_dir=inventory_path.absolute().parent, env=env)
-            )
-        return opened[0]
-
-    return open_cred_store
 
 
 def confirm(yes: bool, what: str, question: str) -> None:
@@ -196,7 +148,9 @@ def revoke(
     inventory_path = Path(inventory or DEFAULT_INVENTORY)
     loaded, policy = load(inventory, policies)
     inv = loaded.inventory
-    vault_on = vault_switch(use_vault, env)
+    vault = VaultAccess.choose(
+        use_vault, env, mount=mount, auth_mount=auth_mount, alias_field=alias_field
+    )
     start = start_revoke(
         inventory_path,
         inv,
@@ -207,7 +161,7 @@ def revoke(
         left_on=parse_date("--left-on", left_on),
         leave_uncovered=leave_uncovered,
         discard_journal=discard_journal,
-        auth_mount=(auth_mount or None) if vault_on else None,
+        auth_mount=vault.auth_mount if vault is not None else None,
     )
     plan = start.plan
     if start.discard is not None:
@@ -264,7 +218,9 @@ def revoke(
     if dry_run:
         return
     confirm(yes, "revoke", f"Revoke {person} as planned?")
-    open_cred_store = store_opener(store_spec, inventory_path, env)
+    open_cred_store = store_opener(
+        store_spec, inventory_dir=inventory_path.absolute().parent, env=env
+    )
     log_path = audit_log(log_file, inventory_path)
     changed_files = [inventory_path, log_path]
     repo = None
@@ -276,7 +232,6 @@ def revoke(
     if start.discard is not None:
         start.discard.unlink(missing_ok=True)
         _say(fmt, f"Discarded the revoke journal {start.discard}.")
-    vault = vault_access(vault_on, env, mount, auth_mount, alias_field)
     someone = inv.person(person)
     outcome = run_revoke(
         plan,

@@ -336,8 +336,8 @@ def _revoke_all(
     """`govern revoke` for each departed person (govern.offboard.departed), shown as each
     one ends; the JSON of every result."""
     from govern.cli._common import log_path, store_token_lookup
-    from govern.cli.offboard import store_opener, vault_access
-    from govern.credentials import actor
+    from govern.credentials import actor, store_opener
+    from govern.offboard import VaultAccess
     from govern.offboard.departed import revoke_departed
     from govern.offboard.platformsteps import Platforms
 
@@ -350,8 +350,8 @@ def _revoke_all(
         [(d.person, d.left_on) for d in result.departures],
         manager_levels=levels,
         actor=actor(env),
-        store=store_opener(store_spec, inventory, env),
-        vault=vault_access(bool(env.get("VAULT_ADDR")), env, "govern", None, "email"),
+        store=store_opener(store_spec, inventory_dir=inventory.absolute().parent, env=env),
+        vault=VaultAccess.choose(None, env),
         log_path=log_path(log_file, str(inventory)),
         platforms=lambda current: Platforms(current, catalog, env=env, store=lookup),
         log_key=auditlog.key_from_env(env),

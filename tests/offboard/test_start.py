@@ -12,8 +12,9 @@ import pytest
 from govern import auditlog
 from govern.cli._common import load
 from govern.credentials import open_store as open_credentials
+from govern.credentials import store_opener
 from govern.errors import GovernError, UsageError
-from govern.offboard import revoke_commit_message, start_revoke
+from govern.offboard import VaultAccess, revoke_commit_message, start_revoke
 from govern.offboard.departed import HOLDS_NOTHING, JOURNAL_PENDING, revoke_departed
 from govern.offboard.journal import Journal
 from govern.offboard.platformsteps import Platforms
@@ -173,3 +174,26 @@ def test_a_failing_revoke_stops_the_run_and_says_how_to_finish(org: Path) -> Non
     assert caught.value.hint is not None
     assert "the revoke of dkim stopped: finish it with `govern revoke dkim`" in caught.value.hint
     assert not (org / "audit.log.jsonl").exists()
+
+
+def test_vault_is_used_when_asked_for_or_when_vault_addr_is_set() -> None:
+    addr = {"VAULT_ADDR": "http://127.0.0.1:9"}
+    assert VaultAccess.choose(None, {}) is None and VaultAccess.choose(False, addr) is None
+    with pytest.raises(UsageError, match="--vault needs VAULT_ADDR"):
+        VaultAccess.choose(True, {})
+    chosen = VaultAccess.choose(None, addr, mount="teams", auth_mount="", alias_field="id")
+    assert chosen is not None and (chosen.mount, chosen.auth_mount, chosen.alias_field) == (
+        "teams",
+        None,
+        "id",
+    )
+    assert VaultAccess.choose(True, addr, alias_field="email").alias_field == "email"  # type: ignore[union-attr]
+
+
+def test_the_store_is_opened_on_first_use_and_once(org: Path) -> None:
+    env = {"GOVERN_PASSPHRASE": PASSPHRASE}
+    opener = store_opener(None, inventory_dir=org, env=env)
+    first = opener()
+    assert opener() is first and first.describe().endswith("credentials.enc")
+    missing = store_opener("file:/nonexistent/dir/x.enc", inventory_dir=org, env=env)
+    assert callable(missing)  # nothing opened (nor refused) until it is called
