@@ -202,9 +202,10 @@ def sync(
       govern people sync google-workspace --subject admin@diocese.org --yes
       govern people sync entra --missing-means-departed --yes --revoke
     """
+    from govern.credentials import store_opener
     from govern.directory import open_directory
     from govern.directory.csvsource import parse_columns
-    from govern.directory.sync import compare, edit_inventory, revoke_plans
+    from govern.directory.sync import propose
 
     env = os.environ
     if dry_run and (yes or run_revokes):
@@ -218,24 +219,23 @@ def sync(
         today=day,
         columns=parse_columns(columns),
         subject=subject,
-        open_store=lambda: _open_store(store_spec, inventory_path, env),
+        open_store=store_opener(
+            store_spec, inventory_dir=inventory_path.absolute().parent, env=env
+        ),
     )
-    result = compare(
+    levels, _ = manager_rule(policy)
+    proposal = propose(
+        inventory_path,
         loaded.inventory,
+        policy.catalog,
         directory.people(),
         source=directory.name,
         today=day,
         missing_means_departed=missing_means_departed,
-    )
-    levels, _ = manager_rule(policy)
-    plans = revoke_plans(
-        loaded.inventory,
-        policy.catalog,
-        [d.person for d in result.departures],
         manager_levels=levels,
     )
-    edit = edit_inventory(inventory_path, result)
-    report: dict[str, Any] = {**result.to_json(), "plans": [p.to_json() for p in plans]}
+    result, plans, edit = proposal.result, list(proposal.plans), proposal.edit
+    report: dict[str, Any] = proposal.to_json()
     if fmt == "text":
         _show(result, plans, edit.diff)
     if not result.changed:
@@ -263,12 +263,6 @@ def sync(
 def _confirm(result: SyncResult, run_revokes: bool) -> bool:
     what = f"Mark {len(result.departures)} departed in the inventory"
     return click.confirm(what + (" and revoke them?" if run_revokes else "?"), err=True)
-
-
-def _open_store(spec: str | None, inventory: Path, env: Mapping[str, str]) -> Any:
-    from govern.credentials import open_store
-
-    return open_store(spec, inventory_dir=inventory.absolute().parent, env=env)
 
 
 def _show(result: SyncResult, plans: list[RevokePlan], diff: str) -> None:
