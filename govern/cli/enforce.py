@@ -23,11 +23,8 @@ from govern.vault import (
     Plan,
     VaultClient,
     apply_plan,
-    connect,
-    desired_state,
-    make_plan,
-    observe,
 )
+from govern.vault.reconcile import check_removals, plan_vault
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,16 +96,14 @@ def _compute(
     alias_field: str,
 ) -> tuple[VaultClient, ObservedState, Plan]:
     loaded, policy = load(inventory, policies)
-    desired = desired_state(
+    return plan_vault(
         loaded.inventory,
         policy.catalog,
+        os.environ,
         mount=mount,
-        auth_mount=auth_mount or None,
-        alias_field="id" if alias_field == "id" else "email",
+        auth_mount=auth_mount,
+        alias_field=alias_field,
     )
-    client = connect(os.environ)
-    observed = observe(client, auth_mount=desired.auth_mount)
-    return client, observed, make_plan(desired, observed)
 
 
 def escape_line(text: str) -> str:
@@ -196,11 +191,6 @@ def plan(
         raise SystemExit(PlanExit.CHANGES)
 
 
-def default_max_removals(observed: ObservedState) -> int:
-    """25% of the current memberships of govern's groups, at least 1 (as Peribolos guards)."""
-    return max(1, observed.memberships() // 4)
-
-
 def _report(result: ApplyResult) -> None:
     for change in result.done:
         click.echo(
@@ -258,19 +248,7 @@ def apply(
     click.echo(render_text(result, client.describe()))
     if not result.changes:
         return
-    limit = max_removals if max_removals is not None else default_max_removals(observed)
-    removals = result.removals()
-    if removals > limit and not force:
-        raise UsageError(
-            f"the plan removes {removals} accesses, more than the limit of {limit} "
-            + (
-                "(--max-removals)"
-                if max_removals is not None
-                else f"(25% of {observed.memberships()} current memberships)"
-            )
-            + "; nothing was changed",
-            hint="check the inventory; rerun with --max-removals N or --force to apply anyway",
-        )
+    check_removals(result, observed, max_removals=max_removals, force=force)
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError(
