@@ -22,8 +22,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from govern.credentials import CredentialMetadata
+from govern.credentials.confirm import CONFIRM_ACTION
 from govern.errors import BackendUnavailable, UsageError
 from govern.findings import Finding, Report
+from govern.inventory.load import LoadedInventory
 from govern.inventory.model import Inventory, Person
 from govern.policy import Policy
 from govern.review import Status
@@ -275,7 +277,7 @@ def unconfirmed_rotations(
     confirmed = set()
     for record in log:
         details = record.get("details")
-        if record.get("action") == "rotation-confirmed" and isinstance(details, dict):
+        if record.get("action") == CONFIRM_ACTION and isinstance(details, dict):
             confirmed.add((details.get("ref"), details.get("version")))
     return [
         m
@@ -284,6 +286,109 @@ def unconfirmed_rotations(
         and (today - m.updated_at.date()).days > after_days
         and (m.ref, m.current_version) not in confirmed
     ]
+
+
+def gather(
+    loaded: LoadedInventory,
+    policy: Policy,
+    *,
+    today: dt.date,
+    within: int,
+    reviews: Path,
+    log_path: Path,
+    store_spec: str | None,
+    env: Mapping[str, str],
+    offline: bool = False,
+    confirm_days: int = 7,
+) -> list[Reminder]:
+    """What `govern remind` sends: the audit (with the store's custody records unless
+    `offline`), the password changes not confirmed on the platform `confirm_days` after the
+    rotation (the store's metadata against the audit log), the review campaigns under
+    `reviews`, collected into one reminder per person with something to report."""
+    from govern import auditlog
+    from govern.audit import audit
+    from govern.credentials import open_store
+    from govern.custody import read_custody
+    from govern.fixes import with_fixes
+    from govern.review import review_names, status
+
+    custody = None
+    unconfirmed: list[CredentialMetadata] = []
+    if not offline:
+        where = Path(loaded.path).absolute().parent
+        custody, _ = read_custody(store_spec, inventory_dir=where, env=env)
+        if custody:
+            records = auditlog.read(log_path) if log_path.exists() else []
+            metadata = open_store(store_spec, inventory_dir=where, env=env).list()
+            unconfirmed = unconfirmed_rotations(
+                metadata, records, today=today, after_days=confirm_days
+            )
+    campaigns = [status(reviews, name, today=today) for name in review_names(reviews)]
+    report = with_fixes(audit(loaded, policy, today=today, custody=custody), loaded.inventory)
+    return collect(
+        loaded.inventory,
+        policy,
+        report,
+        today=today,
+        within=within,
+        custody=custody,
+        reviews=campaigns,
+        unconfirmed=unconfirmed,
+    )
+
+
+def sender_for(inv: Inventory, sender: str | None) -> str:
+    """The From address: `sender`, else govern@ the organization's first domain."""
+    domains = inv.organization.domains
+    found = sender or (f"govern@{domains[0]}" if domains else None)
+    if found is None:
+        raise UsageError(
+            "--from: no sender address (the inventory lists no organization domain)",
+            hint="govern remind --from it@example.org ...",
+        )
+    return found
+
+
+def compose(
+    reminders: Iterable[Reminder],
+    inv: Inventory,
+    *,
+    sender: str,
+    within: int,
+    when: dt.datetime,
+) -> list[tuple[str, EmailMessage]]:
+    """(person id, message) for each reminder."""
+    return [
+        (
+            r.person.id,
+            r.message(
+                sender=sender, organization=inv.organization.name, within=within, inv=inv, when=when
+            ),
+        )
+        for r in reminders
+    ]
+
+
+def smtp_login(
+    store_spec: str | None, inventory_dir: Path, env: Mapping[str, str]
+) -> tuple[str, str] | None:
+    """The store's `smtp` credential as (username, password); None when it has none."""
+    from govern.credentials import CredentialNotFound, open_store
+
+    store = open_store(store_spec, inventory_dir=inventory_dir, env=env)
+    path = getattr(store, "path", None)
+    if isinstance(path, Path) and not path.exists():
+        return None
+    try:
+        secret = store.get("smtp")
+    except CredentialNotFound:
+        return None
+    if not secret.username:
+        raise UsageError(
+            "the store's `smtp` credential has no username",
+            hint="govern creds set smtp --username USER",
+        )
+    return secret.username, secret.password
 
 
 def _finding_text(finding: Finding) -> str:

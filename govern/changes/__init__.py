@@ -27,6 +27,15 @@ from govern.inventory.textdiff import unified
 from govern.policy import Policy
 
 
+@dataclass(frozen=True)
+class Written:
+    """A change written: the branch it was committed on (None: not committed) and the
+    warning when that commit failed."""
+
+    branch: str | None = None
+    warning: str | None = None
+
+
 @dataclass
 class Change:
     """An edit of the inventory, checked and not yet written."""
@@ -46,6 +55,20 @@ class Change:
 
     def save(self) -> bool:
         return self.editor.save()
+
+    def write(self, *, branch: str | None = None) -> Written:
+        """Write the change; with `branch`, commit it there. The branch is checked before
+        the write (git present, a work tree, no uncommitted edits to the inventory), so a
+        refusal changes nothing; a failed commit after the write is a warning to finish by
+        hand, not an error (the inventory is written)."""
+        from govern.gitutil import check_branch, commit_on_branch
+
+        repo = check_branch(self.path, branch, [self.path]) if branch else None
+        self.save()
+        if repo is None:
+            return Written()
+        warning = commit_on_branch(repo, [self.path], f"govern: {self.summary}", what="the change")
+        return Written(branch=repo.branch, warning=warning)
 
     def explanations(self) -> dict[str, str]:
         """Each new finding's rule and its explanation."""

@@ -19,7 +19,7 @@ from govern.cli._common import (
     policies_option,
     today_option,
 )
-from govern.errors import EXIT_FINDINGS
+from govern.errors import ExitCode
 from govern.policy import Policy
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,8 +48,6 @@ def run_change(
 ) -> None:
     """Build the change, print its diff, refuse new findings (unless allowed), write it and
     commit it on `branch`."""
-    from govern.offboard.git import check_branch, commit_revoke
-
     path = Path(inventory or DEFAULT_INVENTORY)
     policy = load_policy_dir(policies)
     change = make(path, policy)
@@ -76,16 +74,14 @@ def run_change(
                 "or change it so the rules accept it).",
                 err=True,
             )
-            raise SystemExit(EXIT_FINDINGS)
+            raise SystemExit(ExitCode.FINDINGS)
     if dry_run:
         click.echo("\nDry run: nothing was written.")
         return
-    repo = check_branch(path, branch, [path]) if branch else None
-    change.save()
+    written = change.write(branch=branch)
     click.echo(f"\nWrote {path}: {change.summary}.")
-    if repo is not None:
-        warning = commit_revoke(repo, [path], f"govern: {change.summary}", what="the change")
-        click.echo(warning if warning else f"Committed on branch {repo.branch}.")
+    if written.branch is not None:
+        click.echo(written.warning or f"Committed on branch {written.branch}.")
 
 
 @click.command("grant")

@@ -7,8 +7,6 @@ input with --password-stdin, or --from-json. Secret values are printed only by
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import sys
@@ -20,12 +18,11 @@ from typing import Any, TypeVar
 import click
 
 from govern.cli._common import DEFAULT_INVENTORY, inventory_option, log_option, store_option
-from govern.cli.main import fail
+from govern.cli.main import ErrorBoundary
 from govern.credentials import (
     CredentialMetadata,
     CredentialNotFound,
     CredentialStore,
-    NewCredential,
     Secret,
     actor,
     format_time,
@@ -33,9 +30,7 @@ from govern.credentials import (
     validate_ref,
 )
 from govern.credentials.passwords import generate_password, password_policy_for
-from govern.errors import GovernError, StoreError, UsageError
-from govern.fsutil import MiB, read_regular
-from govern.inventory.source import decode_utf8
+from govern.errors import StoreError, UsageError
 from govern.platforms import Catalog
 from govern.textsafe import printable
 
@@ -45,22 +40,11 @@ MIN_PASSPHRASE = 12
 FORMATS = click.Choice(["text", "json"])
 
 
-class _Boundary:
-    """Project errors become `error: ...` and their exit code, so these commands behave the
-    same when run on their own (`python -c 'from govern.cli.creds import creds; creds()'`)."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)  # type: ignore[misc]
-        except GovernError as exc:
-            fail(exc)
-
-
-class BoundaryGroup(_Boundary, click.Group):
+class BoundaryGroup(ErrorBoundary, click.Group):
     pass
 
 
-class BoundaryCommand(_Boundary, click.Command):
+class BoundaryCommand(ErrorBoundary, click.Command):
     pass
 
 
@@ -463,9 +447,6 @@ def list_command(fmt: str, store_spec: str | None, inventory: str | None) -> Non
         )
 
 
-MAX_CSV_BYTES = 16 * MiB  # a spreadsheet export of some 100,000 logins
-
-
 def warn_skipped(keys: list[str], where: str) -> None:
     """One warning on stderr naming the keys of the store govern does not manage."""
     if keys:
@@ -475,111 +456,6 @@ def warn_skipped(keys: list[str], where: str) -> None:
             f"that govern does not manage: {shown}",
             err=True,
         )
-
-
-@dataclass(frozen=True)
-class Refusal:
-    line: int
-    account: str
-    why: str
-
-
-def _import_rows(
-    path: Path, session: Session, replace: bool
-) -> tuple[list[NewCredential], list[Refusal], list[str]]:
-    """Parse the CSV; (accepted items, refused rows, ignored column names). Never echoes a
-    password or username."""
-    try:
-        raw = read_regular(path, limit=MAX_CSV_BYTES)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    # The byte is not shown: it may belong to a password.
-    text = decode_utf8(raw, str(path), show_byte=False, hint="export or save the CSV as UTF-8")
-    handle = io.StringIO(text.removeprefix("\ufeff"), newline="")
-    with handle:
-        reader = csv.reader(handle)
-        try:
-            header = [h.strip().lower() for h in next(reader, [])]
-        except csv.Error:
-            raise UsageError(f"{path}: line 1: not a CSV header") from None
-        missing = [c for c in ("account", "username", "password") if c not in header]
-        if missing:
-            raise UsageError(
-                f"{path}: line 1: missing column(s) {', '.join(missing)}",
-                hint="columns: account,username,password[,notes]",
-            )
-        known = ("account", "username", "password", "notes")
-        ignored = [h for h in header if h not in known]
-        index: dict[str, int] = {name: header.index(name) for name in known if name in header}
-        existing = {m.ref for m in session.store.list()} if not replace else set()
-        accepted: list[NewCredential] = []
-        refused: list[Refusal] = []
-        seen: dict[str, int] = {}
-        line = reader.line_num
-        while True:
-            start = line + 1
-            try:
-                row = next(reader, None)
-            except csv.Error as exc:
-                raise UsageError(f"{path}: line {start}: malformed CSV ({exc})") from None
-            line = reader.line_num
-            if row is None:
-                break
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) > len(header):  # the cells no longer line up with their columns
-                shifted = (
-                    f"{len(row)} cells where the header has {len(header)} (a comma inside an "
-                    "unquoted value? quote it)"
-                )
-                refused.append(Refusal(start, "", shifted))
-                continue
-            cells = {name: (row[i] if i < len(row) else "") for name, i in index.items()}
-            account = cells["account"].strip()
-            why = _refusal(session, account, cells, seen, existing)
-            if why:
-                # Only a declared account id is shown: any other cell may hold a password.
-                declared = session.accounts is not None and account in session.accounts
-                refused.append(Refusal(start, account if declared else "", why))
-                continue
-            seen[account] = start
-            fields = {"notes": cells["notes"]} if cells.get("notes") else {}
-            secret = Secret(
-                username=cells["username"].strip() or None,
-                password=cells["password"],
-                fields=fields,
-            )
-            accepted.append(
-                NewCredential(
-                    ref=session.ref(account), secret=secret, meta=session.account_meta(account)
-                )
-            )
-    return accepted, refused, ignored
-
-
-def _refusal(
-    session: Session,
-    account: str,
-    cells: Mapping[str, str],
-    seen: Mapping[str, int],
-    existing: set[str],
-) -> str | None:
-    if not account:
-        return "no account id"
-    try:
-        session.account_meta(account)
-    except UsageError:  # its message quotes the cell, which may be a password
-        where = session.inventory.name if session.inventory else "the inventory"
-        return f"the account cell is not an account declared in {where}"
-    if account in seen:
-        return f"already appears on line {seen[account]}"
-    if not cells["password"]:
-        return "no password"
-    if cells["password"] != cells["password"].strip():
-        return "the password has leading or trailing spaces (spreadsheet artefact?)"
-    if session.ref(account) in existing:
-        return "already in the store (use --replace to store a new version)"
-    return None
 
 
 @creds.command("import", cls=BoundaryCommand)
@@ -615,27 +491,32 @@ def import_command(
       govern creds import logins.csv
       govern creds import logins.csv --skip-invalid && shred -u logins.csv
     """
+    from govern.credentials.csvimport import import_rows, read_import
+
     session = open_session(store_spec, inventory)
-    accepted, refused, ignored = _import_rows(csv_file, session, replace)
-    if ignored:
-        click.echo(f"note: ignored column(s) {', '.join(ignored)}", err=True)
-    for r in refused:
+    rows = read_import(
+        csv_file,
+        session,
+        lambda: set() if replace else {m.ref for m in session.store.list()},
+    )
+    if rows.ignored:
+        click.echo(f"note: ignored column(s) {', '.join(rows.ignored)}", err=True)
+    for r in rows.refused:
         label = f" ({r.account})" if r.account else ""
         click.echo(f"{csv_file}:{r.line}: refused{label}: {r.why}", err=True)
-    if refused and not skip_invalid:
-        raise UsageError(
-            f"{len(refused)} row(s) of {csv_file} refused; nothing was imported",
-            hint="fix them, or use --skip-invalid",
-        )
-    if accepted:
-        session.store.put_many(
-            accepted, rotated_by=actor(session.env), reason=reason or f"import from {csv_file.name}"
-        )
-    click.echo(
-        f"imported {len(accepted)} credential(s) into {session.store.describe()}"
-        + (f"; refused {len(refused)} row(s)" if refused else "")
+    stored = import_rows(
+        session.store,
+        csv_file,
+        rows,
+        skip_invalid=skip_invalid,
+        actor=actor(session.env),
+        reason=reason,
     )
-    if accepted:
+    click.echo(
+        f"imported {stored} credential(s) into {session.store.describe()}"
+        + (f"; refused {len(rows.refused)} row(s)" if rows.refused else "")
+    )
+    if stored:
         click.echo(f"{csv_file} holds passwords in clear text: delete it securely.", err=True)
 
 
@@ -781,24 +662,12 @@ def store_migrate(target_spec: str, store_spec: str | None, inventory: str | Non
       VAULT_ADDR=https://vault:8200 govern store migrate --store file:credentials.enc --to vault
       govern store migrate --store vault:govern --to file:backup.enc
     """
-    from govern.credentials.migrate import migrate
-    from govern.credentials.vaultstore import VaultStore
+    from govern.credentials.migrate import migrate, open_target
 
     session = open_session(store_spec, inventory)
-    if target_spec.partition(":")[0] not in ("vault", "file"):
-        raise UsageError(
-            f"--to {target_spec!r}: not a store", hint="vault, vault:MOUNT or file:PATH"
-        )
-    target = open_store(
+    target = open_target(
         target_spec, inventory_dir=session.inventory.absolute().parent, env=session.env
     )
-    if isinstance(target, VaultStore):
-        target.ensure_mount(create=True)
-    elif not getattr(target, "path", Path(".")).exists():
-        raise UsageError(
-            f"{target.describe()} does not exist; nothing was copied",
-            hint=f"create it first: govern store init --store {target_spec}",
-        )
     copied = migrate(session.store, target, actor=actor(session.env), progress=click.echo)
     versions = sum(c.versions for c in copied)
     click.echo(
@@ -811,9 +680,6 @@ def store_migrate(target_spec: str, store_spec: str | None, inventory: str | Non
                 f"note: {c.ref}: version(s) {', '.join(map(str, c.missing))} could not be read "
                 "in the source (destroyed or deleted) and were not copied"
             )
-
-
-CONFIRM_ACTION = "rotation-confirmed"
 
 
 @creds.command("confirm", cls=BoundaryCommand)
@@ -847,36 +713,21 @@ def creds_confirm(
     """
     from govern import auditlog
     from govern.cli._common import audit_log
+    from govern.credentials.confirm import confirm_rotation
 
     session = open_session(store_spec, inventory)
     session.account_meta(account)
-    ref = session.ref(account)
-    meta = session.store.metadata(ref)
-    if meta is None:
-        raise UsageError(
-            f"no credential for {account} in {session.store.describe()}",
-            hint=f"govern creds set {account}",
-        )
-    number = meta.current_version if version is None else version
-    if not 1 <= number <= meta.current_version:
-        raise UsageError(f"--version {number}: {account} has versions 1 to {meta.current_version}")
-    details = {
-        "account": account,
-        "ref": ref,
-        "version": number,
-        "store": session.store.describe(),
-    }
-    if number == meta.current_version:
-        details["rotated_at"] = format_time(meta.updated_at)
-        details["rotated_by"] = meta.rotated_by
     who = actor(session.env)
-    record = auditlog.append(
-        audit_log(log_file, session.inventory),
-        CONFIRM_ACTION,
+    record = confirm_rotation(
+        session.store,
+        account,
+        session.ref(account),
+        version=version,
+        log_path=audit_log(log_file, session.inventory),
         actor=who,
-        details=details,
         key=auditlog.key_from_env(session.env),
     )
+    number = record["details"]["version"]
     click.echo(
         f"recorded: version {number} of {account} is in use on the platform "
         f"(confirmed by {who}, log record {record['seq']})"

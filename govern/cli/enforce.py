@@ -14,8 +14,8 @@ import click
 
 from govern.backends.vault import check_mount
 from govern.cli._common import inventory_option, load, policies_option
-from govern.cli.main import fail
-from govern.errors import ExitCode, GovernError, PlanExit, UsageError
+from govern.cli.main import ERROR_EXIT
+from govern.errors import ExitCode, PlanExit, UsageError
 from govern.vault import (
     ApplyResult,
     Change,
@@ -23,11 +23,8 @@ from govern.vault import (
     Plan,
     VaultClient,
     apply_plan,
-    connect,
-    desired_state,
-    make_plan,
-    observe,
 )
+from govern.vault.reconcile import check_removals, plan_vault
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,16 +96,14 @@ def _compute(
     alias_field: str,
 ) -> tuple[VaultClient, ObservedState, Plan]:
     loaded, policy = load(inventory, policies)
-    desired = desired_state(
+    return plan_vault(
         loaded.inventory,
         policy.catalog,
+        os.environ,
         mount=mount,
-        auth_mount=auth_mount or None,
-        alias_field="id" if alias_field == "id" else "email",
+        auth_mount=auth_mount,
+        alias_field=alias_field,
     )
-    client = connect(os.environ)
-    observed = observe(client, auth_mount=desired.auth_mount)
-    return client, observed, make_plan(desired, observed)
 
 
 def escape_line(text: str) -> str:
@@ -140,7 +135,17 @@ def render_text(plan: Plan, where: str) -> str:
     return "\n".join(lines)
 
 
-@click.command("plan")
+class PlanCommand(click.Command):
+    """`plan`: with --detailed-exitcode, every error exits 1 (Terraform's contract), usage
+    errors and bad option values too, so a CI script never reads an error as "changes"."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--detailed-exitcode" in args:
+            ctx.meta[ERROR_EXIT] = PlanExit.ERROR
+        return super().parse_args(ctx, args)
+
+
+@click.command("plan", cls=PlanCommand)
 @inventory_option
 @policies_option
 @vault_options
@@ -172,7 +177,7 @@ def plan(
     \b
     Exit codes: 0 no changes, or changes; 2 invalid input; 3 Vault unreachable, sealed or
     refusing the token. With --detailed-exitcode exactly as Terraform: 0 no changes, 1 any
-    error (invalid input, Vault unreachable; the message says which), 2 changes.
+    error (invalid input or usage, Vault unreachable; the message says which), 2 changes.
 
     \b
     Examples:
@@ -180,20 +185,10 @@ def plan(
       govern plan --auth-mount userpass --alias-field id --detailed-exitcode
       govern plan --format json
     """
-    try:
-        client, _, result = _compute(inventory, policies, mount, auth_mount, alias_field)
-    except GovernError as exc:
-        if not detailed_exitcode:
-            raise
-        fail(exc, PlanExit.ERROR)
+    client, _, result = _compute(inventory, policies, mount, auth_mount, alias_field)
     click.echo(result.to_json() if fmt == "json" else render_text(result, client.describe()))
     if detailed_exitcode and result.changes:
-        sys.exit(PlanExit.CHANGES)
-
-
-def default_max_removals(observed: ObservedState) -> int:
-    """25% of the current memberships of govern's groups, at least 1 (as Peribolos guards)."""
-    return max(1, observed.memberships() // 4)
+        raise SystemExit(PlanExit.CHANGES)
 
 
 def _report(result: ApplyResult) -> None:
@@ -253,19 +248,7 @@ def apply(
     click.echo(render_text(result, client.describe()))
     if not result.changes:
         return
-    limit = max_removals if max_removals is not None else default_max_removals(observed)
-    removals = result.removals()
-    if removals > limit and not force:
-        raise UsageError(
-            f"the plan removes {removals} accesses, more than the limit of {limit} "
-            + (
-                "(--max-removals)"
-                if max_removals is not None
-                else f"(25% of {observed.memberships()} current memberships)"
-            )
-            + "; nothing was changed",
-            hint="check the inventory; rerun with --max-removals N or --force to apply anyway",
-        )
+    check_removals(result, observed, max_removals=max_removals, force=force)
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError(
@@ -274,7 +257,7 @@ def apply(
             )
         if not click.confirm(f"Apply these changes to {client.describe()}?", default=False):
             click.echo("Apply cancelled; nothing was changed.")
-            sys.exit(ExitCode.INVALID)
+            raise SystemExit(ExitCode.INVALID)
     outcome = apply_plan(client, result)
     _report(outcome)
     s = Plan(changes=outcome.done).summary()
@@ -285,5 +268,5 @@ def apply(
             "and rerun `govern apply`: it finishes what remains.",
             err=True,
         )
-        sys.exit(outcome.exit_code or ExitCode.UNAVAILABLE)
+        raise SystemExit(outcome.exit_code or ExitCode.UNAVAILABLE)
     click.echo(f"Apply complete: {summary}.")

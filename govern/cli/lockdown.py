@@ -20,30 +20,19 @@ from govern.cli._common import (
     store_token_lookup,
 )
 from govern.cli.enforce import vault_options
-from govern.cli.offboard import (
-    confirm,
-    progress_printer,
-    store_opener,
-    vault_access,
-    vault_switch,
-)
+from govern.cli.offboard import confirm, progress_printer
 from govern.connectors import SPECS
-from govern.credentials import actor
+from govern.credentials import actor, store_opener
 from govern.errors import UsageError
-from govern.offboard.journal import Journal
 from govern.offboard.lockdown import (
-    ACTION,
     Contacts,
     LockdownPlan,
     Outcome,
-    last_lockdown,
-    log_release,
-    pending_journal,
-    plan_lockdown,
-    refuse_journal,
+    find_release,
     reinvitations,
-    release_vault,
     run_lockdown,
+    run_release,
+    start_lockdown,
 )
 from govern.offboard.platformsteps import Platforms, Removal
 from govern.offboard.steps import VaultAccess
@@ -122,35 +111,34 @@ def lockdown(
     inventory_path = Path(inventory or DEFAULT_INVENTORY)
     loaded, policy = load(inventory, policies)
     inv, catalog = loaded.inventory, policy.catalog
-    vault_on = vault_switch(use_vault, env)
+    vault = VaultAccess.choose(
+        use_vault, env, mount=mount, auth_mount=auth_mount, alias_field=alias_field
+    )
+    vault_on = vault is not None
     log_path = audit_log(log_file, inventory_path)
-    vault = vault_access(vault_on, env, mount, auth_mount, alias_field)
     if release:
         if keep or discard_journal:
             raise UsageError("--release takes neither --keep nor --discard-journal")
         _release(account, inventory_path, inv, catalog, vault, log_path, dry_run, yes)
         return
 
-    plan = plan_lockdown(inv, catalog, account, keep)
-    journal: Journal | None = None
-    path = Journal.path_for(inventory_path, account, kind=ACTION)
-    if discard_journal and path.exists():
+    start = start_lockdown(
+        inventory_path, inv, catalog, account, keep, vault=vault_on, discard_journal=discard_journal
+    )
+    plan = start.plan
+    if start.discard is not None:
         if dry_run:
-            click.echo(f"The lockdown journal {path} would be discarded (--dry-run: kept).")
-        else:
-            path.unlink()
-            click.echo(f"Discarded the lockdown journal {path}.")
-    else:
-        journal, reasons = pending_journal(inventory_path, plan, vault=vault_on)
-        if journal is not None:
-            if reasons:
-                raise refuse_journal(journal, reasons)
-            plan = LockdownPlan.from_json(journal.data["plan"])
-            done = [n for n, s in journal.data["steps"].items() if s.get("state") == "done"]
             click.echo(
-                f"Resuming the lockdown of {account} started {journal.data['started_at']} "
-                f"(done: {', '.join(done) or 'nothing yet'})."
+                f"The lockdown journal {start.discard} would be discarded (--dry-run: kept)."
             )
+        else:
+            start.discard.unlink()
+            click.echo(f"Discarded the lockdown journal {start.discard}.")
+    elif start.journal is not None:
+        click.echo(
+            f"Resuming the lockdown of {account} started {start.journal.data['started_at']} "
+            f"(done: {', '.join(start.done) or 'nothing yet'})."
+        )
     platforms = Platforms(
         inv, catalog, env=env, store=store_token_lookup(store_spec, str(loaded.path), env)
     )
@@ -164,11 +152,11 @@ def lockdown(
         loaded=inv,
         catalog=catalog,
         actor=actor(env),
-        store=store_opener(store_spec, inventory_path, env),
+        store=store_opener(store_spec, inventory_dir=inventory_path.absolute().parent, env=env),
         vault=vault,
         platforms=platforms,
         log_path=log_path,
-        journal=journal,
+        journal=start.journal,
         log_key=auditlog.key_from_env(env),
         progress=progress_printer(),
     )
@@ -268,12 +256,7 @@ def _release(
     dry_run: bool,
     yes: bool,
 ) -> None:
-    release = last_lockdown(log_path, account)
-    if release is None:
-        raise UsageError(
-            f"no lockdown of '{account}' in force in {log_path}",
-            hint="`govern log show` lists the records; `govern apply` restores Vault anyway",
-        )
+    release = find_release(log_path, account)
     plan = release.plan
     click.echo(
         f"Plan to release the lockdown of {account} (log record {release.record['seq']}, "
@@ -290,21 +273,17 @@ def _release(
             click.echo(f"  . {line}")
         return
     confirm(yes, "release", f"Release the lockdown of {account}?")
-    auditlog.verify(log_path)
-    vault_result = None
-    if vault is not None and plan.vault_groups:
-        vault_result = release_vault(
-            vault.connect(), inventory_path, catalog, vault, plan.vault_groups
-        )
-        for change in vault_result["applied"]:
-            click.echo(f"Vault: {change}")
-    record = log_release(
-        log_path,
+    restored, record = run_release(
         release,
+        inventory_path=inventory_path,
+        catalog=catalog,
+        vault=vault,
+        log_path=log_path,
         actor=actor(os.environ),
-        vault=vault_result,
         key=auditlog.key_from_env(os.environ),
     )
+    for change in (restored or {}).get("applied") or []:
+        click.echo(f"Vault: {change}")
     if lines:
         where = f" [{plan.admin_url}]" if plan.admin_url else ""
         click.echo(f"To invite again on the platform (an invitation is required){where}:")

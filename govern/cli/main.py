@@ -6,7 +6,7 @@ import importlib
 import os
 import sys
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -19,6 +19,8 @@ Exit codes (every command):
   1  findings at or above --fail-on (or drift found, or a policy test failed)
   2  invalid input or usage; the message says where (path:line:column)
   3  a backend (Vault, a platform) could not be reached
+  70 internal error (a bug; --verbose shows the traceback); 130 Ctrl-C; 141 output closed
+  govern plan --detailed-exitcode follows Terraform: 0 no changes, 1 any error, 2 changes
 
 \b
 Examples:
@@ -30,37 +32,39 @@ Examples:
 """
 
 
-def fail(exc: GovernError, code: int | None = None) -> None:
+# ctx.meta key: the exit code of every error, set by a command whose exit codes differ
+# (`plan --detailed-exitcode`: 1, as Terraform). Set while its arguments are parsed, so it
+# covers usage errors too; context meta is shared with the group's context.
+ERROR_EXIT = "govern.error_exit"
+
+
+def fail(exc: GovernError, code: int | None = None) -> NoReturn:
     """The one way a command reports a project error: `error: ...` on standard error, then
     exit with the error's code (or `code`, e.g. Terraform's 1 for `plan --detailed-exitcode`).
-    The CLI's error boundary (`govern.cli.main.GovernGroup`) and the credential commands run
-    on their own both end here."""
+    Only the error boundary (`ErrorBoundary`) calls it."""
     click.echo(f"error: {exc.diagnostics()}", err=True)
     raise SystemExit(exc.exit_code if code is None else code)
 
 
-class GovernGroup(click.Group):
-    """Runs commands with one error boundary: project errors become a message and an exit code.
-    Subcommands load on first use (see COMMANDS)."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *COMMANDS})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in COMMANDS and cmd_name not in self.commands:
-            module, attribute = COMMANDS[cmd_name]
-            command = getattr(importlib.import_module(module), attribute)
-            if not isinstance(command, click.Command):  # pragma: no cover - wiring error
-                raise TypeError(f"{module}.{attribute} is not a click command")
-            self.add_command(command, cmd_name)
-        return super().get_command(ctx, cmd_name)
+class ErrorBoundary:
+    """The CLI's one error boundary, mixed into click groups and commands: a project error
+    becomes `error: ...` and its exit code, Ctrl-C 130, a reader gone away 141, any other
+    exception an internal error (70, the traceback only with --verbose). `govern` runs every
+    command through it (`GovernGroup`); the credential commands carry it too, so they behave
+    the same when run on their own."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            return super().invoke(ctx)  # type: ignore[misc]
         except GovernError as exc:
-            fail(exc)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            fail(exc, ctx.meta.get(ERROR_EXIT))
+        except click.ClickException as exc:
+            override = ctx.meta.get(ERROR_EXIT)
+            if override is None:
+                raise
+            exc.show()
+            ctx.exit(override)
+        except (click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -80,7 +84,25 @@ class GovernGroup(click.Group):
                 "it" + ("" if verbose else " with the output of --verbose") + ".",
                 err=True,
             )
-            ctx.exit(ExitCode.INTERNAL)
+            override = ctx.meta.get(ERROR_EXIT)
+            ctx.exit(ExitCode.INTERNAL if override is None else override)
+
+
+class GovernGroup(ErrorBoundary, click.Group):
+    """Runs commands through the error boundary. Subcommands load on first use (see
+    COMMANDS)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module, attribute = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):  # pragma: no cover - wiring error
+                raise TypeError(f"{module}.{attribute} is not a click command")
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
 
 @click.group(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from govern.cli._common import (
     load,
     log_option,
     log_path,
+    parse_date,
     parse_today,
     policies_option,
     store_option,
@@ -26,71 +27,20 @@ from govern.cli._common import (
 )
 from govern.cli.enforce import vault_options
 from govern.connectors import SPECS
-from govern.credentials import actor
+from govern.credentials import actor, store_opener
 from govern.errors import UsageError
-from govern.inventory.source import suggest
+from govern.gitutil import check_branch, commit_on_branch
 from govern.offboard import (
     ChecklistItem,
     Outcome,
     RevokePlan,
     VaultAccess,
     checklist,
-    judge_journal,
-    plan_revoke,
-    refuse_pending,
+    revoke_commit_message,
     run_revoke,
+    start_revoke,
 )
-from govern.offboard.git import check_branch, commit_revoke
-from govern.offboard.journal import Journal, file_digest
-from govern.offboard.platformsteps import Platforms, removals
-
-
-def vault_switch(use_vault: bool | None, env: Mapping[str, str]) -> bool:
-    """--vault/--no-vault, defaulting to whether VAULT_ADDR is set."""
-    vault_on = bool(env.get("VAULT_ADDR")) if use_vault is None else use_vault
-    if vault_on and not env.get("VAULT_ADDR"):
-        raise UsageError(
-            "--vault needs VAULT_ADDR", hint="set VAULT_ADDR (and a token), or pass --no-vault"
-        )
-    return vault_on
-
-
-def vault_access(
-    vault_on: bool, env: Mapping[str, str], mount: str, auth_mount: str | None, alias_field: str
-) -> VaultAccess | None:
-    """How the steps reach Vault (connected on first use), or None with --no-vault."""
-
-    def open_vault() -> Any:
-        from govern.vault import connect
-
-        return connect(env)
-
-    if not vault_on:
-        return None
-    return VaultAccess(
-        connect=open_vault,
-        mount=mount,
-        auth_mount=auth_mount or None,
-        alias_field="id" if alias_field == "id" else "email",
-    )
-
-
-def store_opener(
-    store_spec: str | None, inventory_path: Path, env: Mapping[str, str]
-) -> Callable[[], Any]:
-    """The credential store, opened on first use (and once)."""
-    opened: list[Any] = []
-
-    def open_cred_store() -> Any:
-        if not opened:
-            from govern.credentials import open_store
-
-            opened.append(
-                open_store(store_spec, inventory_dir=inventory_path.absolute().parent, env=env)
-            )
-        return opened[0]
-
-    return open_cred_store
+from govern.offboard.platformsteps import Platforms
 
 
 def confirm(yes: bool, what: str, question: str) -> None:
@@ -198,66 +148,36 @@ def revoke(
     inventory_path = Path(inventory or DEFAULT_INVENTORY)
     loaded, policy = load(inventory, policies)
     inv = loaded.inventory
-    someone = inv.person(person)
-    if someone is None:
-        raise UsageError(
-            f"no person '{person}' in {loaded.path}", hint=suggest(person, inv.person_index)
-        )
-    day = parse_today(left_on) if left_on else someone.left_on or parse_today(None)
-    if someone.left_on and left_on and day != someone.left_on:
-        raise UsageError(
-            f"{person} already departed on {someone.left_on} (recorded in the inventory); "
-            f"--left-on {day} differs",
-            hint="drop --left-on to keep the recorded date, or correct it in the inventory",
-        )
-    rule = policy.params["manager-level"]
-    levels = tuple(getattr(rule, "levels", ("C",)))
-    roles = tuple(getattr(rule, "roles", ("owner", "admin", "editor")))
-
-    def make_plan(arguments: Mapping[str, Any]) -> RevokePlan:
-        return plan_revoke(
-            inv,
-            policy.catalog,
-            person,
-            successor=arguments.get("successor"),
-            manager_levels=levels,
-            manager_roles=roles,
-            leave_uncovered=bool(arguments.get("leave_uncovered")),
-        )
-
-    vault_on = vault_switch(use_vault, env)
-    given = {
-        "person": person,
-        "successor": successor,
-        "left_on": day.isoformat() if left_on else None,
-        "leave_uncovered": True if leave_uncovered else None,
-    }
-    journal_path = Journal.path_for(inventory_path, person)
-    journal = None
-    discard = discard_journal and journal_path.exists()
-    if discard:
+    vault = VaultAccess.choose(
+        use_vault, env, mount=mount, auth_mount=auth_mount, alias_field=alias_field
+    )
+    start = start_revoke(
+        inventory_path,
+        inv,
+        policy,
+        person,
+        today=parse_today(None),
+        successor=successor,
+        left_on=parse_date("--left-on", left_on),
+        leave_uncovered=leave_uncovered,
+        discard_journal=discard_journal,
+        auth_mount=vault.auth_mount if vault is not None else None,
+    )
+    plan = start.plan
+    if start.discard is not None:
         _say(
             fmt,
-            f"The revoke journal {journal_path} will be discarded"
+            f"The revoke journal {start.discard} will be discarded"
             + (" (--dry-run: it is kept)." if dry_run else " once the plan is confirmed."),
         )
-    elif journal_path.exists():
-        journal = Journal.load(journal_path)
-    if journal is not None:
-        pending = judge_journal(
-            journal,
-            inventory_digest=file_digest(inventory_path),
-            given=given,
-            fresh_plan=make_plan,
-            options={"auth_mount": (auth_mount or None) if vault_on else None},
-        )
-        plan = pending.plan
+    if start.pending is not None:
+        journal = start.pending.journal
         started = journal.data["started_at"]
-        if pending.matches:
+        if start.resuming:
             _say(
                 fmt,
                 f"Resuming the revoke of {person} started {started} (journal "
-                f"{journal.path}; done: {', '.join(pending.done) or 'nothing yet'}).",
+                f"{journal.path}; done: {', '.join(start.pending.done) or 'nothing yet'}).",
             )
             _show_plan(plan, fmt, force=dry_run)
         else:
@@ -266,22 +186,21 @@ def revoke(
                 f"A revoke journal of {person} started {started} ({journal.path}) "
                 "does not match this command:",
             )
-            for reason in pending.mismatches:
+            for reason in start.pending.mismatches:
                 _say(fmt, f"  - {reason}")
             _say(fmt, "Its plan:")
             _show_plan(plan, fmt, force=True)
             _say(fmt, "The plan for this command:")
-            _show_plan(
-                make_plan({k: v for k, v in given.items() if v is not None}), fmt, force=True
-            )
+            if start.fresh is not None:
+                _show_plan(start.fresh, fmt, force=True)
             if dry_run:
                 return
-            if plan.blocked or yes or not sys.stdin.isatty():
-                raise refuse_pending(pending)
+            refusal = start.refusal(can_ask=not yes and sys.stdin.isatty())
+            if refusal is not None:
+                raise refusal
             click.confirm("Resume the journal's revoke as shown above?", abort=True, err=True)
     else:
-        plan = make_plan({k: v for k, v in given.items() if v is not None})
-        if plan.nothing_to_do:
+        if start.nothing_to_do:
             _emit(
                 fmt,
                 {"person": person, "nothing_to_do": True},
@@ -289,11 +208,9 @@ def revoke(
             )
             return
         _show_plan(plan, fmt, force=dry_run)
-        if plan.blocked:
-            raise UsageError(
-                "refusing to revoke: " + "; ".join(plan.blocked),
-                hint="nothing was changed; --dry-run shows the plan",
-            )
+        refusal = start.refusal(can_ask=False)
+        if refusal is not None:
+            raise refusal
     platforms = Platforms(
         inv, policy.catalog, env=env, store=store_token_lookup(store_spec, loaded.path, env)
     )
@@ -301,7 +218,9 @@ def revoke(
     if dry_run:
         return
     confirm(yes, "revoke", f"Revoke {person} as planned?")
-    open_cred_store = store_opener(store_spec, inventory_path, env)
+    open_cred_store = store_opener(
+        store_spec, inventory_dir=inventory_path.absolute().parent, env=env
+    )
     log_path = audit_log(log_file, inventory_path)
     changed_files = [inventory_path, log_path]
     repo = None
@@ -310,23 +229,23 @@ def revoke(
         if isinstance(store_file, Path):
             changed_files.append(store_file)
         repo = check_branch(inventory_path, branch, changed_files)
-    if discard:
-        journal_path.unlink(missing_ok=True)
-        _say(fmt, f"Discarded the revoke journal {journal_path}.")
-    vault = vault_access(vault_on, env, mount, auth_mount, alias_field)
+    if start.discard is not None:
+        start.discard.unlink(missing_ok=True)
+        _say(fmt, f"Discarded the revoke journal {start.discard}.")
+    someone = inv.person(person)
     outcome = run_revoke(
         plan,
         platforms=platforms,
         log_key=auditlog.key_from_env(env),
         inventory=inventory_path,
         catalog=policy.catalog,
-        left_on=day,
+        left_on=start.left_on,
         actor=actor(env),
         store=open_cred_store,
         vault=vault,
         log_path=log_path,
-        journal=journal,
-        alias=someone.id if alias_field == "id" else someone.email,
+        journal=start.journal,
+        alias=(someone.id if alias_field == "id" else someone.email) if someone else None,
         progress=progress_printer(),
     )
     items = checklist(outcome.plan, policy.catalog, outcome.steps)
@@ -347,15 +266,9 @@ def revoke(
     else:
         _report(person, outcome, items)
     if repo is not None:
-        message = (
-            f"Revoke {person}: remove {len(outcome.plan.grants)} grants, mark departed"
-            + (f", successor {outcome.plan.successor}" if outcome.plan.successor else "")
-            + "\n\nGenerated by `govern revoke`."
-        )
         trailer = auditlog.head_trailer(log_path) if log_path.exists() else ""
-        if trailer:  # anchors the log head: `govern log verify --git` checks it
-            message += f"\n\n{trailer}"
-        warning = commit_revoke(repo, changed_files, message)
+        message = revoke_commit_message(outcome.plan, trailer)
+        warning = commit_on_branch(repo, changed_files, message, what="the revoke")
         if warning:
             click.echo(warning, err=True)
 
@@ -399,8 +312,7 @@ def _show_platform_removals(platforms: Platforms, plan: RevokePlan, fmt: str) ->
     """What the `platforms` step will do: one removal through each platform's API (sent only
     after the other steps, nothing on --dry-run), or why an account stays manual."""
     lines = []
-    for removal in removals(platforms.inventory, [g.account for g in plan.grants]):
-        manual = platforms.missing_token(removal)
+    for removal, manual in platforms.planned([g.account for g in plan.grants]):
         if manual:
             lines.append(f"  . {removal.account}: by hand ({manual})")
         else:

@@ -24,9 +24,9 @@ from govern.cli._common import (
     store_option,
 )
 from govern.cli.changes import change_options, run_change
-from govern.errors import EXIT_FINDINGS, GovernError, UsageError
-from govern.inventory.model import Inventory
-from govern.offboard import RevokePlan, plan_revoke
+from govern.errors import ExitCode, UsageError
+from govern.offboard import RevokePlan, manager_rule
+from govern.offboard.departed import JOURNAL_PENDING
 from govern.platforms import Catalog
 
 if TYPE_CHECKING:
@@ -202,9 +202,10 @@ def sync(
       govern people sync google-workspace --subject admin@diocese.org --yes
       govern people sync entra --missing-means-departed --yes --revoke
     """
+    from govern.credentials import store_opener
     from govern.directory import open_directory
     from govern.directory.csvsource import parse_columns
-    from govern.directory.sync import compare, edit_inventory, revoke_plans
+    from govern.directory.sync import propose
 
     env = os.environ
     if dry_run and (yes or run_revokes):
@@ -218,24 +219,23 @@ def sync(
         today=day,
         columns=parse_columns(columns),
         subject=subject,
-        open_store=lambda: _open_store(store_spec, inventory_path, env),
+        open_store=store_opener(
+            store_spec, inventory_dir=inventory_path.absolute().parent, env=env
+        ),
     )
-    result = compare(
+    levels, _ = manager_rule(policy)
+    proposal = propose(
+        inventory_path,
         loaded.inventory,
+        policy.catalog,
         directory.people(),
         source=directory.name,
         today=day,
         missing_means_departed=missing_means_departed,
-    )
-    levels = tuple(getattr(policy.params["manager-level"], "levels", ("C",)))
-    plans = revoke_plans(
-        loaded.inventory,
-        policy.catalog,
-        [d.person for d in result.departures],
         manager_levels=levels,
     )
-    edit = edit_inventory(inventory_path, result)
-    report: dict[str, Any] = {**result.to_json(), "plans": [p.to_json() for p in plans]}
+    result, plans, edit = proposal.result, list(proposal.plans), proposal.edit
+    report: dict[str, Any] = proposal.to_json()
     if fmt == "text":
         _show(result, plans, edit.diff)
     if not result.changed:
@@ -257,18 +257,12 @@ def sync(
         )
     if fmt == "json":
         click.echo(json.dumps({**report, "written": written, "revoked": revoked}, indent=2))
-    raise SystemExit(EXIT_FINDINGS)
+    raise SystemExit(ExitCode.FINDINGS)
 
 
 def _confirm(result: SyncResult, run_revokes: bool) -> bool:
     what = f"Mark {len(result.departures)} departed in the inventory"
     return click.confirm(what + (" and revoke them?" if run_revokes else "?"), err=True)
-
-
-def _open_store(spec: str | None, inventory: Path, env: Mapping[str, str]) -> Any:
-    from govern.credentials import open_store
-
-    return open_store(spec, inventory_dir=inventory.absolute().parent, env=env)
 
 
 def _show(result: SyncResult, plans: list[RevokePlan], diff: str) -> None:
@@ -333,79 +327,44 @@ def _revoke_all(
     log_file: str | None,
     fmt: str,
 ) -> list[dict[str, Any]]:
-    """`govern revoke` for each departed person, planned on the inventory as written, run
-    by the core function that command uses. A plan that needs a successor is skipped (the
-    command to finish it is printed); a failure stops here, its journal saved for a rerun."""
-    from govern.inventory.load import load_inventory
-    from govern.offboard import checklist, run_revoke
-    from govern.offboard.journal import Journal
-
-    current: Inventory = load_inventory(inventory, catalog).inventory
-    log_path = Path(log_file) if log_file else inventory.absolute().parent / auditlog.DEFAULT_NAME
-
-    from govern.cli._common import store_token_lookup
-    from govern.cli.offboard import store_opener, vault_access
-    from govern.credentials import actor
+    """`govern revoke` for each departed person (govern.offboard.departed), shown as each
+    one ends; the JSON of every result."""
+    from govern.cli._common import log_path, store_token_lookup
+    from govern.credentials import actor, store_opener
+    from govern.offboard import VaultAccess
+    from govern.offboard.departed import revoke_departed
     from govern.offboard.platformsteps import Platforms
 
-    vault = vault_access(bool(env.get("VAULT_ADDR")), env, "govern", None, "email")
-    open_cred_store = store_opener(store_spec, inventory, env)
     lookup = store_token_lookup(store_spec, str(inventory), env)
     say = (lambda text: click.echo(text, err=True)) if fmt == "json" else click.echo
     outcomes: list[dict[str, Any]] = []
-    for departure in result.departures:
-        person = departure.person
-        if Journal.load(Journal.path_for(inventory, person)) is not None:
+    for done in revoke_departed(
+        inventory,
+        catalog,
+        [(d.person, d.left_on) for d in result.departures],
+        manager_levels=levels,
+        actor=actor(env),
+        store=store_opener(store_spec, inventory_dir=inventory.absolute().parent, env=env),
+        vault=VaultAccess.choose(None, env),
+        log_path=log_path(log_file, str(inventory)),
+        platforms=lambda current: Platforms(current, catalog, env=env, store=lookup),
+        log_key=auditlog.key_from_env(env),
+    ):
+        person = done.person
+        if done.why == JOURNAL_PENDING:
             say(f"revoke {person}: a revoke is under way; finish it with `govern revoke {person}`")
-            outcomes.append({"person": person, "revoked": False, "why": "journal pending"})
-            continue
-        plan = plan_revoke(current, catalog, person, manager_levels=levels)
-        if plan.blocked:
+        elif isinstance(done.why, tuple):
             say(
-                f"revoke {person}: skipped ({'; '.join(plan.blocked)}); "
+                f"revoke {person}: skipped ({'; '.join(done.why)}); "
                 f"run `govern revoke {person} --successor PERSON`"
             )
-            outcomes.append({"person": person, "revoked": False, "why": list(plan.blocked)})
-            continue
-        if plan.nothing_to_do:
-            outcomes.append({"person": person, "revoked": False, "why": "holds nothing"})
-            continue
-        try:
-            outcome = run_revoke(
-                plan,
-                inventory=inventory,
-                catalog=catalog,
-                left_on=departure.left_on,
-                actor=actor(env),
-                store=open_cred_store,
-                vault=vault,
-                log_path=log_path,
-                platforms=Platforms(current, catalog, env=env, store=lookup),
-                log_key=auditlog.key_from_env(env),
+        elif done.revoked and done.outcome is not None:
+            record = done.outcome.record
+            say(
+                f"revoke {person}: {len(done.outcome.plan.grants)} grants removed, "
+                f"{done.rotated} passwords rotated, log record {record['seq'] if record else '?'}"
             )
-        except GovernError as exc:
-            # The sync itself is written; the revoke resumes from its journal.
-            finish = (
-                f"the inventory is written; the revoke of {person} stopped: finish it with "
-                f"`govern revoke {person}` (its progress is saved)"
-            )
-            exc.hint = f"{exc.hint}\n{finish}" if exc.hint else finish
-            raise
-        current = load_inventory(inventory, catalog).inventory
-        rotated = sum(1 for r in (outcome.steps.get("rotate") or {}).values() if r["rotated"])
-        say(
-            f"revoke {person}: {len(plan.grants)} grants removed, {rotated} passwords rotated, "
-            f"log record {outcome.record['seq'] if outcome.record else '?'}"
-        )
-        items = checklist(outcome.plan, catalog, outcome.steps)
-        for n, item in enumerate(items, 1):
-            say(f"  {n}. {item.account}: {item.action}")
-        outcomes.append(
-            {
-                "person": person,
-                "revoked": True,
-                "log": outcome.record,
-                "checklist": [item.to_json() for item in items],
-            }
-        )
+            for n, item in enumerate(done.checklist, 1):
+                say(f"  {n}. {item.account}: {item.action}")
+        outcomes.append(done.to_json())
     return outcomes

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from govern import auditlog
-from govern.audit import audit as run_audit
 from govern.cli._common import (
     inventory_option,
     load,
@@ -22,9 +20,7 @@ from govern.cli._common import (
     store_option,
     today_option,
 )
-from govern.credentials import CredentialMetadata, open_store
 from govern.errors import UsageError
-from govern.fixes import with_fixes
 
 
 @click.command("remind")
@@ -109,8 +105,6 @@ def remind(
       govern remind --within 14d --smtp smtp.diocese.example:587 --from it@diocese.example
     """
     from govern import remind as core
-    from govern.custody import read_custody
-    from govern.review import review_names, status
 
     days = core.parse_within(within)
     if not (dry_run or output or server):
@@ -121,55 +115,28 @@ def remind(
     day = parse_today(today)
     loaded, policy = load(inventory, policies)
     inv = loaded.inventory
-    custody = None
-    unconfirmed: list[CredentialMetadata] = []
-    if not offline:
-        where = Path(loaded.path).absolute().parent
-        custody, _ = read_custody(store_spec, inventory_dir=where, env=os.environ)
-        if custody:
-            log = log_path(log_file, inventory)
-            records = auditlog.read(log) if log.exists() else []
-            metadata = open_store(store_spec, inventory_dir=where, env=os.environ).list()
-            unconfirmed = core.unconfirmed_rotations(
-                metadata, records, today=day, after_days=confirm_days
-            )
-    folder = reviews_path(reviews_dir, inventory)
-    reviews = [status(folder, name, today=day) for name in review_names(folder)]
-    report = with_fixes(run_audit(loaded, policy, today=day, custody=custody), inv)
-    reminders = core.collect(
-        inv,
+    reminders = core.gather(
+        loaded,
         policy,
-        report,
         today=day,
         within=days,
-        custody=custody,
-        reviews=reviews,
-        unconfirmed=unconfirmed,
+        reviews=reviews_path(reviews_dir, inventory),
+        log_path=log_path(log_file, inventory),
+        store_spec=store_spec,
+        env=os.environ,
+        offline=offline,
+        confirm_days=confirm_days,
     )
     if not reminders:
         click.echo(f"Nothing falls due within {days} days: no message.")
         return
-    domains = inv.organization.domains
-    sender = sender or (f"govern@{domains[0]}" if domains else None)
-    if sender is None:
-        raise UsageError(
-            "--from: no sender address (the inventory lists no organization domain)",
-            hint="govern remind --from it@example.org ...",
-        )
-    when = dt.datetime.now(dt.UTC)
-    messages = [
-        (
-            r.person.id,
-            r.message(
-                sender=sender,
-                organization=inv.organization.name,
-                within=days,
-                inv=inv,
-                when=when,
-            ),
-        )
-        for r in reminders
-    ]
+    messages = core.compose(
+        reminders,
+        inv,
+        sender=core.sender_for(inv, sender),
+        within=days,
+        when=dt.datetime.now(dt.UTC),
+    )
     if dry_run:
         for _, msg in messages:
             click.echo(f"To: {msg['To']}\nSubject: {msg['Subject']}\n")
@@ -181,29 +148,10 @@ def remind(
         click.echo(f"Wrote {_count(len(paths))} to {output}.")
         return
     assert server is not None
-    sent = core.send([m for _, m in messages], server, login=_login(store_spec, loaded.path))
+    login = core.smtp_login(store_spec, Path(loaded.path).absolute().parent, os.environ)
+    sent = core.send([m for _, m in messages], server, login=login)
     click.echo(f"Sent {_count(sent)} through {server}.")
 
 
 def _count(n: int) -> str:
     return f"{n} message{'s' if n != 1 else ''}"
-
-
-def _login(store_spec: str | None, inventory: str) -> tuple[str, str] | None:
-    """The store's `smtp` credential as (username, password); None when it has none."""
-    from govern.credentials import CredentialNotFound, open_store
-
-    store = open_store(store_spec, inventory_dir=Path(inventory).absolute().parent, env=os.environ)
-    path = getattr(store, "path", None)
-    if isinstance(path, Path) and not path.exists():
-        return None
-    try:
-        secret = store.get("smtp")
-    except CredentialNotFound:
-        return None
-    if not secret.username:
-        raise UsageError(
-            "the store's `smtp` credential has no username",
-            hint="govern creds set smtp --username USER",
-        )
-    return secret.username, secret.password

@@ -17,7 +17,7 @@ from govern.cli._common import (
     store_option,
     today_option,
 )
-from govern.errors import GovernError, UsageError
+from govern.errors import UsageError
 
 
 @click.command()
@@ -76,11 +76,8 @@ def report(
       govern drift --format json -o drift.json; govern report -o site --drift drift.json
       govern report -o site --repo-url https://github.com/diocese/governance/blob/main
     """
-    from govern.audit import audit
     from govern.custody import read_custody
-    from govern.report import build, check_repo_url, read_drift
-    from govern.review import latest, review_names
-    from govern.review import status as review_status
+    from govern.report import check_repo_url, make_site, read_drift
 
     repo = check_repo_url(repo_url)
     out = Path(output)
@@ -94,25 +91,14 @@ def report(
         if offline
         else read_custody(store_spec, inventory_dir=Path(loaded.path).parent, env=os.environ)
     )
-    findings = audit(loaded, policy, today=day, custody=custody, custody_source=source)
-    folder = reviews_path(reviews_dir, inventory)
-    progress, problem = None, None
-    if review_names(folder):
-        try:
-            progress = review_status(folder, latest(folder), today=day)
-        except GovernError as exc:
-            problem = f"The review files could not be read: {exc.message}"
-    age = policy.params.get("credential-age")
-    site = build(
+    site = make_site(
         loaded,
-        policy.catalog,
-        findings,
+        policy,
         today=day,
+        reviews=reviews_path(reviews_dir, inventory),
         drift=drift,
-        review=progress,
-        review_problem=problem,
         custody=custody,
-        credential_max_age=int(getattr(age, "max_age_days", 180)),
+        custody_source=source,
         repo_url=repo,
     )
     try:

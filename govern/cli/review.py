@@ -21,7 +21,7 @@ from govern.cli._common import (
     reviews_path,
     today_option,
 )
-from govern.errors import EXIT_FINDINGS
+from govern.errors import ExitCode
 
 _FORMAT = click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -145,7 +145,7 @@ def status(
         total = decided + sum(e.pending for e in result.entities)
         click.echo(f"{decided}/{total} decisions made.")
     if result.overdue:
-        raise SystemExit(EXIT_FINDINGS)
+        raise SystemExit(ExitCode.FINDINGS)
 
 
 @review.command("close")

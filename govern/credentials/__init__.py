@@ -36,6 +36,7 @@ __all__ = [
     "keyring_set",
     "open_store",
     "parse_time",
+    "store_opener",
     "validate_ref",
 ]
 
@@ -327,6 +328,21 @@ def tty_prompt(label: str) -> str | None:
 
 
 Prompt = Callable[[str], "str | None"]
+
+
+def store_opener(
+    spec: str | None, *, inventory_dir: Path, env: Mapping[str, str]
+) -> Callable[[], CredentialStore]:
+    """`open_store`, deferred: the store is opened on the first call (a command that ends
+    before needing it never asks for its key), and once."""
+    opened: builtins.list[CredentialStore] = []
+
+    def open_once() -> CredentialStore:
+        if not opened:
+            opened.append(open_store(spec, inventory_dir=inventory_dir, env=env))
+        return opened[0]
+
+    return open_once
 
 
 def open_store(

@@ -12,8 +12,9 @@ counts for `credential-age` start again at the migration (docs/credentials.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from govern.credentials import (
     CredentialMetadata,
@@ -21,6 +22,7 @@ from govern.credentials import (
     CredentialStore,
     Secret,
     format_time,
+    open_store,
 )
 from govern.errors import StoreError, UsageError
 
@@ -33,6 +35,24 @@ class Copied:
 
     def to_json(self) -> dict[str, object]:
         return {"account": self.ref, "versions": self.versions, "missing": list(self.missing)}
+
+
+def open_target(spec: str, *, inventory_dir: Path, env: Mapping[str, str]) -> CredentialStore:
+    """The store `--to SPEC` names, ready to receive: a Vault target's mount is created if
+    missing; a file target must exist (`govern store init`), so a typo never creates one."""
+    from govern.credentials.vaultstore import VaultStore
+
+    if spec.partition(":")[0] not in ("vault", "file"):
+        raise UsageError(f"--to {spec!r}: not a store", hint="vault, vault:MOUNT or file:PATH")
+    target = open_store(spec, inventory_dir=inventory_dir, env=env)
+    if isinstance(target, VaultStore):
+        target.ensure_mount(create=True)
+    elif not getattr(target, "path", Path(".")).exists():
+        raise UsageError(
+            f"{target.describe()} does not exist; nothing was copied",
+            hint=f"create it first: govern store init --store {spec}",
+        )
+    return target
 
 
 def migrate(

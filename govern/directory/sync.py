@@ -180,3 +180,42 @@ def edit_inventory(path: Path, result: SyncResult) -> Edit:
     editor.set_departed_many({d.person: d.left_on for d in result.departures})
     diff = unified(original, editor.text(), fromfile=f"a/{path.name}", tofile=f"b/{path.name}")
     return Edit(editor, diff)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What `govern people sync` proposes: the comparison, each departed person's revoke
+    plan (in the order of `result.departures`), and the inventory edit, not yet written."""
+
+    result: SyncResult
+    plans: tuple[RevokePlan, ...]
+    edit: Edit
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.result.to_json(), "plans": [p.to_json() for p in self.plans]}
+
+
+def propose(
+    path: Path,
+    inventory: Inventory,
+    catalog: Catalog,
+    people: list[DirectoryPerson],
+    *,
+    source: str,
+    today: dt.date,
+    missing_means_departed: bool,
+    manager_levels: tuple[str, ...],
+) -> Proposal:
+    """Compare the inventory at `path` with the directory's `people`, plan the revoke of
+    each departure, and prepare the edit that marks them departed."""
+    result = compare(
+        inventory,
+        people,
+        source=source,
+        today=today,
+        missing_means_departed=missing_means_departed,
+    )
+    plans = revoke_plans(
+        inventory, catalog, [d.person for d in result.departures], manager_levels=manager_levels
+    )
+    return Proposal(result, tuple(plans), edit_inventory(path, result))

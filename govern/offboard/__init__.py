@@ -23,8 +23,17 @@ from typing import TYPE_CHECKING, Any
 from govern import auditlog
 from govern.credentials import CredentialStore
 from govern.errors import GovernError, UsageError
-from govern.offboard.journal import DISCARD_HINT, DONE, Journal, file_digest
+from govern.offboard.journal import DONE, Journal, file_digest
 from govern.offboard.plan import RevokePlan, plan_revoke
+from govern.offboard.start import (
+    Pending,
+    RevokeStart,
+    judge_journal,
+    manager_rule,
+    refuse_pending,
+    revoke_commit_message,
+    start_revoke,
+)
 from govern.offboard.steps import (
     STEPS,
     RevokeRun,
@@ -41,11 +50,18 @@ if TYPE_CHECKING:
 __all__ = [
     "ChecklistItem",
     "Outcome",
+    "Pending",
     "RevokePlan",
+    "RevokeStart",
     "VaultAccess",
     "checklist",
+    "judge_journal",
+    "manager_rule",
     "plan_revoke",
+    "refuse_pending",
+    "revoke_commit_message",
     "run_revoke",
+    "start_revoke",
     "step_names",
 ]
 
@@ -166,67 +182,6 @@ def run_revoke(
     auditlog.check_anchor(log_path, outcome.record, where=f"the revoke journal {journal.path}")
     journal.finish()
     return outcome
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A revoke journal found for the person, judged against the current command."""
-
-    journal: Journal
-    plan: RevokePlan
-    mismatches: tuple[str, ...]
-
-    @property
-    def matches(self) -> bool:
-        return not self.mismatches
-
-    @property
-    def done(self) -> tuple[str, ...]:
-        return tuple(name for name in step_names() if self.journal.state(name) == DONE)
-
-
-def judge_journal(
-    journal: Journal,
-    *,
-    inventory_digest: str,
-    given: Mapping[str, Any],
-    fresh_plan: Callable[[Mapping[str, Any]], RevokePlan],
-    options: Mapping[str, Any],
-) -> Pending:
-    """Whether `journal` may be resumed by the command at hand. `given` holds the arguments
-    the user gave (None: not given, the journal's value is used); `fresh_plan` plans with
-    arguments on the current inventory. Options given that a done step can no longer honour
-    are mismatches too: nothing given is silently ignored."""
-    plan = RevokePlan.from_json(journal.data["plan"])
-    effective = {**journal.arguments, **{k: v for k, v in given.items() if v is not None}}
-    reasons = journal.mismatches(inventory_digest=inventory_digest, arguments=effective)
-    if plan.blocked:
-        reasons.append("its plan is blocked: " + "; ".join(plan.blocked))
-    if journal.state("inventory") is None and not reasons:
-        # Not yet edited: the journal's plan must be the one the inventory gives now.
-        now = fresh_plan(effective).to_json()
-        if {k: v for k, v in now.items() if k != "notes"} != {
-            k: v for k, v in plan.to_json().items() if k != "notes"
-        }:
-            reasons.append("its plan differs from the plan for the current inventory")
-    recorded = journal.options
-    for key, value in options.items():
-        if value is None or recorded.get(key) == value:
-            continue
-        if journal.state("vault") is not None:
-            reasons.append(
-                f"--{key.replace('_', '-')} {value!r}: the Vault step already ran "
-                f"with {recorded.get(key)!r}"
-            )
-    return Pending(journal=journal, plan=plan, mismatches=tuple(reasons))
-
-
-def refuse_pending(pending: Pending) -> UsageError:
-    return UsageError(
-        f"a revoke journal for {pending.plan.person} ({pending.journal.path}) does not match "
-        "this command: " + "; ".join(pending.mismatches),
-        hint="run it on a terminal to confirm resuming the journal's plan, or " + DISCARD_HINT,
-    )
 
 
 @dataclass(frozen=True)

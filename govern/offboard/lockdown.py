@@ -34,7 +34,7 @@ from govern.errors import GovernError, UsageError
 from govern.inventory.load import load_inventory
 from govern.inventory.model import Inventory
 from govern.inventory.source import suggest
-from govern.offboard.journal import DISCARD_HINT, Journal, file_digest
+from govern.offboard.journal import DISCARD_HINT, DONE, Journal, file_digest
 from govern.offboard.platformsteps import Platforms, Removal
 from govern.offboard.steps import (
     NOTHING_CHANGED,
@@ -524,6 +524,49 @@ def refuse_journal(journal: Journal, reasons: Sequence[str]) -> UsageError:
     )
 
 
+@dataclass(frozen=True)
+class LockdownStart:
+    """Where a lockdown begins: the plan to run (a pending journal's when it matches the
+    command), the journal to resume, or the journal to drop (--discard-journal)."""
+
+    plan: LockdownPlan
+    journal: Journal | None = None
+    discard: Path | None = None
+
+    @property
+    def done(self) -> tuple[str, ...]:
+        """The steps a resumed journal has already done."""
+        if self.journal is None:
+            return ()
+        steps = self.journal.data["steps"].items()
+        return tuple(name for name, step in steps if step.get("state") == DONE)
+
+
+def start_lockdown(
+    inventory_path: Path,
+    inventory: Inventory,
+    catalog: Catalog,
+    account: str,
+    keep: Sequence[str],
+    *,
+    vault: bool,
+    discard_journal: bool = False,
+) -> LockdownStart:
+    """Plan the lockdown of `account`, or resume its pending journal when that matches the
+    command (`vault`: Vault is in use). A journal that does not match is refused
+    (UsageError) unless `discard_journal`, which plans afresh and names the file to drop."""
+    plan = plan_lockdown(inventory, catalog, account, keep)
+    path = Journal.path_for(inventory_path, account, kind=ACTION)
+    if discard_journal and path.exists():
+        return LockdownStart(plan, discard=path)
+    journal, reasons = pending_journal(inventory_path, plan, vault=vault)
+    if journal is None:
+        return LockdownStart(plan)
+    if reasons:
+        raise refuse_journal(journal, reasons)
+    return LockdownStart(LockdownPlan.from_json(journal.data["plan"]), journal=journal)
+
+
 # --- release --------------------------------------------------------------------------------
 
 
@@ -603,6 +646,40 @@ def release_vault(
     return apply_or_raise(client, plan, "Vault: restoring the declared read access failed")
 
 
+def find_release(log_path: Path, account: str) -> Release:
+    """The lockdown of `account` in force, which `--release` ends; UsageError if none."""
+    release = last_lockdown(log_path, account)
+    if release is None:
+        raise UsageError(
+            f"no lockdown of '{account}' in force in {log_path}",
+            hint="`govern log show` lists the records; `govern apply` restores Vault anyway",
+        )
+    return release
+
+
+def run_release(
+    release: Release,
+    *,
+    inventory_path: Path,
+    catalog: Catalog,
+    vault: VaultAccess | None,
+    log_path: Path,
+    actor: str,
+    key: bytes | None = None,
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """End the lockdown: the audit log verified first, Vault's groups of the locked
+    accounts back to the declared readers (with Vault), then the release recorded.
+    Returns (what Vault applied or None, the log record)."""
+    auditlog.verify(log_path, key=key)
+    restored = None
+    if vault is not None and release.plan.vault_groups:
+        restored = release_vault(
+            vault.connect(), inventory_path, catalog, vault, release.plan.vault_groups
+        )
+    record = log_release(log_path, release, actor=actor, vault=restored, key=key)
+    return restored, record
+
+
 def log_release(
     log_path: Path,
     release: Release,
@@ -630,8 +707,10 @@ __all__ = [
     "RELEASE",
     "Contacts",
     "LockdownPlan",
+    "LockdownStart",
     "Outcome",
     "Release",
+    "find_release",
     "last_lockdown",
     "log_release",
     "pending_journal",
@@ -640,4 +719,6 @@ __all__ = [
     "reinvitations",
     "release_vault",
     "run_lockdown",
+    "run_release",
+    "start_lockdown",
 ]

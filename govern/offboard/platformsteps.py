@@ -99,6 +99,13 @@ class Platforms:
             f"or `govern creds set {store_key(removal.namespace)}` to remove automatically"
         )
 
+    def planned(self, accounts: Sequence[str]) -> list[tuple[Removal, str | None]]:
+        """What the `platforms` step will do for the person's grants on `accounts`: each
+        removal with None when it goes through the platform's API, else why it stays manual."""
+        return [
+            (removal, self.missing_token(removal)) for removal in removals(self.inventory, accounts)
+        ]
+
     def connector(self, removal: Removal) -> Connector | None:
         if removal.namespace not in self._connectors:
             self._connectors[removal.namespace] = open_connector(

@@ -44,6 +44,39 @@ class VaultAccess:
     auth_mount: str | None = None
     alias_field: AliasField = "email"
 
+    @classmethod
+    def choose(
+        cls,
+        use_vault: bool | None,
+        env: Mapping[str, str],
+        *,
+        mount: str = "govern",
+        auth_mount: str | None = None,
+        alias_field: str = "email",
+    ) -> VaultAccess | None:
+        """--vault/--no-vault: Vault (connected on first use, from `env`) when asked for,
+        by default when VAULT_ADDR is set; None without Vault. Asking for Vault without
+        VAULT_ADDR is a UsageError."""
+        vault_on = bool(env.get("VAULT_ADDR")) if use_vault is None else use_vault
+        if not vault_on:
+            return None
+        if not env.get("VAULT_ADDR"):
+            raise UsageError(
+                "--vault needs VAULT_ADDR", hint="set VAULT_ADDR (and a token), or pass --no-vault"
+            )
+
+        def open_vault() -> VaultClient:
+            from govern.vault import connect
+
+            return connect(env)
+
+        return cls(
+            connect=open_vault,
+            mount=mount,
+            auth_mount=auth_mount or None,
+            alias_field="id" if alias_field == "id" else "email",
+        )
+
 
 class Connections:
     """The credential store and Vault client of a run, opened on first use."""

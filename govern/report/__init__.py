@@ -26,10 +26,11 @@ from urllib.parse import quote, urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from govern.errors import InputError, Problem, UsageError
+from govern.errors import GovernError, InputError, Problem, UsageError
 from govern.findings import Finding, Report, Severity
 from govern.inventory.load import LoadedInventory
 from govern.platforms import Catalog
+from govern.policy import Policy
 from govern.query import holdings
 from govern.report import charts
 from govern.rules import CustodyRecord
@@ -386,3 +387,43 @@ def build(
             findings=by_person.get(person.id, []),
         )
     return site
+
+
+def make_site(
+    loaded: LoadedInventory,
+    policy: Policy,
+    *,
+    today: dt.date,
+    reviews: Path,
+    drift: DriftInput | None = None,
+    custody: dict[str, CustodyRecord] | None = None,
+    custody_source: str = "",
+    repo_url: str | None = None,
+) -> Site:
+    """The report of `govern report`: the audit of `loaded` (with the store's custody
+    records when given), the progress of the latest review campaign under `reviews` (review
+    files that cannot be read become a note on the overview, not an error), and `drift`."""
+    from govern.audit import audit
+    from govern.review import latest, review_names
+    from govern.review import status as review_status
+
+    findings = audit(loaded, policy, today=today, custody=custody, custody_source=custody_source)
+    progress, problem = None, None
+    if review_names(reviews):
+        try:
+            progress = review_status(reviews, latest(reviews), today=today)
+        except GovernError as exc:
+            problem = f"The review files could not be read: {exc.message}"
+    age = policy.params.get("credential-age")
+    return build(
+        loaded,
+        policy.catalog,
+        findings,
+        today=today,
+        drift=drift,
+        review=progress,
+        review_problem=problem,
+        custody=custody,
+        credential_max_age=int(getattr(age, "max_age_days", 180)),
+        repo_url=repo_url,
+    )

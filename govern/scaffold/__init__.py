@@ -76,7 +76,7 @@ def template(name: str) -> str:
 
 def plan(*, today: dt.date, package: str | None = None) -> list[ScaffoldFile]:
     """Every file of a new governance repository, in the order they are written."""
-    from govern.cli.schema import schema_text
+    from govern.inventory.schema import schema_text
 
     values = {
         "{today}": today.isoformat(),

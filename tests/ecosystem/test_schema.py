@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from govern.cli.main import cli
-from govern.cli.schema import SCHEMA_DIALECT, inventory_schema, schema_text
+from govern.inventory.schema import SCHEMA_DIALECT, inventory_schema, schema_text
 from tests.ecosystem.conftest import REPO, run, tool
 
 PUBLISHED = REPO / "schema" / "inventory.schema.json"
