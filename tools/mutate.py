@@ -552,10 +552,14 @@ class CoverageMap:
     durations: dict[str, float]
     failed: list[str]
 
-    def tests_for(self, mutant: Mutant) -> set[str]:
+    def tests_for(self, mutant: Mutant, module_level: str = "covering") -> set[str]:
         lines = self.by_line.get(mutant.module, {})
         if mutant.module_level:
-            # Import-time code (constants, defaults, decorators): every test that runs the module.
+            # Import-time code (constants, defaults, decorators): every test that runs a line of
+            # the module; with "all", every test (a test may use only what the import built,
+            # e.g. a dataclass's generated methods, and run no line of the module).
+            if module_level == "all":
+                return set(self.durations) - set(self.failed)
             return set().union(*lines.values()) if lines else set()
         found: set[str] = set()
         for line in mutant.lines:
@@ -801,6 +805,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="a module to mutate, relative to the root; repeatable; globs allowed",
     )
     parser.add_argument(
+        "--exclude",
+        action="append",
+        metavar="PATTERN",
+        help="leave out the modules matching PATTERN (fnmatch, relative to the root); repeatable",
+    )
+    parser.add_argument(
         "--tests",
         action="append",
         metavar="PATHS",
@@ -830,6 +840,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "in the coverage pass; a mutant past it is killed by timeout",
     )
     parser.add_argument(
+        "--module-level",
+        choices=("covering", "all"),
+        default="covering",
+        help="the tests of a mutant in import-time code (constants, defaults, decorators): "
+        "those that run a line of its module (default), or all the tests considered",
+    )
+    parser.add_argument(
         "--no-fork",
         action="store_true",
         help="a fresh pytest process per mutant, instead of a fork of one that has already "
@@ -848,7 +865,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     root = Path(args.root).resolve()
-    modules = expand_modules(root, args.module)
+    modules = [
+        m
+        for m in expand_modules(root, args.module)
+        if not any(fnmatch.fnmatch(m, pattern) for pattern in args.exclude or [])
+    ]
+    if not modules:
+        sys.exit("--exclude leaves no module")
     tests = args.tests or ["tests"]
     equivalent_path = (
         Path(args.equivalent)
@@ -900,7 +923,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         def work(mutant: Mutant) -> Outcome:
             if mutant.id in equivalent:
                 return Outcome(mutant, "equivalent", detail=equivalent[mutant.id])
-            selected = sorted(cover.tests_for(mutant), key=lambda t: cover.durations.get(t, 0.0))
+            covering = cover.tests_for(mutant)
+            selected = sorted(
+                cover.tests_for(mutant, args.module_level),
+                # the tests that run the module first, fastest first: the likeliest to kill
+                key=lambda t: (t not in covering, cover.durations.get(t, 0.0)),
+            )
             if not selected:
                 return Outcome(mutant, "no-tests")
             budget = args.timeout + 5 * sum(cover.durations.get(t, 1.0) for t in selected)

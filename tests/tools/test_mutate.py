@@ -168,3 +168,12 @@ def test_a_mutant_that_hangs_is_killed_by_timeout(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     core = json.loads(out.read_text())["modules"]["toy/core.py"]
     assert [core[c] for c in ("mutants", "killed", "timeout")] == [1, 1, 1]
+
+
+def test_exclude_leaves_modules_out(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    done = mutate(tmp_path, "--module", "toy/*.py", "--exclude", "*/__main__.py", "--list")
+    assert done.returncode == 0, done.stderr
+    assert {line.split(":")[0] for line in done.stdout.splitlines()} == {"toy/core.py"}
+    done = mutate(tmp_path, "--module", "toy/core.py", "--exclude", "toy/*", "--list")
+    assert done.returncode != 0 and "--exclude leaves no module" in done.stderr
