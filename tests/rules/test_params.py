@@ -67,3 +67,11 @@ def test_summary_and_explanation() -> None:
     assert summary(rule) == "Every account has at least `count` administrative holders (default 2)."
     assert explanation(rule).startswith(summary(rule) + "\n\nAn account with one administrator")
     assert explanation(rule).endswith("Fails: only the head is.")
+
+
+def test_drift_rules_summary_is_the_first_line() -> None:
+    from govern.rules.drift import DEPARTED_HOLDER, RULES
+
+    info = RULES[DEPARTED_HOLDER]
+    assert info.summary == "A person marked departed still holds access on the platform."
+    assert info.explanation.startswith(info.summary + "\n\nThe inventory says")
