@@ -282,12 +282,23 @@ if os.environ.get("GOVERN_MUT_COVERAGE"):
     else:
         import atexit
 
+        def _test():
+            # The running test: from the environment, or (for a process whose environment was
+            # copied before the test started, e.g. at import) from the file the plugin writes.
+            if os.environ.get("GOVERN_MUT_TEST"):
+                return os.environ["GOVERN_MUT_TEST"]
+            try:
+                with open(os.environ["GOVERN_MUT_TEST_FILE"]) as current:
+                    return current.read()
+            except (KeyError, OSError):
+                return ""
+
         _cov = coverage.Coverage(
             data_file=os.environ["GOVERN_MUT_COVERAGE"],
             data_suffix=True,
             config_file=False,
             include=os.environ["GOVERN_MUT_INCLUDE"].split(os.pathsep),
-            context=os.environ.get("GOVERN_MUT_TEST", ""),
+            context=_test(),
         )
         _cov.start()
 
@@ -310,9 +321,17 @@ _durations = {}
 _failed = []
 
 
+def _current(nodeid):
+    path = os.environ.get("GOVERN_MUT_TEST_FILE")
+    if path:
+        with open(path, "w") as out:
+            out.write(nodeid)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     os.environ["GOVERN_MUT_TEST"] = item.nodeid
+    _current(item.nodeid)
     cov = None
     try:
         import coverage
@@ -328,6 +347,7 @@ def pytest_runtest_protocol(item, nextitem):
     if cov is not None:
         cov.switch_context("")
     os.environ.pop("GOVERN_MUT_TEST", None)
+    _current("")
 
 
 def pytest_runtest_logreport(report):
@@ -576,6 +596,7 @@ def coverage_pass(space: Workspace, modules: Sequence[str], tests: Sequence[str]
         GOVERN_MUT_COVERAGE=str(data_dir / "data"),
         GOVERN_MUT_INCLUDE=os.pathsep.join(include),
         GOVERN_MUT_REPORT=str(report),
+        GOVERN_MUT_TEST_FILE=str(space.hooks / "current-test"),
     )
     command = pytest_command(tests, "-p", "govern_mut_plugin")
     print(f"coverage pass: {shlex.join(command[1:])}", file=sys.stderr, flush=True)

@@ -36,15 +36,19 @@ sys.exit(0 if at_least(int(sys.argv[1]), 5) else 1)
 """
 
 TESTS = """\
+import os
 import subprocess
 import sys
 
 from toy.core import label
 
+# Copied at import, before any test runs (as tests/subprocess_cli.py users do).
+ENV = dict(os.environ)
+
 
 def test_at_least_only_in_a_subprocess():
-    assert subprocess.run([sys.executable, "-m", "toy", "5"]).returncode == 0
-    assert subprocess.run([sys.executable, "-m", "toy", "4"]).returncode == 1
+    assert subprocess.run([sys.executable, "-m", "toy", "5"], env=ENV).returncode == 0
+    assert subprocess.run([sys.executable, "-m", "toy", "4"], env=ENV).returncode == 1
 
 
 def test_label():
