@@ -142,3 +142,12 @@ def test_a_ref_naming_another_accounts_id_is_refused(tmp_path: Path) -> None:
             "not this account's own",
         )
     ]
+
+
+def test_accounts_of_one_entity_may_share_a_login(tmp_path: Path) -> None:
+    text = BASE + (
+        "  - id: xacct-events\n    entity: parish\n    platform: x\n"
+        '    handle: "@sttestevents"\n    access:\n      - {person: head, role: admin}\n'
+        "    credential: {ref: xacct, mfa: true, recovery_email: office@diocese.test}\n"
+    )
+    assert run_audit(tmp_path, text, rule="credential-ref-own") == []
