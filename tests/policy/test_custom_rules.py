@@ -8,6 +8,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import invoke
 
 TODAY = ["--today", "2026-11-22", "--offline"]
@@ -230,4 +232,16 @@ def test_cost_bounds_are_inclusive(org: Path) -> None:
 
 def test_an_unknown_message_variable_is_reported_at_its_place(org: Path) -> None:
     err = bad(org, "'true'", message='"id {grant.role}"')
-    assert "policies/custom.yaml:7:" in err and "unknown variable 'grant' in the message" in err
+    assert "policies/custom.yaml:7:18: unknown variable 'grant' in the message" in err
+
+
+def test_compile_errors_are_frozen_values() -> None:
+    import dataclasses
+
+    from govern.rules.custom import CompileError, compile_expression
+
+    with pytest.raises(CompileError) as caught:
+        compile_expression("acount.id == 'x'", "account")
+    assert (caught.value.line, caught.value.column) == (1, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        caught.value.line = 2  # type: ignore[misc]
