@@ -928,6 +928,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     originals = {m: ((root / m).read_bytes(), (root / m).stat().st_mtime) for m in modules}
     jobs = max(1, args.jobs)
     started = dt.datetime.now(dt.UTC)
+    rev = revision(root)  # of the code measured: taken before the run, not after it
     with tempfile.TemporaryDirectory(prefix="govern-mutate-") as base:
         spaces = [Workspace(root, files, Path(base), f"w{i}") for i in range(jobs)]
         cover = coverage_pass(spaces[0], modules, tests)
@@ -977,7 +978,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         list(argv) if argv is not None else sys.argv[1:]
     )
     stamp = started.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    rev = revision(root)
     rows: list[tuple[str, dict[str, Any]]] = []
     entries: dict[str, dict[str, Any]] = {}
     for module in modules:
