@@ -8,6 +8,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import invoke
 
 TODAY = ["--today", "2026-11-22", "--offline"]
@@ -150,3 +152,96 @@ def test_expressions_have_no_io(org: Path) -> None:
     assert "policies/custom.yaml:4:11: unknown function 'read'" in err
     err = bad(org, "account.handle.open() == ''")
     assert "policies/custom.yaml:4:26: unknown function 'open'" in err
+
+
+KINDS = """\
+custom_rules:
+  - id: untrained-c
+    severity: warning
+    description: "Level C people are trained this year. Passes: trained. Fails: not."
+    for: person
+    when: person.level == "C" && (person.trained_on == null || person.trained_on < today)
+    message: "{person.id} trained on {person.trained_on}"
+  - id: shared-without-owner
+    severity: warning
+    description: "Shared logins have an owner role. Passes: owner. Fails: none."
+    for: account
+    when: account.shared && !account.access.exists(g, g.role == "owner")
+    message: "{account.id} of {account.entity} has no owner"
+  - id: parish-head
+    severity: warning
+    description: "Heads of parishes are level A. Passes: A. Fails: B."
+    for: entity
+    when: entity.head.level != params.level
+    message: "{entity.id}'s head is {entity.head} ({entity.name})"
+    params: {level: B}
+"""
+
+
+def test_person_account_and_entity_rules_read_their_variables(org: Path) -> None:
+    write(org, KINDS)
+    inventory = org / "inventory.yaml"
+    inventory.write_text(
+        inventory.read_text()
+        .replace(
+            "mgr2@diocese.test, level: C, trained_on: 2026-06-01", "mgr2@diocese.test, level: C"
+        )
+        .replace("St Test Parish", "St David Parish")
+    )
+    code, out, err = invoke(["audit", "--today", "2026-06-01", "--offline", "-f", "json"], org)
+    assert code == 0, err
+    found = [
+        (f["rule"], f["message"], f["location"]["line"], f["location"]["column"])
+        for f in json.loads(out)["findings"]
+        if f["rule"] in ("untrained-c", "shared-without-owner", "parish-head")
+    ]
+    assert found == [
+        ("untrained-c", "mgr2 trained on null", 9, 5),
+        ("parish-head", "parish's head is head (St David Parish)", 11, 5),
+        ("shared-without-owner", "xacct of parish has no owner", 29, 5),
+    ]
+
+
+def test_cost_bounds_are_inclusive(org: Path) -> None:
+    # 2000 characters and 4 comprehension macros are allowed; one more of either is not.
+    def expression(length: int) -> str:
+        head = 'account.handle == "'
+        return head + "x" * (length - len(head) - 1) + '"'
+
+    for when, ok in ((expression(2000), True), (expression(2001), False)):
+        write(
+            org,
+            "custom_rules:\n  - {id: r1, severity: error, description: d, for: account, "
+            f"message: m, when: '{when}'}}\n",
+        )
+        code, _, err = invoke(["audit", *TODAY], org)
+        assert (code != 2) is ok, err
+        if not ok:  # at the expression's first character
+            assert "policies/custom.yaml:2:80: expression longer than 2000 characters" in err
+    macro = "account.access.exists(g, g.role == 'x')"
+    write(
+        org,
+        "custom_rules:\n  - {id: r1, severity: error, description: d, for: account, "
+        f'message: m, when: "{" || ".join([macro] * 4)}"}}\n',
+    )
+    code, _, err = invoke(["audit", *TODAY], org)
+    assert code != 2, err
+    err = bad(org, " || ".join([macro] * 5))
+    assert "policies/custom.yaml:4:11: more than 4 comprehension macros" in err
+
+
+def test_an_unknown_message_variable_is_reported_at_its_place(org: Path) -> None:
+    err = bad(org, "'true'", message='"id {grant.role}"')
+    assert "policies/custom.yaml:7:18: unknown variable 'grant' in the message" in err
+
+
+def test_compile_errors_are_frozen_values() -> None:
+    import dataclasses
+
+    from govern.rules.custom import CompileError, compile_expression
+
+    with pytest.raises(CompileError) as caught:
+        compile_expression("acount.id == 'x'", "account")
+    assert (caught.value.line, caught.value.column) == (1, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        caught.value.line = 2  # type: ignore[misc]

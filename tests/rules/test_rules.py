@@ -310,3 +310,20 @@ def test_secret_scan_texts_and_pointers_stay_aligned() -> None:
     ctx = Context(inventory=inventory, catalog=policy.catalog, today=dt.date(2026, 11, 22))
     assert _texts(ctx) == [text for _, text, _, _ in _free_text(ctx)]
     assert len(_texts(ctx)) > 50
+
+
+def test_recovery_contact_message_names_the_domains(tmp_path: Path) -> None:
+    text = BASE.replace("office@diocese.test", "a@gmail.example").replace(
+        "  domains: [diocese.test]\n", "  domains: [diocese.test, '@Parish.Test']\n"
+    )
+    assert [f.message for f in run_audit(tmp_path, text, rule="recovery-contact")] == [
+        "recovery email is on 'gmail.example', not on an organization domain "
+        "(diocese.test, parish.test)"
+    ]
+    text = text.replace("a@gmail.example", "a@PARISH.test")
+    assert run_audit(tmp_path, text, rule="recovery-contact") == []
+    text = BASE.replace("  domains: [diocese.test]\n", "  domains: []\n")
+    assert [f.message for f in run_audit(tmp_path, text, rule="recovery-contact")] == [
+        "recovery email is on 'diocese.test', not on an organization domain "
+        "((none declared in organization.domains))"
+    ]
