@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from govern.findings import Finding, Report, RuleInfo, stamp
-from govern.inventory.load import LoadedInventory
+from govern.inventory.load import LoadedInventory, gc_paused
 from govern.policy import PlacedWaiver, Policy
 from govern.rules import (
     DRIFT_RULES,
@@ -70,17 +70,20 @@ def audit(
         w for w in policy.waivers if w.waiver.expires >= ctx.today and w.waiver.rule in known
     ]
     findings: list[Finding] = []
-    for info in infos:
-        if not info.enabled or (selected is not None and info.id not in selected):
-            continue
-        rule = known[info.id]
-        for violation in rule.check(ctx, policy.params[info.id]):
-            finding = stamp(info, violation, loaded.locate)
-            if info.id != waiver_invalid.ID:
-                reason = _waiver_for(finding, active_waivers)
-                if reason is not None:
-                    finding = finding.waive(reason)
-            findings.append(finding)
+    # Rules build many short-lived containers and no cycles: the cyclic collector would only
+    # rescan them (about a tenth of the audit's time on 10,000 accounts).
+    with gc_paused():
+        for info in infos:
+            if not info.enabled or (selected is not None and info.id not in selected):
+                continue
+            rule = known[info.id]
+            for violation in rule.check(ctx, policy.params[info.id]):
+                finding = stamp(info, violation, loaded.locate)
+                if info.id != waiver_invalid.ID:
+                    reason = _waiver_for(finding, active_waivers)
+                    if reason is not None:
+                        finding = finding.waive(reason)
+                findings.append(finding)
     findings.sort(key=Finding.sort_key)
     return Report(inventory=loaded.path, findings=tuple(findings), rules=infos)
 

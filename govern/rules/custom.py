@@ -315,24 +315,22 @@ class CelValues:
         return self._builders[kind](self, item)
 
     def person(self, person_id: str) -> dict[str, Any] | None:
-        try:
-            return self._people[person_id]
-        except KeyError:
-            person = self.ctx.person(person_id)
+        found = self._people.get(person_id, _MISSING)
+        if found is _MISSING:
+            person = self.ctx.people.get(person_id)
             found = self._people[person_id] = (
                 None if person is None else self._map("person", person)
             )
-            return found
+        return found
 
     def entity(self, entity_id: str) -> dict[str, Any] | None:
-        try:
-            return self._entities[entity_id]
-        except KeyError:
+        found = self._entities.get(entity_id, _MISSING)
+        if found is _MISSING:
             entity = self.ctx.entities.get(entity_id)
             found = self._entities[entity_id] = (
                 None if entity is None else self._map("entity", entity)
             )
-            return found
+        return found
 
     def platform(self, key: str) -> dict[str, Any]:
         value = self._platforms.get(key)
@@ -350,9 +348,38 @@ class CelValues:
         """Every item of `kind` and its variables (without `today` and `params`), built once
         per audit and shared by the rules for that kind."""
         found = self._items.get(kind)
-        if found is None:
-            places = list(_places(self.ctx, kind))
-            found = self._items[kind] = (places, [self.variables(*place) for place in places])
+        if found is not None:
+            return found
+        inventory = self.ctx.inventory
+        places: list[Place] = []
+        envs: list[dict[str, Any]] = []
+        if kind == "person":
+            person = self.person
+            for i, item in enumerate(inventory.people):
+                places.append((kind, i, None))
+                envs.append({"person": person(item.id)})
+        elif kind == "entity":
+            entity = self.entity
+            for i, unit in enumerate(inventory.entities):
+                places.append((kind, i, None))
+                envs.append({"entity": entity(unit.id)})
+        else:
+            grant_map = self._builders["grant"]
+            for i, account in enumerate(inventory.accounts):
+                value = self._accounts.get(i)
+                if value is None:
+                    value = self._accounts[i] = self.account(account)
+                platform = self.platform(account.platform)
+                if kind == "account":
+                    places.append((kind, i, None))
+                    envs.append({"account": value, "platform": platform})
+                    continue
+                for j, grant in enumerate(account.access):
+                    places.append((kind, i, j))
+                    envs.append(
+                        {"account": value, "platform": platform, "grant": grant_map(self, grant)}
+                    )
+        found = self._items[kind] = (places, envs)
         return found
 
     def variables(self, kind: Kind, index: int, sub: int | None) -> dict[str, Any]:
@@ -376,23 +403,7 @@ class CelValues:
 
 
 Place = tuple[Kind, int, int | None]
-
-
-def _places(ctx: Context, kind: Kind) -> Iterator[Place]:
-    inventory = ctx.inventory
-    if kind == "person":
-        for i in range(len(inventory.people)):
-            yield kind, i, None
-    elif kind == "entity":
-        for i in range(len(inventory.entities)):
-            yield kind, i, None
-    elif kind == "account":
-        for i in range(len(inventory.accounts)):
-            yield kind, i, None
-    else:
-        for i, account in enumerate(inventory.accounts):
-            for j in range(len(account.access)):
-                yield kind, i, j
+_MISSING: dict[str, Any] = {}  # a marker: "not built yet" (never stored)
 
 
 def _refs(ctx: Context, place: Place) -> Refs:
