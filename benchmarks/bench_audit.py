@@ -16,9 +16,12 @@ noise on a shared machine hits them alike, after one unmeasured warm-up each:
             added to a copy of the pack (leave it out with --no-cel)
 
 Reported: median wall clock (interpreter start included), ratio to the floor of the same
-size, growth 50k/10k, and each command's peak RSS (ru_maxrss of that child, from wait4;
-the parent never loads an inventory, so its own size does not leak into the figure).
-Targets: audit <= 3x floor and < 1.5 s at 10k accounts; growth 50k/10k <= 5.5x.
+size, the same for CPU time (user + system of the child, from wait4: steadier than the wall
+clock when other work shares the cores), growth 50k/10k, and each command's peak RSS
+(ru_maxrss of that child, from wait4; the parent never loads an inventory, so its own size
+does not leak into the figure).
+Targets: audit <= 3x floor and < 1.5 s at 10k accounts; growth 50k/10k <= 5.5x; the
+five CEL rules add at most 10% (audit-cel / audit, per run, median <= 1.10).
 
 If govern cannot be imported or a command fails, the error is printed and the rest runs.
 Results: a table on stdout and benchmarks/results/audit.json.
@@ -48,6 +51,7 @@ REPO = HERE.parent
 TARGET_RATIO = 3.0
 TARGET_WALL_10K = 1.5
 TARGET_GROWTH = 5.5
+TARGET_CEL = 1.10  # audit with the five CEL rules of cel_rules.yaml / audit without
 
 
 def inventory(accounts: int, seed: int) -> Path:
@@ -86,6 +90,7 @@ def run(cmd: list[str], timeout: float) -> dict[str, object]:
             "wall_s": wall,
             "rc": proc.returncode,
             "rss_mb": ru.ru_maxrss / 1024,
+            "cpu_s": ru.ru_utime + ru.ru_stime,
             "timed_out": killed.is_set(),
             "stdout_tail": out.read()[-2000:].decode("utf-8", "replace"),
             "stderr_tail": err.read()[-2000:].decode("utf-8", "replace"),
@@ -196,7 +201,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  {name:9} FAILED ({broken[name]})", flush=True)
                     continue
                 tag = "warm-up" if i == 0 and not args.no_warmup else f"run {len(per[name]) + 1}"
-                print(f"  {name:9} {tag:8} {r['wall_s']:7.3f} s  {r['rss_mb']:7.1f} MB", flush=True)
+                print(
+                    f"  {name:9} {tag:8} {r['wall_s']:7.3f} s  {r['rss_mb']:7.1f} MB"
+                    f"  cpu {r['cpu_s']:6.3f} s",
+                    flush=True,
+                )
                 if tag != "warm-up":
                     per[name].append(r)
         res: dict[str, dict[str, object]] = {}
@@ -205,27 +214,38 @@ def main(argv: list[str] | None = None) -> int:
                 res[name] = {"error": broken[name], "command": cmds[name]}
                 continue
             walls = [float(r["wall_s"]) for r in per[name]]  # type: ignore[arg-type]
+            cpus = [float(r["cpu_s"]) for r in per[name]]  # type: ignore[arg-type]
             res[name] = {
                 "wall_s": round(statistics.median(walls), 4),
                 "wall_runs_s": [round(w, 4) for w in walls],
+                "cpu_s": round(statistics.median(cpus), 4),
+                "cpu_runs_s": [round(c, 4) for c in cpus],
                 "peak_rss_mb": round(max(float(r["rss_mb"]) for r in per[name]), 1),  # type: ignore[arg-type]
                 "command": cmds[name],
             }
         floor = res.get("floor", {}).get("wall_s")
+        floor_cpu = res.get("floor", {}).get("cpu_s")
         for r in res.values():
             if floor and "wall_s" in r:
                 r["ratio_to_floor"] = round(float(r["wall_s"]) / float(floor), 2)  # type: ignore[arg-type]
+            if floor_cpu and "cpu_s" in r:
+                r["cpu_ratio_to_floor"] = round(float(r["cpu_s"]) / float(floor_cpu), 2)  # type: ignore[arg-type]
         results[str(size)] = res
 
     # Table -------------------------------------------------------------------------------
-    print(f"\n{'accounts':>8} {'command':9} {'wall (s)':>9} {'x floor':>8} {'peak RSS':>10}")
-    print("-" * 50)
+    print(
+        f"\n{'accounts':>8} {'command':9} {'wall (s)':>9} {'x floor':>8} {'peak RSS':>10}"
+        f" {'CPU (s)':>8} {'x floor':>8}"
+    )
+    print("-" * 68)
     for size, res in results.items():
         for name, r in res.items():
             if "wall_s" in r:
                 ratio = f"{r['ratio_to_floor']:.2f}x" if "ratio_to_floor" in r else "-"
+                cpu_ratio = f"{r['cpu_ratio_to_floor']:.2f}x" if "cpu_ratio_to_floor" in r else "-"
                 print(
                     f"{size:>8} {name:9} {r['wall_s']:9.3f} {ratio:>8} {r['peak_rss_mb']:7.0f} MB"
+                    f" {r['cpu_s']:8.3f} {cpu_ratio:>8}"
                 )
             else:
                 print(f"{size:>8} {name:9} ERROR: {r['error'][:200]}")
@@ -252,6 +272,25 @@ def main(argv: list[str] | None = None) -> int:
             "value": ten["wall_s"], "target": f"< {TARGET_WALL_10K}",
             "ok": float(ten["wall_s"]) < TARGET_WALL_10K,  # type: ignore[arg-type]
         }  # fmt: skip
+    cel = results.get("10000", {}).get("audit-cel", {})
+    if "wall_s" in ten and "wall_s" in cel:
+        # Paired per run (the runs are interleaved): the median of audit-cel / audit.
+        pairs = [
+            c / a
+            for a, c in zip(ten["wall_runs_s"], cel["wall_runs_s"], strict=False)  # type: ignore[call-overload]
+        ]
+        cpu_pairs = [
+            c / a
+            for a, c in zip(ten["cpu_runs_s"], cel["cpu_runs_s"], strict=False)  # type: ignore[call-overload]
+        ]
+        checks["cel_pack_10k_over_audit"] = {
+            "value": round(statistics.median(pairs), 3),
+            "target": f"<= {TARGET_CEL}",
+            "ok": statistics.median(pairs) <= TARGET_CEL,
+            "per_run": [round(p, 3) for p in pairs],
+            "cpu_median": round(statistics.median(cpu_pairs), 3),
+            "cpu_per_run": [round(p, 3) for p in cpu_pairs],
+        }
     if "audit" in growth and sizes[0] == "10000" and sizes[-1] == "50000":
         checks["audit_growth_50k_10k"] = {
             "value": growth["audit"], "target": f"<= {TARGET_GROWTH}",

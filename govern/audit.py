@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from govern.findings import Finding, Report, RuleInfo, stamp
-from govern.inventory.load import LoadedInventory
+from govern.inventory.load import LoadedInventory, gc_paused
 from govern.policy import PlacedWaiver, Policy
 from govern.rules import (
     DRIFT_RULES,
@@ -70,18 +70,26 @@ def audit(
         w for w in policy.waivers if w.waiver.expires >= ctx.today and w.waiver.rule in known
     ]
     findings: list[Finding] = []
-    for info in infos:
-        if not info.enabled or (selected is not None and info.id not in selected):
-            continue
-        rule = known[info.id]
-        for violation in rule.check(ctx, policy.params[info.id]):
-            finding = stamp(info, violation, loaded.locate)
-            if info.id != waiver_invalid.ID:
-                reason = _waiver_for(finding, active_waivers)
-                if reason is not None:
-                    finding = finding.waive(reason)
-            findings.append(finding)
-    findings.sort(key=Finding.sort_key)
+    # Rules build many containers and no garbage cycles: the cyclic collector would only scan
+    # them again and again (about a tenth of the audit's time on 10,000 accounts). What the
+    # custom rules built is released before the collector is back.
+    with gc_paused():
+        for info in infos:
+            if not info.enabled or (selected is not None and info.id not in selected):
+                continue
+            rule = known[info.id]
+            for violation in rule.check(ctx, policy.params[info.id]):
+                finding = stamp(info, violation, loaded.locate)
+                if info.id != waiver_invalid.ID:
+                    reason = _waiver_for(finding, active_waivers)
+                    if reason is not None:
+                        finding = finding.waive(reason)
+                findings.append(finding)
+        if policy.custom:
+            from govern.rules.custom import release_values
+
+            release_values(ctx)
+        findings.sort(key=Finding.sort_key)
     return Report(inventory=loaded.path, findings=tuple(findings), rules=infos)
 
 

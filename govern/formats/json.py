@@ -12,10 +12,10 @@ Absent fields are null.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from govern.findings import Report
+from govern.formats._jsontext import dumps_indented
 
 VERSION = 1
 
@@ -29,4 +29,4 @@ def render(report: Report) -> str:
     }
     if report.coverage is not None:  # `govern drift --live`: every account's state
         document["coverage"] = report.coverage.to_json()
-    return json.dumps(document, indent=2) + "\n"
+    return dumps_indented(document) + "\n"

@@ -9,7 +9,6 @@ an alert when lines above it move. Waived findings carry an external suppression
 from __future__ import annotations
 
 import hashlib
-import json
 from importlib.metadata import PackageNotFoundError, metadata
 from pathlib import PurePosixPath
 from typing import Any
@@ -17,6 +16,7 @@ from urllib.parse import quote
 
 from govern import DISTRIBUTION
 from govern.findings import Finding, Location, Report, RuleInfo, Severity
+from govern.formats._jsontext import dumps_indented
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -75,7 +75,7 @@ def render(report: Report, *, tool_version: str) -> str:
     }
     if report.coverage is not None:
         document["runs"][0]["properties"] = {"coverage": report.coverage.to_json()}
-    return json.dumps(document, indent=2) + "\n"
+    return dumps_indented(document) + "\n"
 
 
 def fingerprint(finding: Finding) -> str:

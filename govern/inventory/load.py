@@ -337,14 +337,15 @@ def _reference_problems(
         if account.reviewed is not None:
             yield from person_ref(("accounts", i, "reviewed", "by"), account.reviewed.by)
         holders: dict[str, int] = {}
+        roles = platform.roles if platform is not None else None
         for j, grant in enumerate(account.access):
-            yield from person_ref(("accounts", i, "access", j, "person"), grant.person)
-            if platform is not None and grant.role is not None and grant.role not in platform.roles:
+            if grant.person not in people:  # (a known person is never a problem)
+                yield from person_ref(("accounts", i, "access", j, "person"), grant.person)
+            if roles is not None and grant.role is not None and grant.role not in roles:
                 yield at(
                     ("accounts", i, "access", j, "role"),
                     f"role '{grant.role}' does not exist on {account.platform}",
-                    "roles there: "
-                    + ", ".join(f"{r} ({s.label})" for r, s in platform.roles.items()),
+                    "roles there: " + ", ".join(f"{r} ({s.label})" for r, s in roles.items()),
                 )
             if grant.person is None:
                 continue

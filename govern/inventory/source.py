@@ -38,6 +38,9 @@ MAX_BYTES = 64 * 1024 * 1024  # some 200,000 accounts; 10,000 take about 3 MiB
 
 # "\r?" everywhere: files saved on Windows (CRLF) keep the fast path.
 _TOP_KEY = re.compile(r"^([^\s#:'\"-][^:#]*?|'[^']*'|\"[^\"]*\")[ \t]*:(?:[ \t\r]|$)", re.M)
+# Where a top-level key may start: the start of the text, and every line that starts with
+# a character a key can start with (searched from the newline: see `block_sequence`).
+_TOP_CANDIDATE = re.compile(r"\n[^\s#:-]")
 _FIRST_DASH = re.compile(r"^([ \t]*)-(?:[ \t\r]|$)", re.M)
 # A top-level key whose value is a block sequence: nothing but comments and blank lines
 # between the key and the first item's dash (else a dash may be inside a flow scalar).
@@ -372,16 +375,29 @@ def section_spans(text: str) -> dict[str, tuple[int, int, int]]:
     """Top-level key -> (start offset, end offset, 0-based start line) of its first
     occurrence: the text from the key to the next top-level key."""
     heads: list[tuple[int, int, str]] = []
-    line, previous = 0, 0
-    for match in _TOP_KEY.finditer(text):
-        line += text.count("\n", previous, match.start())
-        previous = match.start()
-        heads.append((match.start(), line, match.group(1).strip("'\"")))
+    line, previous, after = 0, 0, 0
+    for start in _line_starts(text, _TOP_CANDIDATE):
+        if start < after:  # inside the previous key (a key may span lines)
+            continue
+        match = _TOP_KEY.match(text, start)
+        if match is None:
+            continue
+        after = match.end()
+        line += text.count("\n", previous, start)
+        previous = start
+        heads.append((start, line, match.group(1).strip("'\"")))
     spans: dict[str, tuple[int, int, int]] = {}
     for n, (offset, first_line, name) in enumerate(heads):
         end = heads[n + 1][0] if n + 1 < len(heads) else len(text)
         spans.setdefault(name, (offset, end, first_line))
     return spans
+
+
+def _line_starts(text: str, candidate: re.Pattern[str]) -> Iterator[int]:
+    """0 and the start of every line whose newline and first character match `candidate`."""
+    yield 0
+    for match in candidate.finditer(text):
+        yield match.start() + 1
 
 
 def block_sequence(text: str, start: int, end: int) -> tuple[list[int], int] | None:
@@ -395,9 +411,13 @@ def block_sequence(text: str, start: int, end: int) -> tuple[list[int], int] | N
         return None
     dash, outside = _sequence_lines(first.group(1))
     after_first = text.find("\n", first.start(), end)
-    stop = outside.search(text, after_first + 1, end) if after_first >= 0 else None
-    seq_end = stop.start() if stop is not None else end
-    return [match.start() for match in dash.finditer(text, first.start(), seq_end)], seq_end
+    # Both patterns start with the newline before the line they look at (a literal prefix
+    # the regex engine searches fast; `^` in MULTILINE mode is tried at every character).
+    stop = outside.search(text, after_first, end) if after_first >= 0 else None
+    seq_end = stop.start() + 1 if stop is not None else end
+    items = [first.start()]
+    items.extend(match.start() + 1 for match in dash.finditer(text, first.start(), seq_end))
+    return items, seq_end
 
 
 @functools.lru_cache(maxsize=32)
@@ -406,8 +426,8 @@ def _sequence_lines(indent: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     the sequence: not blank, not a comment, not an item's, not indented deeper)."""
     at = re.escape(indent)
     return (
-        re.compile(rf"^{at}-(?:[ \t\r]|$)", re.M),
-        re.compile(rf"^(?!{at}-(?:[ \t\r]|$)|{at}[ \t]|[ \t]*(?:#|\r?$))", re.M),
+        re.compile(rf"\n{at}-(?:[ \t\r]|$)", re.M),
+        re.compile(rf"\n(?!{at}-(?:[ \t\r]|$)|{at}[ \t]|[ \t]*(?:#|\r?$))", re.M),
     )
 
 

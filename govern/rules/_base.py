@@ -111,10 +111,20 @@ class Context:
         """Who can read an account's shared login: its holders, the entity head and IT."""
         return {g.person for g in account.access} | self.head_and_it(account.entity)
 
-    def designated_managers(self, account: Account) -> list[tuple[int, Grant]]:
-        """Grants held by people other than the entity head and the entity's IT."""
+    def designated_managers(self, account: Account) -> tuple[tuple[int, Grant], ...]:
+        """Grants held by people other than the entity head and the entity's IT (with their
+        index in `access`). Computed once per account: three rules ask for every account."""
+        entry = self._designated.get(id(account))
+        if entry is not None and entry[0] is account:
+            return entry[1]
         positions = self._positions.get(account.entity, frozenset())
-        return [(i, g) for i, g in enumerate(account.access) if g.person not in positions]
+        found = tuple((i, g) for i, g in enumerate(account.access) if g.person not in positions)
+        self._designated[id(account)] = (account, found)  # the entry keeps its key alive
+        return found
+
+    @cached_property
+    def _designated(self) -> dict[int, tuple[Account, tuple[tuple[int, Grant], ...]]]:
+        return {}
 
 
 class ManagerRolesParams(RuleParams):
