@@ -5,20 +5,16 @@ missing, wrong or unreadable CA is exit 3 with one line naming the address, no t
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import certifi
 import hvac
 import pytest
 import requests
 from click.testing import CliRunner, Result
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from vaultserver import VaultServer
 
 from govern.cli.main import cli
@@ -80,27 +76,6 @@ def root_state(server: VaultServer) -> dict[str, list[str]]:
         assert answer.status_code in (200, 404), answer.text
         state[path] = sorted(answer.json()["data"]["keys"]) if answer.status_code == 200 else []
     return state
-
-
-def other_ca(tmp_path: Path) -> Path:
-    """A CA certificate that did not sign the server's certificate."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the vault CA")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    path = tmp_path / "other-ca.pem"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return path
 
 
 def test_plan_apply_and_store_inside_a_namespace_leave_the_root_alone(
@@ -204,7 +179,7 @@ def test_a_missing_or_wrong_ca_is_exit_3_naming_the_address(
 ) -> None:
     env = {"VAULT_ADDR": tls_vault.addr, "VAULT_TOKEN": tls_vault.token}
     if ca == "other":
-        env["VAULT_CACERT"] = str(other_ca(files))
+        env["VAULT_CACERT"] = certifi.where()  # public CAs, none of which signed the server's
     args = (*command, "-p", str(files / "policies")) if command[0] in ("plan", "apply") else command
     result = govern(files, env, *args)
     _one_line_exit_3(result, tls_vault.addr, "TLS verification failed")
