@@ -398,3 +398,22 @@ def test_departed_people_are_disabled_and_keep_their_memberships(tmp_path: Path)
     assert "govern-person-bob" in want.groups["govern-account-x2"].member_entities
     assert want.auth_mount == "userpass"
     assert want.aliases["govern-person-bob"] == "bob@diocese.test"
+
+
+def test_objects_named_like_the_other_kind_are_not_misattributed() -> None:
+    # Hand-made govern objects named like another kind's objects: a policy and a group
+    # called govern-person-..., an entity called govern-account-... The plan names no person
+    # for a policy or group, and no account for an entity.
+    marker = "# managed-by: govern\n"
+    have = ObservedState(
+        entities={"govern-account-x": spec("govern-account-x")},
+        aliases={},
+        groups={"govern-person-team": team("govern-person-team")},
+        policies={"govern-person-alice": marker},
+    )
+    plan = make_plan(DesiredState(entities={}, aliases={}, groups={}, policies={}), have)
+    assert [(c.kind, c.action, c.name, c.person, c.account) for c in plan.changes] == [
+        ("group", "delete", "govern-person-team", None, None),
+        ("policy", "delete", "govern-person-alice", None, None),
+        ("entity", "delete", "govern-account-x", None, None),
+    ]
