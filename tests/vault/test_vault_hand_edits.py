@@ -15,7 +15,15 @@ import requests
 
 from govern.inventory.load import load_inventory
 from govern.platforms import builtin_catalog
-from govern.vault import apply_plan, connect, desired_state, make_plan, observe
+from govern.vault import (
+    DesiredState,
+    VaultClient,
+    apply_plan,
+    connect,
+    desired_state,
+    make_plan,
+    observe,
+)
 from tests.vault.conftest import World
 
 X1 = "govern-account-x1"
@@ -41,6 +49,25 @@ def aliases(world: World, person: str) -> list[str]:
 def alias_id(world: World, person: str) -> str:
     body = world.server.api("GET", f"identity/entity/name/govern-person-{person}").json()
     return str(body["data"]["aliases"][0]["id"])
+
+
+def rename_alias(world: World, person: str, name: str) -> None:
+    accessor = world.server.api("GET", "sys/auth").json()["data"]["userpass/"]["accessor"]
+    world.server.api(
+        "POST",
+        f"identity/entity-alias/id/{alias_id(world, person)}",
+        json={"name": name, "canonical_id": world.entity_id(person), "mount_accessor": accessor},
+    )
+
+
+def connect_and_want(world: World) -> tuple[VaultClient, DesiredState]:
+    """A connection to the world's server and the desired state of its inventory (the
+    public API, as `govern apply --auth-mount userpass --alias-field id` computes it)."""
+    catalog = builtin_catalog()
+    inventory = load_inventory(world.inventory, catalog).inventory
+    with mock.patch.dict(os.environ, world.server.env()):
+        client = connect(os.environ)
+    return client, desired_state(inventory, catalog, auth_mount="userpass", alias_field="id")
 
 
 def test_a_superuser_policy_attached_by_hand_is_reported_and_taken_back(world: World) -> None:
@@ -182,16 +209,7 @@ def test_groups_govern_did_not_create_are_never_touched(world: World) -> None:
 
 def test_a_login_alias_renamed_by_hand_is_renamed_back(world: World) -> None:
     assert world.apply().exit_code == 0
-    accessor = world.server.api("GET", "sys/auth").json()["data"]["userpass/"]["accessor"]
-    world.server.api(
-        "POST",
-        f"identity/entity-alias/id/{alias_id(world, 'alice')}",
-        json={
-            "name": "mallory",
-            "canonical_id": world.entity_id("alice"),
-            "mount_accessor": accessor,
-        },
-    )
+    rename_alias(world, "alice", "mallory")
     assert aliases(world, "alice") == ["mallory"]
     plan = world.plan("--detailed-exitcode")
     assert plan.exit_code == 2, plan.output
@@ -256,13 +274,9 @@ def test_an_alias_the_inventory_no_longer_wants_is_deleted_by_apply(world: World
     # Through the public API: a desired state without alice's login (the CLI always gives
     # every person one) plans an alias delete, which apply carries out on the server.
     assert world.apply().exit_code == 0
-    catalog = builtin_catalog()
-    inventory = load_inventory(world.inventory, catalog).inventory
-    full = desired_state(inventory, catalog, auth_mount="userpass", alias_field="id")
+    client, full = connect_and_want(world)
     aliases_but_alice = {k: v for k, v in full.aliases.items() if k != "govern-person-alice"}
     want = dataclasses.replace(full, aliases=aliases_but_alice)
-    with mock.patch.dict(os.environ, world.server.env()):
-        client = connect(os.environ)
     plan = make_plan(want, observe(client, auth_mount="userpass"))
     assert [(c.kind, c.action, c.name, c.detail) for c in plan.changes] == [
         ("alias", "delete", "govern-person-alice", "login alice on auth/userpass")
@@ -275,3 +289,24 @@ def test_an_alias_the_inventory_no_longer_wants_is_deleted_by_apply(world: World
     # deleting an alias that is already gone is the wanted outcome, not an error
     again = apply_plan(client, plan)
     assert again.ok and again.done == plan.changes
+
+
+def test_an_alias_removed_between_plan_and_apply_fails_that_change_only(world: World) -> None:
+    assert world.apply().exit_code == 0
+    rename_alias(world, "alice", "mallory")
+    world.edit("level: C}\n  - {id: bob", "level: B}\n  - {id: bob")  # alice's level changes
+    client, want = connect_and_want(world)
+    plan = make_plan(want, observe(client, auth_mount="userpass"))
+    assert [(c.kind, c.action) for c in plan.changes] == [("entity", "update"), ("alias", "update")]
+    # someone deletes the alias after the plan was made
+    world.server.api("DELETE", f"identity/entity-alias/id/{alias_id(world, 'alice')}")
+    result = apply_plan(client, plan)
+    assert result.done == plan.changes[:1]
+    assert [(c.kind, error) for c, error in result.failed] == [
+        ("alias", f"alias mallory of govern-person-alice is gone from Vault at {world.server.addr}")
+    ]
+    assert result.exit_code == 2
+    # the next plan finishes the job
+    assert [
+        (c.kind, c.action) for c in make_plan(want, observe(client, auth_mount="userpass")).changes
+    ] == [("alias", "create")]
