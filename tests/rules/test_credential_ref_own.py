@@ -87,3 +87,58 @@ def test_waivable_with_a_reason(tmp_path: Path) -> None:
 def test_explain_has_examples() -> None:
     doc = explanation(REGISTRY["credential-ref-own"])
     assert "Passes" in doc and "Fails" in doc
+
+
+def with_refs(xacct: str | None, chancery: str | None) -> str:
+    text = TWO_ENTITIES
+    if xacct:
+        text = text.replace(
+            "credential: {mfa: true, recovery_email: office@diocese.test}\n  - id: chancery-x",
+            f"credential: {{ref: {xacct}, mfa: true, recovery_email: office@diocese.test}}\n"
+            "  - id: chancery-x",
+        )
+    if chancery:
+        text = text.replace(
+            "      - {person: it, role: admin}\n    credential: {mfa: true,",
+            f"      - {{person: it, role: admin}}\n    credential: {{ref: {chancery}, mfa: true,",
+        )
+    return text
+
+
+def messages(tmp_path: Path, text: str) -> list[tuple[str | None, str]]:
+    return [(f.account, f.message) for f in run_audit(tmp_path, text, rule="credential-ref-own")]
+
+
+def test_the_message_names_whose_key_it_is_and_who_would_gain(tmp_path: Path) -> None:
+    assert messages(tmp_path, with_refs("chancery-x", None)) == [
+        (
+            "xacct",
+            "credential.ref 'chancery-x' is the store key of chancery-x (entity chancery), "
+            "not this account's own; mgr would read it",
+        )
+    ]
+    # One explicit ref on both: each is told whose key it is; only the parish side gains.
+    assert messages(tmp_path, with_refs("diocese-x", "diocese-x")) == [
+        (
+            "xacct",
+            "credential.ref 'diocese-x' is the store key of chancery-x (entity chancery), "
+            "not this account's own; mgr would read it",
+        ),
+        (
+            "chancery-x",
+            "credential.ref 'diocese-x' is the store key of xacct (entity parish), "
+            "not this account's own",
+        ),
+    ]
+
+
+def test_a_ref_naming_another_accounts_id_is_refused(tmp_path: Path) -> None:
+    # xacct keeps its password under its own ref; the chancery names xacct's id: that id is
+    # xacct's default key, and would be again the day xacct drops its ref.
+    assert messages(tmp_path, with_refs("parish-x-login", "xacct")) == [
+        (
+            "chancery-x",
+            "credential.ref 'xacct' is the store key of xacct (entity parish), "
+            "not this account's own",
+        )
+    ]
