@@ -10,6 +10,7 @@ their own messages. No message contains a token or a secret.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -114,6 +115,14 @@ class VaultClient:
         self.env = env
         self.namespace = env.get("VAULT_NAMESPACE") or None
         verify: bool | str = env.get("VAULT_CACERT") or True
+        if isinstance(verify, str) and not os.path.exists(verify):
+            # requests would raise a bare OSError on the first call (exit 70, "a bug")
+            raise BackendUnavailable(
+                f"cannot reach Vault at {self.addr}: the CA file {verify} (VAULT_CACERT) "
+                "does not exist",
+                hint="set VAULT_CACERT to the PEM file (or directory) of the CA that signed "
+                "the server's certificate",
+            )
         try:
             timeout = float(env.get("VAULT_CLIENT_TIMEOUT") or 15)
         except ValueError:
