@@ -261,11 +261,12 @@ def append(
     person: str | None = None,
     now: dt.datetime | None = None,
     key: bytes | None = None,
+    lock_timeout: float = 30.0,
 ) -> dict[str, Any]:
-    """Append one record under a lock, after checking the chain so far (with `key`, the MACs
-    too; the new record gets one). fsync'd before returning: a record that `append` returned
-    is on disk."""
-    lock = FileLock(str(path.with_name(f".{path.name}.lock")), timeout=30)
+    """Append one record under a lock (waiting up to `lock_timeout` seconds for another
+    writer), after checking the chain so far (with `key`, the MACs too; the new record gets
+    one). fsync'd before returning: a record that `append` returned is on disk."""
+    lock = FileLock(str(path.with_name(f".{path.name}.lock")), timeout=lock_timeout)
     try:
         with lock:
             records = read(path, key=key)
