@@ -79,7 +79,10 @@ def _digest(record: Mapping[str, Any]) -> str:
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     if not path.exists():
         return
-    raw = read_regular(path, limit=MAX_LOG_BYTES)
+    try:
+        raw = read_regular(path, limit=MAX_LOG_BYTES)
+    except OSError as exc:  # unreadable (EIO, EACCES): a clear input error, not a crash
+        raise InputError([Problem(str(path), 1, 1, f"cannot read file: {exc.strerror}")]) from None
     for number, line in enumerate(raw.splitlines(keepends=True), start=1):
         try:
             yield number, line.decode("utf-8")

@@ -400,3 +400,14 @@ def test_log_show_in_a_real_process(log: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert [line.split()[0] for line in done.stdout.splitlines()] == ["1", "3"]
+
+
+def test_an_unreadable_log_is_an_input_error_not_a_crash(tmp_path: Path) -> None:
+    """/proc/self/mem is a regular file whose read fails (EIO): before the fix, `log show`
+    ended in 'internal error: OSError' (exit 70)."""
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("needs Linux /proc")
+    result = run("log", "show", "--log", "/proc/self/mem")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: /proc/self/mem:1:1: cannot read file: ")
+    assert "internal error" not in result.stderr
