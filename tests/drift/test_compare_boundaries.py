@@ -84,7 +84,15 @@ def test_on_its_last_day_a_grant_is_still_declared(org: Path) -> None:
 
 
 def test_on_its_last_day_a_grant_not_observed_is_missing(org: Path) -> None:
-    assert kinds(drift(org, today="2026-11-22")) == [("drift-missing-holder", "warning", "mgr2")]
+    [finding] = drift(org, today="2026-11-22")
+    assert (finding["rule"], finding["severity"], finding["person"]) == (
+        "drift-missing-holder",
+        "warning",
+        "mgr2",
+    )
+    assert finding["message"] == (
+        "'mgr2' is declared analyst on li but the snapshot (snapshots/li.csv) does not list them"
+    )
 
 
 def test_the_day_after_it_expired_the_holder_is_unexpected(org: Path) -> None:
@@ -138,6 +146,26 @@ def test_a_role_mismatch_names_where_and_when_it_was_seen(org: Path) -> None:
         "'it' is declared admin on li but holds analyst ('Analyst') at snapshots/li.csv:4:1, "
         "observed 2026-11-19; admin page export"
     )
+
+
+def test_an_editor_where_an_analyst_is_declared_is_more_privileged(org: Path) -> None:
+    """Neither role administers nor removes anyone; the editor still publishes where the
+    analyst only reads (before the fix, both ranked alike and this was a warning)."""
+    [finding] = drift(org, "li,mgr2,,Content admin")
+    assert (finding["rule"], finding["severity"]) == ("drift-role-mismatch", "error")
+    assert finding["message"].endswith(" (more privileged than declared)")
+
+
+def test_an_analyst_where_an_editor_is_declared_is_a_warning(org: Path) -> None:
+    text = (org / "inventory.yaml").read_text()
+    (org / "inventory.yaml").write_text(
+        text.replace(
+            "{person: mgr2, role: analyst, expires: 2026-11-22}", "{person: mgr2, role: editor}"
+        )
+    )
+    [finding] = drift(org, "li,mgr2,,Analyst")
+    assert (finding["rule"], finding["severity"]) == ("drift-role-mismatch", "warning")
+    assert "more privileged" not in finding["message"]
 
 
 def test_an_unknown_account_of_one_row(org: Path) -> None:
@@ -206,8 +234,11 @@ def test_head_seen_with_a_lesser_role(org: Path, github: FakeGithub) -> None:
     assert set(findings) == {"drift-role-mismatch", "drift-head-without-admin"}
     head = findings["drift-head-without-admin"]
     assert head["severity"] == "error" and head["person"] == "head"
-    assert head["message"].startswith("the entity head 'head' holds only editor on gh according")
-    assert head["message"].endswith("; the policy requires Administrative Access")
+    assert head["message"] == (
+        "the entity head 'head' holds only editor on gh according to the GitHub API; the "
+        "policy requires Administrative Access"
+    )
+    assert head["location"]["path"] == "inventory.yaml"
 
 
 def test_head_not_listed_at_all(org: Path, github: FakeGithub) -> None:
