@@ -4,11 +4,14 @@ reorders records and renumbers them, and `govern log show` reads the log from th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import itertools
 import json
+import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -92,6 +95,18 @@ def test_records_are_chained_as_documented(log: Path) -> None:
     assert auditlog.read(log) == records
 
 
+def test_append_writes_a_0644_file_and_leaves_no_descriptor_open(tmp_path: Path) -> None:
+    path = tmp_path / "audit.log.jsonl"
+    fds = Path("/proc/self/fd")
+    before = len(list(fds.iterdir())) if fds.exists() else None
+    write_log(path, 3)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644 & ~umask
+    if before is not None:
+        assert len(list(fds.iterdir())) == before
+
+
 # -- the prev link, on its own ----------------------------------------------------------------
 
 
@@ -126,6 +141,26 @@ def test_edited_prev_with_the_hash_recomputed(log: Path) -> None:
         3,
         "chain broken: 'prev' does not match the record before (removed, reordered or edited)",
     )
+
+
+def test_only_the_first_break_of_a_record_is_reported(log: Path) -> None:
+    """Record 3's prev and content both edited, nothing recomputed: one problem (the prev),
+    not a second one for the hash of the same record."""
+    records = records_of(log)
+    records[2]["prev"] = "e" * 64
+    records[2]["actor"] = "mallory"
+    save(log, records)
+    line, message = first_problem(log)
+    assert line == 3 and message.startswith("chain broken")
+
+
+def test_a_replaced_hash_is_reported_once(log: Path) -> None:
+    """Record 2's hash replaced: its own check fails, and reading stops there (the next
+    record's prev, now also wrong, is not a second problem)."""
+    records = records_of(log)
+    records[1]["hash"] = "0" * 64
+    save(log, records)
+    assert first_problem(log) == (2, "record was edited: its hash does not match its content")
 
 
 def test_first_record_must_start_from_genesis(log: Path) -> None:
@@ -219,7 +254,10 @@ def test_missing_and_empty_log(tmp_path: Path) -> None:
     missing = tmp_path / "none.jsonl"
     assert auditlog.read(missing) == []
     result = auditlog.verify(missing)
-    assert (result.records, result.head, result.authenticated) == (0, auditlog.GENESIS, False)
+    assert result == auditlog.Verified(records=0, head=auditlog.GENESIS)
+    assert (result.authenticated, result.anchors) == (False, 0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.records = 5  # type: ignore[misc]
     assert auditlog.head_trailer(missing) == ""
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
@@ -254,6 +292,7 @@ def test_record_mac(tmp_path: Path, change: Callable[[Record], None], why: str) 
     write_log(log, 3, key=KEY)
     records = records_of(log)
     change(records[1])
+    change(records[2])  # two bad records: reading stops at the first
     save(log, records)
     assert auditlog.verify(log).records == 3  # the hash excludes the MAC: the chain holds
     line, message = first_problem(log, key=KEY)
@@ -276,9 +315,12 @@ def test_expected_head(log: Path) -> None:
     with pytest.raises(InputError) as caught:
         auditlog.verify(log, expect_head=records[1]["hash"])
     problem = caught.value.problems[0]
-    assert problem.line == 4
-    assert "it is record 2 of 4: records were added since" in problem.message
-    assert problem.message.startswith(f"head is {records[-1]['hash'][:12]}…, expected ")
+    assert (problem.line, problem.column) == (4, 1)
+    assert problem.message == (
+        f"head is {records[-1]['hash'][:12]}…, expected {records[1]['hash'][:12]}…; it is "
+        "record 2 of 4: records were added since"
+    )
+    assert auditlog.verify(log).anchors == 0
     empty = log.with_name("empty.jsonl")
     with pytest.raises(InputError) as caught:
         auditlog.verify(empty, expect_head=records[0]["hash"])
@@ -303,6 +345,16 @@ def test_anchor_checks(log: Path) -> None:
     problem = caught.value.problems[0]
     assert problem.line == 2
     assert "record 2 has another hash: the log was rewritten (re-chained)" in problem.message
+    assert problem.column == 1
+    with pytest.raises(InputError) as caught:  # the last record, with another hash
+        auditlog.check_anchor(log, {"seq": 4, "hash": records[2]["hash"]}, where="the journal")
+    assert caught.value.problems[0].line == 4
+    assert "record 4 has another hash" in caught.value.problems[0].message
+    empty = log.with_name("empty.jsonl")
+    with pytest.raises(InputError) as caught:
+        auditlog.check_anchor(empty, {"seq": 1, "hash": "b" * 64}, where="the journal")
+    assert caught.value.problems[0].line == 1
+    assert "the log has only 0 records" in caught.value.problems[0].message
     assert auditlog.head_trailer(log) == f"Govern-Log-Head: 4 {records[3]['hash']}"
 
 

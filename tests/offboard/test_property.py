@@ -8,6 +8,7 @@ person could read."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -23,6 +24,7 @@ from govern.credentials.filestore import FileStore, ScryptParams
 from govern.inventory.load import load_inventory
 from govern.inventory.model import Account, Inventory
 from govern.offboard import plan_revoke, run_revoke
+from govern.offboard.plan import RevokePlan
 from govern.platforms import builtin_catalog
 
 CATALOG = builtin_catalog()
@@ -72,7 +74,10 @@ def organizations(draw: st.DrawFn) -> dict[str, Any]:
             "access": access,
         }
         if CATALOG.platforms[platform].shared:
-            account["credential"] = {"ref": draw(st.sampled_from(REFS)), "mfa": True}
+            # A shared login, under one of two store keys or (no credential block) its id.
+            ref = draw(st.sampled_from([*REFS, None]))
+            if ref is not None:
+                account["credential"] = {"ref": ref, "mfa": True}
         accounts.append(account)
     return {
         "version": 1,
@@ -159,6 +164,21 @@ def test_revoke_keeps_accounts_administered_and_others_untouched(
         if plan.already_departed:
             event("the person had already departed")
 
+        # The plan as the journal keeps it reads back the same.
+        assert RevokePlan.from_json(json.loads(json.dumps(plan.to_json()))) == plan
+        # Nothing to do: departed already, holding no grant and no position.
+        holds = any(g.person == victim for a in before.accounts for g in a.access) or any(
+            e.head == victim or victim in e.it for e in before.entities
+        )
+        assert plan.nothing_to_do == (plan.already_departed and not holds)
+        # Every shared login the person could read is planned for rotation, no other.
+        assert {ref for _, ref, _ in plan.credentials} == readable_refs(before, victim)
+        # The successor is handed an administrative grant only where they hold none.
+        for gain in plan.successor_grants:
+            account = before.accounts[before.account_index[gain.account]]
+            held = {g.person: g.role for g in account.access}.get(heir or "")
+            assert held is None or not CATALOG.platforms[account.platform].is_admin(held)
+
         event("blocked" if plan.blocked else "carried out")
         if plan.blocked or plan.nothing_to_do:
             return
@@ -175,9 +195,9 @@ def test_revoke_keeps_accounts_administered_and_others_untouched(
         after = load_inventory(path, CATALOG).inventory
         store = FileStore(store_path, env={"GOVERN_PASSPHRASE": PASSPHRASE}, prompt=None)
         versions = {m.ref: m.current_version for m in store.list()}
-    # Exactly the shared logins the person could read got a new version.
+    # Exactly the shared logins the person could read got a new version (those in the store).
     rotated = {ref for ref, version in versions.items() if version > 1}
-    assert rotated == readable_refs(before, victim)
+    assert rotated == readable_refs(before, victim) & set(REFS)
     if rotated:
         event("shared login rotated")
     assert after.person(victim).departed  # type: ignore[union-attr]
@@ -191,8 +211,8 @@ def test_revoke_keeps_accounts_administered_and_others_untouched(
         old_grants = {g.person: g.role for g in old.access if g.person != victim}
         new_grants = {g.person: g.role for g in new.access}
         for person, role in old_grants.items():
-            if person != heir:
-                assert new_grants.get(person) == role
+            if person != heir or CATALOG.platforms[old.platform].is_admin(role):
+                assert new_grants.get(person) == role  # the successor's admin roles stay
         assert set(new_grants) - set(old_grants) <= ({heir} if heir else set())
         # No gap the revoke creates: an account with an active administrator keeps one, and
         # an active head holding admin is followed by an active head holding admin.
