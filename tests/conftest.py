@@ -12,6 +12,7 @@ from govern.audit import audit
 from govern.findings import Finding
 from govern.inventory.load import load_inventory
 from govern.policy import load_policy
+from govern.rules import CustodyRecord
 
 TODAY = dt.date(2026, 11, 22)
 REPO = Path(__file__).resolve().parent.parent
@@ -68,8 +69,10 @@ def run_audit(
     policies: dict[str, str] | None = None,
     today: dt.date = TODAY,
     rule: str | None = None,
+    custody: dict[str, CustodyRecord] | None = None,
 ) -> list[Finding]:
-    """Write `text` (dedented) as an inventory, audit it, return the findings."""
+    """Write `text` (dedented) as an inventory, audit it, return the findings. `custody`: the
+    store's records (None: the store is not consulted, as with --offline)."""
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(textwrap.dedent(text))
     policy_dir = tmp_path / "policies"
@@ -81,8 +84,16 @@ def run_audit(
     from govern.rules import REGISTRY
 
     everything = [r for r in REGISTRY if r != "review-current"]
-    report = audit(loaded, policy, today=today, only=[rule] if rule else everything)
+    report = audit(
+        loaded, policy, today=today, custody=custody, only=[rule] if rule else everything
+    )
     return list(report.findings)
+
+
+def departed(person: str, left_on: str = "2026-10-01", text: str = BASE) -> str:
+    """`text` with `person` (an id of BASE) departed on `left_on`."""
+    line = next(x for x in text.splitlines() if x.startswith(f"  - {{id: {person},"))
+    return text.replace(line, line[:-1] + f", status: departed, left_on: {left_on}}}")
 
 
 def brief(findings: list[Finding]) -> list[tuple[str, int | None, int | None]]:

@@ -38,6 +38,7 @@ import glob
 import json
 import os
 import random
+import select
 import shlex
 import shutil
 import signal
@@ -341,6 +342,72 @@ def pytest_sessionfinish(session, exitstatus):
             json.dump({"durations": _durations, "failed": _failed}, out)
 '''
 
+DISCOVER = """\
+import importlib, importlib.metadata, json, os, pkgutil, sys
+import pytest
+for ep in importlib.metadata.entry_points(group="pytest11"):
+    try:
+        ep.load()
+    except Exception:
+        pass
+here = [os.path.realpath(p) for p in os.environ["GOVERN_MUT_HERE"].split(os.pathsep)]
+for package in os.environ["GOVERN_MUT_PACKAGES"].split(os.pathsep):
+    try:
+        root = importlib.import_module(package)
+    except Exception:
+        continue
+    for info in pkgutil.walk_packages(getattr(root, "__path__", []), package + "."):
+        try:
+            importlib.import_module(info.name)
+        except BaseException:
+            pass
+outside = []
+for name, module in list(sys.modules.items()):
+    path = getattr(module, "__file__", None)
+    if name == "__main__" or path is None:
+        continue
+    if not any(os.path.realpath(path).startswith(h + os.sep) for h in here):
+        outside.append(name)
+print(json.dumps(sorted(outside)))
+"""
+
+FORKSERVER = """\
+# tools/mutate.py: third-party modules imported once, a forked pytest per mutant.
+import importlib, json, os, sys
+
+for _name in json.loads(os.environ.pop("GOVERN_MUT_PRELOAD")):
+    try:
+        importlib.import_module(_name)
+    except BaseException:
+        pass
+import pytest
+
+for line in sys.stdin:
+    request = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        out = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        try:
+            code = pytest.main(request["args"])
+        except SystemExit as stop:
+            code = stop.code
+        except BaseException:
+            code = 3
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(int(code) if isinstance(code, int) else 3)
+    print(json.dumps({"pid": pid}), flush=True)
+    _, status = os.waitpid(pid, 0)
+    print(json.dumps({"exit": os.waitstatus_to_exitcode(status)}), flush=True)
+"""
+
 SKIP_TOP = {".venv", "venv", "node_modules", "mutants", ".git"}
 
 
@@ -376,7 +443,78 @@ class Workspace:
         self.hooks.mkdir()
         (self.hooks / "sitecustomize.py").write_text(SITECUSTOMIZE)
         (self.hooks / "govern_mut_plugin.py").write_text(PLUGIN)
+        (self.hooks / "govern_mut_forkserver.py").write_text(FORKSERVER)
         self.stamp = 0
+        self.server: subprocess.Popen[bytes] | None = None
+
+    def preload(self, packages: Sequence[str]) -> list[str]:
+        """The modules from outside the copy that importing `packages` (and pytest with its
+        plugins) loads: what the fork server imports once."""
+        env = self.env(
+            GOVERN_MUT_HERE=os.pathsep.join([str(self.root), str(self.hooks)]),
+            GOVERN_MUT_PACKAGES=os.pathsep.join(packages),
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", DISCOVER], cwd=self.root, env=env, capture_output=True
+        )
+        if done.returncode != 0:
+            return []
+        names: list[str] = json.loads(done.stdout)
+        return names
+
+    def start_server(self, preload: Sequence[str]) -> None:
+        self.server = subprocess.Popen(
+            [sys.executable, str(self.hooks / "govern_mut_forkserver.py")],
+            cwd=self.root,
+            env=self.env(GOVERN_MUT_PRELOAD=json.dumps(list(preload))),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    def stop_server(self) -> None:
+        if self.server is not None and self.server.stdin is not None:
+            self.server.stdin.close()
+            self.server.wait()
+            self.server = None
+
+    def pytest(self, args: Sequence[str], timeout: float) -> tuple[int | None, str]:
+        """Run pytest with `args` in the copy: exit code (None: timed out) and its output."""
+        log = self.hooks / "mutant.log"
+        server = self.server
+        if server is None or server.stdin is None or server.stdout is None:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "pytest", *args],
+                cwd=self.root,
+                env=self.env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                printed, _ = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+                return None, ""
+            return process.returncode, printed.decode(errors="replace")
+        deadline = time.monotonic() + timeout
+        server.stdin.write(json.dumps({"args": list(args), "log": str(log)}).encode() + b"\n")
+        server.stdin.flush()
+        pid = json.loads(server.stdout.readline())["pid"]
+        timed_out = False
+        while True:
+            ready, _, _ = select.select(
+                [server.stdout], [], [], max(0.0, deadline - time.monotonic())
+            )
+            if ready:
+                break
+            timed_out = True
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 3600
+        code = json.loads(server.stdout.readline())["exit"]
+        output = log.read_text(errors="replace") if log.exists() else ""
+        return (None if timed_out else code), output
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOVERN_MUT_")}
@@ -494,29 +632,18 @@ def run_mutant(
     space.write(mutant.module, mutant.apply(content), mtime)
     started = time.monotonic()
     try:
-        process = subprocess.Popen(
-            pytest_command(tests, "-x", "--no-header", "-p", "no:randomly"),
-            cwd=space.root,
-            env=space.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            output, _ = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            return Outcome(mutant, "timeout", time.monotonic() - started, len(tests))
+        args = pytest_command(tests, "-x", "--no-header", "-p", "no:randomly")[3:]
+        code, output = space.pytest(args, timeout)
     finally:
         space.restore(mutant.module, content, mtime)
     seconds = time.monotonic() - started
-    code = process.returncode
+    if code is None:
+        return Outcome(mutant, "timeout", seconds, len(tests))
     if code == 0:
         return Outcome(mutant, "survived", seconds, len(tests))
     if code in (1, 2, 3):  # tests failed, interrupted (import broken), internal error
         return Outcome(mutant, "killed", seconds, len(tests))
-    tail = output.decode(errors="replace")[-800:]
+    tail = output[-800:]
     return Outcome(mutant, "error", seconds, len(tests), f"pytest exit {code}: {tail}")
 
 
@@ -702,6 +829,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="time per mutant for starting pytest, on top of 5x the selected tests' own time "
         "in the coverage pass; a mutant past it is killed by timeout",
     )
+    parser.add_argument(
+        "--no-fork",
+        action="store_true",
+        help="a fresh pytest process per mutant, instead of a fork of one that has already "
+        "imported the third-party modules (slower; for a suspected fork problem)",
+    )
     parser.add_argument("--only", action="append", metavar="ID", help="run only this mutant id")
     parser.add_argument(
         "--list", action="store_true", help="list the mutants and exit, running nothing"
@@ -754,6 +887,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="govern-mutate-") as base:
         spaces = [Workspace(root, files, Path(base), f"w{i}") for i in range(jobs)]
         cover = coverage_pass(spaces[0], modules, tests)
+        if not args.no_fork:
+            packages = sorted({p.split("/")[0].removesuffix(".py") for p in [*modules, *tests]})
+            preload = spaces[0].preload(packages)
+            for space in spaces:
+                space.start_server(preload)
         queue: list[Mutant] = [m for ms in per_module.values() for m in ms]
         outcomes: list[Outcome] = []
         lock = threading.Lock()
@@ -783,6 +921,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
+        for space in spaces:
+            space.stop_server()
 
     command = "python tools/mutate.py " + shlex.join(
         list(argv) if argv is not None else sys.argv[1:]

@@ -15,6 +15,7 @@ Fails: an X account without `credential`; a grant `note: "pw is Tr0ub4dor&3xK9q2
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import re
@@ -35,7 +36,12 @@ _TOKEN = re.compile(
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----|[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@)"
 )
 _PASSWORD_WORD = re.compile(r"(?i)\b(?:password|passwd|pwd|pw|passcode|pin)\b\s*(?:is|=|:)\s*\S")
-_CANDIDATE = re.compile(r"[^\s\x00]{20,}")
+
+
+@functools.cache
+def _candidate(min_length: int) -> re.Pattern[str]:
+    """Words of at least `min_length` characters: those tested for entropy."""
+    return re.compile(rf"[^\s\x00]{{{min_length},}}")
 
 
 class Params(RuleParams):
@@ -70,7 +76,7 @@ def secret_reasons(texts: list[str], params: Params) -> dict[int, str]:
     def owner(offset: int) -> int:
         return bisect.bisect_right(starts, offset) - 1
 
-    for match in _CANDIDATE.finditer(joined):
+    for match in _candidate(params.min_length).finditer(joined):
         if _random_looking(match.group(0), params):
             reasons[owner(match.start())] = "it contains a long random-looking string"
     for match in _PASSWORD_WORD.finditer(joined):

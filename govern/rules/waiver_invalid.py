@@ -35,7 +35,7 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
         waiver = placed.waiver
         problems = []
         if (waiver.rule not in REGISTRY and waiver.rule not in ctx.custom) or waiver.rule == ID:
-            hint = suggest(waiver.rule, [*REGISTRY, *ctx.custom])
+            hint = suggest(waiver.rule, [r for r in (*REGISTRY, *ctx.custom) if r != ID])
             problems.append(f"names unknown rule '{waiver.rule}'" + (f" ({hint})" if hint else ""))
         if waiver.account not in inventory.account_index:
             problems.append(f"names unknown account '{waiver.account}'")
