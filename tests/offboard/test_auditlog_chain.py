@@ -463,3 +463,10 @@ def test_an_unreadable_log_is_an_input_error_not_a_crash(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert result.stderr.startswith("error: /proc/self/mem:1:1: cannot read file: ")
     assert "internal error" not in result.stderr
+
+
+def test_a_log_over_the_size_cap_is_refused_unread(log: Path) -> None:
+    with log.open("r+b") as sparse:
+        sparse.truncate(auditlog.MAX_LOG_BYTES + 1)  # sparse: nothing written
+    line, message = first_problem(log)
+    assert line == 1 and message == "file is too large (over 256 MiB)"
