@@ -243,11 +243,14 @@ def test_bad_line_after_good_records_names_its_line(log: Path) -> None:
     assert first_problem(log) == (5, "not a JSON record")
 
 
-def test_incomplete_last_record(log: Path) -> None:
+@pytest.mark.parametrize("cut", [1, 40])
+def test_incomplete_last_record(log: Path, cut: int) -> None:
+    """The final newline missing, or the record cut in the middle (a crash while writing):
+    one problem, the incomplete record, and nothing read from it."""
     text = log.read_text(encoding="utf-8")
-    log.write_text(text[:-1], encoding="utf-8")  # only the final newline is missing
+    log.write_text(text[:-cut], encoding="utf-8")
     line, message = first_problem(log)
-    assert line == 4 and "last record is incomplete" in message
+    assert line == 4 and message.startswith("last record is incomplete (a crash while writing?)")
 
 
 def test_missing_and_empty_log(tmp_path: Path) -> None:
@@ -470,3 +473,47 @@ def test_a_log_over_the_size_cap_is_refused_unread(log: Path) -> None:
         sparse.truncate(auditlog.MAX_LOG_BYTES + 1)  # sparse: nothing written
     line, message = first_problem(log)
     assert line == 1 and message == "file is too large (over 256 MiB)"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+        },
+    ).stdout
+
+
+def test_every_anchored_head_in_git_history_is_checked(tmp_path: Path) -> None:
+    """Two commits anchor heads 2 and 4: both are counted; a trailer naming a hash the log
+    does not hold is reported with its commit."""
+    repo = tmp_path
+    log = repo / "audit.log.jsonl"
+    git(repo, "init", "-q", "-b", "main")
+    records = write_log(log, 2)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", f"two\n\n{auditlog.head_trailer(log)}")
+    records += [
+        auditlog.append(log, "revoke", actor="a", details={}, person=f"q{i}") for i in range(2)
+    ]
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", f"four\n\nGovern-Log-Head: 4 {records[3]['hash']}")
+    result = auditlog.verify(log, git_anchors=True)
+    assert (result.records, result.anchors) == (4, 2)
+    git(repo, "commit", "-q", "--allow-empty", "-m", f"bad\n\nGovern-Log-Head: 3 {'c' * 64}")
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    with pytest.raises(InputError) as caught:
+        auditlog.verify(log, git_anchors=True)
+    assert caught.value.problems[0].message.startswith(
+        f"commit {commit[:12]} (Govern-Log-Head trailer) recorded head 3 cccccccccccc…, but "
+        "record 3 has another hash"
+    )
