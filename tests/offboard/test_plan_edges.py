@@ -280,3 +280,47 @@ def test_defaults_and_immutability() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         change.role = "editor"  # type: ignore[misc]
     assert len({change, GrantChange("a", "x", "admin", "Admin")}) == 1
+
+
+def test_a_successor_already_in_the_it_position_keeps_any_level(tmp_path: Path) -> None:
+    """vol (level B) already serves e as IT: taking over mgr's admin grant there is no
+    designated-manager appointment, so the level rule does not block it."""
+    inv = inventory(
+        tmp_path,
+        """\
+entities: [{id: e, name: E, head: head, it: [vol]}]
+accounts:
+  - id: fb
+    entity: e
+    platform: facebook
+    handle: h
+    access: [{person: head, role: admin}, {person: mgr, role: admin}]
+""",
+    )
+    plan = plan_revoke(inv, CATALOG, "mgr", successor="vol")
+    assert plan.blocked == () and plan.it == ()
+    assert [(g.account, g.role) for g in plan.successor_grants] == [("fb", "admin")]
+
+
+def test_gaps_of_entities_the_revoke_does_not_touch_are_not_its_business(tmp_path: Path) -> None:
+    """f's account has no active administrator, but ed holds nothing in f: the plan neither
+    blocks on that gap nor lists it."""
+    inv = inventory(
+        tmp_path,
+        """\
+entities: [{id: e, name: E, head: head}, {id: f, name: F, head: boss}]
+accounts:
+  - id: fb
+    entity: e
+    platform: facebook
+    handle: h
+    access: [{person: head, role: admin}, {person: ed, role: editor}]
+  - id: other
+    entity: f
+    platform: facebook
+    handle: o
+    access: [{person: gone, role: admin}, {person: boss, role: editor}]
+""",
+    )
+    plan = plan_revoke(inv, CATALOG, "ed")
+    assert plan.blocked == () and plan.at_risk == () and plan.already_uncovered == ()
