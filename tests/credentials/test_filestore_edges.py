@@ -146,3 +146,49 @@ def test_a_passphrase_for_a_keyring_only_store_is_named_in_the_refusal(
     assert message.startswith(f"no key to open {path} (")
     assert "GOVERN_PASSPHRASE is set but this file has no passphrase key" in message
     assert "OS keyring: " in message
+
+
+def test_create_returns_the_open_store(tmp_path: Path) -> None:
+    made = FileStore.create(
+        tmp_path / "c.enc", env={}, passphrase=PASSPHRASE, use_keyring=False, kdf=FAST_KDF
+    )
+    assert isinstance(made, FileStore) and made.describe() == f"file:{tmp_path / 'c.enc'}"
+    made.put("a", Secret(password="pw"), meta={}, rotated_by="x", reason="r")  # key kept
+    assert made.get("a").password == "pw"
+
+
+def test_an_unreadable_store_is_a_store_error() -> None:
+    """/proc/self/mem is a regular file whose read fails (EIO)."""
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("needs Linux /proc")
+    store = FileStore(Path("/proc/self/mem"), env={}, prompt=None)
+    with pytest.raises(StoreError, match=r"cannot read /proc/self/mem: Input/output error"):
+        store.list()
+
+
+def test_verify_without_key_or_public_key_is_a_usage_error(tmp_path: Path) -> None:
+    path = make_file_store(tmp_path / "credentials.enc").path
+    with pytest.raises(UsageError, match="no key and no GOVERN_STORE_PUBLIC_KEY to verify"):
+        FileStore(path, env={}, prompt=None).verify_metadata()
+
+
+@pytest.mark.parametrize(("rotated_by", "reason"), [("", "r"), ("  ", "r"), ("x", "bad\x00")])
+def test_a_write_needs_who_and_why(tmp_path: Path, rotated_by: str, reason: str) -> None:
+    store = make_file_store(tmp_path / "credentials.enc")
+    before = store.path.read_bytes()
+    with pytest.raises(UsageError):
+        store.put("a", Secret(password="pw"), meta={}, rotated_by=rotated_by, reason=reason)
+    assert store.path.read_bytes() == before
+
+
+def test_a_signature_with_a_stray_character_is_refused(tmp_path: Path) -> None:
+    """Base64 is decoded strictly: a valid signature with one character that is not base64
+    inserted does not pass as that signature."""
+    store = make_file_store(tmp_path / "credentials.enc")
+    store.put("a", Secret(password="pw"), meta={}, rotated_by="x", reason="r")
+    doc = json.loads(store.path.read_text())
+    doc["signature"] = doc["signature"][:10] + "*" + doc["signature"][10:]
+    store.path.write_text(json.dumps(doc))
+    public = FileStore(store.path, env={"GOVERN_STORE_PUBLIC_KEY": store.public_key()}, prompt=None)
+    with pytest.raises(StoreError, match="failed its signature check"):
+        public.list()
