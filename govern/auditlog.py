@@ -79,7 +79,10 @@ def _digest(record: Mapping[str, Any]) -> str:
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     if not path.exists():
         return
-    raw = read_regular(path, limit=MAX_LOG_BYTES)
+    try:
+        raw = read_regular(path, limit=MAX_LOG_BYTES)
+    except OSError as exc:  # unreadable (EIO, EACCES): a clear input error, not a crash
+        raise InputError([Problem(str(path), 1, 1, f"cannot read file: {exc.strerror}")]) from None
     for number, line in enumerate(raw.splitlines(keepends=True), start=1):
         try:
             yield number, line.decode("utf-8")
@@ -261,11 +264,12 @@ def append(
     person: str | None = None,
     now: dt.datetime | None = None,
     key: bytes | None = None,
+    lock_timeout: float = 30.0,
 ) -> dict[str, Any]:
-    """Append one record under a lock, after checking the chain so far (with `key`, the MACs
-    too; the new record gets one). fsync'd before returning: a record that `append` returned
-    is on disk."""
-    lock = FileLock(str(path.with_name(f".{path.name}.lock")), timeout=30)
+    """Append one record under a lock (waiting up to `lock_timeout` seconds for another
+    writer), after checking the chain so far (with `key`, the MACs too; the new record gets
+    one). fsync'd before returning: a record that `append` returned is on disk."""
+    lock = FileLock(str(path.with_name(f".{path.name}.lock")), timeout=lock_timeout)
     try:
         with lock:
             records = read(path, key=key)

@@ -173,9 +173,10 @@ class RoleNames:
         )
 
 
-def privilege(platform: Platform, role: str) -> tuple[bool, int]:
-    """Orders roles by what they allow: administrative first, then how many roles they remove."""
+def privilege(platform: Platform, role: str) -> tuple[bool, int, int]:
+    """Orders roles by what they allow: administrative first, then how many roles they remove,
+    then the vocabulary's order (an editor publishes, an analyst only reads)."""
     spec = platform.roles.get(role)  # type: ignore[call-overload]
     if spec is None:
-        return (False, 0)
-    return (spec.administrative, len(spec.can_remove))
+        return (False, 0, 0)
+    return (spec.administrative, len(spec.can_remove), len(ROLES) - ROLES.index(role))
