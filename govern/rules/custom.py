@@ -12,7 +12,7 @@ entity`) with these variables, plain maps of the inventory's fields:
 - `platform`: the catalog entry of the account's platform (`key`, `name`, `login`,
   `roles`); `platform.administrative(role)` says whether a role is administrative there.
 - `today`: the audit's day, and every date, as an ISO string `YYYY-MM-DD` (so they compare
-  as strings do); `params`: the rule's `params`.
+  as strings do); `params`: the rule's `params` (dates in them are ISO strings too).
 
 Expressions are compiled once, when the policy pack loads; a syntax error or an unknown
 variable is reported at its position in the policy file. CEL has no I/O: an expression can
@@ -23,6 +23,7 @@ comprehension macros (`all`, `exists`, `map`, ...) it may nest.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -126,6 +127,7 @@ class CustomRule:
 
     def __post_init__(self) -> None:
         self.__doc__ = self.description
+        self.params = _iso_dates(self.params)
         self.program = compile_expression(self.when, self.kind)
         check_template(self.message, self.kind)
 
@@ -442,6 +444,18 @@ def release_values(ctx: Context) -> None:
     """Drop the maps `cel_values` built for this audit. They refer back to `ctx` (a cycle), so
     without this some 200,000 dicts would wait for, and slow down, the cyclic collector."""
     ctx.__dict__.pop("_cel_values", None)
+
+
+def _iso_dates(value: Any) -> Any:
+    """`params` as the expression sees them: a date written unquoted in YAML (`since:
+    2026-01-01`) becomes its ISO string, like every other date the expression reads."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _iso_dates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_iso_dates(item) for item in value]
+    return value
 
 
 def _date(value: Any) -> str | None:
