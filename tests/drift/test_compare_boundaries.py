@@ -129,6 +129,19 @@ def test_a_departed_holder_is_its_own_error_declared_or_not(org: Path, declared:
     assert (finding["account"], finding["entity"]) == ("li", "parish")
 
 
+def test_a_known_person_without_a_grant_on_the_account_is_unexpected(org: Path) -> None:
+    """mgr is in people (a manager elsewhere) but has no grant on li, expired or not."""
+    [finding] = drift(org, "li,mgr2,,Analyst", "li,mgr,,Analyst,,exported")
+    assert (finding["rule"], finding["severity"], finding["person"]) == (
+        "drift-unexpected-holder",
+        "error",
+        "mgr",
+    )
+    assert finding["message"] == (
+        "'mgr' holds analyst ('Analyst') on li, which the inventory does not grant"
+    )
+
+
 def test_a_holder_matching_nobody(org: Path) -> None:
     [finding] = drift(org, "li,mgr2,,Analyst", "li,,stranger@example.org,Analyst,,exported")
     assert finding["person"] is None
