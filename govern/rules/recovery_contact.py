@@ -25,7 +25,7 @@ class Params(RuleParams):
 
 def check(ctx: Context, params: Params) -> Iterator[Violation]:
     domains = {d.lower().lstrip("@") for d in ctx.inventory.organization.domains}
-    shown = ", ".join(sorted(domains)) or "(none declared in organization.domains)"
+    shown = ", ".join(sorted(domains)) or "none declared in organization.domains"
     for index, account in enumerate(ctx.inventory.accounts):
         credential = account.credential
         if credential is None:

@@ -325,5 +325,5 @@ def test_recovery_contact_message_names_the_domains(tmp_path: Path) -> None:
     text = BASE.replace("  domains: [diocese.test]\n", "  domains: []\n")
     assert [f.message for f in run_audit(tmp_path, text, rule="recovery-contact")] == [
         "recovery email is on 'diocese.test', not on an organization domain "
-        "((none declared in organization.domains))"
+        "(none declared in organization.domains)"
     ]
