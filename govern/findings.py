@@ -82,6 +82,13 @@ class Finding:
     def waive(self, reason: str) -> Finding:
         return replace(self, waived=True, waiver_reason=reason)
 
+    def with_fix(self, fix: str | None) -> Finding:
+        """This finding with `fix`: a copy of its fields, without `dataclasses.replace`'s
+        per-field work (a large audit fixes 11,000 findings)."""
+        found = object.__new__(Finding)
+        found.__dict__.update(self.__dict__, fix=fix)  # frozen: no __setattr__ involved
+        return found
+
     def to_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule,

@@ -95,11 +95,13 @@ def fix_for(finding: Finding, inv: Inventory) -> str | None:
 
 def with_fixes(report: Report, inv: Inventory) -> Report:
     """`report` with each finding's `fix` filled in (a finding that has one keeps it)."""
-    findings = tuple(
-        f if f.fix is not None else dataclasses.replace(f, fix=fix_for(f, inv))
-        for f in report.findings
-    )
-    return dataclasses.replace(report, findings=findings)
+    fixers = FIXERS
+    findings = []
+    for f in report.findings:
+        fixer = fixers.get(f.rule) if f.fix is None else None
+        fix = fixer(f, inv) if fixer is not None else None
+        findings.append(f if fix is None else f.with_fix(fix))
+    return dataclasses.replace(report, findings=tuple(findings))
 
 
 __all__ = ["FIXERS", "fix_for", "with_fixes"]

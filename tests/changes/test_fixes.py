@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from govern.fixes import FIXERS
 from govern.rules import REGISTRY
 from tests.changes.conftest import run
@@ -50,3 +52,29 @@ def test_revoke_is_the_fix_for_a_departed_holder(org: Path) -> None:
     result = run("audit", "--offline", "--person", "tmurphy", "--format", "json")
     fixes = [f["fix"] for f in json.loads(result.output)["findings"]]
     assert "govern revoke tmurphy" in fixes
+
+
+def test_with_fix_keeps_every_other_field() -> None:
+    """`Finding.with_fix` copies the finding: every field but `fix` as it was, the original
+    untouched, and the copy equal to what `dataclasses.replace` makes."""
+    import dataclasses
+
+    from govern.findings import Finding, Location, Severity
+
+    original = Finding(
+        rule="grant-expiry",
+        severity=Severity.WARNING,
+        message="m",
+        location=Location("inventory.yaml", 3, 5),
+        account="a",
+        person="p",
+        entity="e",
+        waived=True,
+        waiver_reason="why",
+    )
+    fixed = original.with_fix("govern ungrant p a")
+    expected = dataclasses.replace(original, fix="govern ungrant p a")
+    assert dataclasses.asdict(fixed) == dataclasses.asdict(expected)
+    assert type(fixed) is Finding and original.fix is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fixed.fix = "other"  # type: ignore[misc]
