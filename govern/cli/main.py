@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import sys
@@ -96,6 +97,8 @@ class GovernGroup(ErrorBoundary, click.Group):
         return sorted({*super().list_commands(ctx), *COMMANDS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        global _running
+        _running = cmd_name
         if cmd_name in COMMANDS and cmd_name not in self.commands:
             module, attribute = COMMANDS[cmd_name]
             command = getattr(importlib.import_module(module), attribute)
@@ -151,10 +154,39 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Read-only commands that read a whole inventory and leave nothing behind but their output
+# (written and flushed, or written atomically and closed, before they return). They end
+# without tearing the interpreter down: freeing a 10,000-account inventory object by object
+# costs a tenth of `govern audit`'s time, for a process that is about to exit anyway (mypy
+# ends the same way). The exit handlers still run (coverage data, logging).
+QUICK_EXIT = frozenset({"validate", "audit"})
+_running: str | None = None  # the subcommand click resolved (GovernGroup.get_command)
+
+
 def main() -> None:
     try:
         cli.main(prog_name="govern", standalone_mode=True)
-    except SystemExit:
+    except SystemExit as exc:
+        if _running in QUICK_EXIT:
+            _quick_exit(exc)
         raise
     except BaseException:  # pragma: no cover - last resort, should be unreachable
         sys.exit(ExitCode.INVALID)
+
+
+def _quick_exit(exc: SystemExit) -> None:
+    """Exit as `exc` would, without freeing every object first. Returns (and the exit goes
+    the usual way) when the exit status is not a plain number or the output cannot be
+    flushed: then Python's own exit reports it as always."""
+    code = exc.code
+    if code is None:
+        code = 0
+    if not isinstance(code, int):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    atexit._run_exitfuncs()
+    os._exit(code)
