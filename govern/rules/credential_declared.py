@@ -30,12 +30,42 @@ from govern.rules._base import Context, RuleParams, account_pointer
 ID = "credential-declared"
 SEVERITY = Severity.ERROR
 
-_TOKEN = re.compile(
-    r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|xox[abposr]-[\w-]{10,}|EAA[A-Za-z0-9]{30,}"
-    r"|AKIA[0-9A-Z]{16}|AIza[\w-]{30,}|hv[sbr]\.[\w-]{20,}|sk-[A-Za-z0-9_-]{20,}"
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----|[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@)"
+# Each pattern starts with a literal, so `re` jumps from one occurrence of it to the next
+# instead of trying the pattern at every character (one alternation of them all, or a
+# case-insensitive pattern, is tried at every one: 30 times slower on 10,000 accounts).
+_TOKENS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"gh[pousr]_[A-Za-z0-9]{20,}",
+        r"github_pat_\w{20,}",
+        r"xox[abposr]-[\w-]{10,}",
+        r"EAA[A-Za-z0-9]{30,}",
+        r"AKIA[0-9A-Z]{16}",
+        r"AIza[\w-]{30,}",
+        r"hv[sbr]\.[\w-]{20,}",
+        r"sk-[A-Za-z0-9_-]{20,}",
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    )
 )
-_PASSWORD_WORD = re.compile(r"(?i)\b(?:password|passwd|pwd|pw|passcode|pin)\b\s*(?:is|=|:)\s*\S")
+# A URL with a password (`scheme://user:password@`): found from its `://`; the scheme before
+# it is checked by `_scheme_ends`.
+_URL_PASSWORD = re.compile(r"://(?<=[a-z0-9+.-]://)[^/\s:@\x00]+:[^/\s@\x00]+@")
+# `password is ...`, `PW: ...`: a word starting with p or P (not inside a longer word), the rest
+# in any case.
+_PASSWORD_WORDS = tuple(
+    re.compile(rf"{p}(?<!\w{p})(?i:assword|asswd|wd|w|asscode|in)\b\s*(?i:is|=|:)\s*\S")
+    for p in "pP"
+)
+_SCHEME = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+.-")
+
+
+def _scheme_ends(text: str, end: int) -> bool:
+    """Whether a URL scheme (`[a-z][a-z0-9+.-]*`) ends at `end`: the run of scheme characters
+    before it holds a lowercase letter."""
+    start = end
+    while start > 0 and text[start - 1] in _SCHEME:
+        start -= 1
+    return any("a" <= char <= "z" for char in text[start:end])
 
 
 @functools.cache
@@ -64,25 +94,43 @@ def _random_looking(word: str, params: Params) -> bool:
     return classes >= 3 and _entropy(word) >= params.min_entropy
 
 
+class _Joined:
+    """Some of the texts joined by NUL, so that one regex pass (C speed) covers them all."""
+
+    def __init__(self, texts: list[str], indices: list[int]) -> None:
+        self.indices = indices
+        self.text = "\x00".join([texts[i] for i in indices])
+        self._starts = list(itertools.accumulate((len(texts[i]) + 1 for i in indices), initial=0))
+
+    def finditer(self, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
+        """(index of the text it is in, match) for each match of `pattern`."""
+        starts, indices = self._starts, self.indices
+        for match in pattern.finditer(self.text):
+            yield indices[bisect.bisect_right(starts, match.start()) - 1], match
+
+
 def secret_reasons(texts: list[str], params: Params) -> dict[int, str]:
     """index -> why texts[index] looks like a secret. The reasons never quote the text.
 
-    One regex pass over all values joined (C speed), instead of three passes per value: an
+    A few regex passes over all values joined (C speed), instead of passes per value: an
     inventory of 10,000 accounts has some 50,000 free-text values."""
-    joined = "\x00".join(texts)
-    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
     reasons: dict[int, str] = {}
-
-    def owner(offset: int) -> int:
-        return bisect.bisect_right(starts, offset) - 1
-
-    for match in _candidate(params.min_length).finditer(joined):
+    # Only texts as long as the shortest word tested can hold one.
+    long = _Joined(texts, [i for i, text in enumerate(texts) if len(text) >= params.min_length])
+    for index, match in long.finditer(_candidate(params.min_length)):
         if _random_looking(match.group(0), params):
-            reasons[owner(match.start())] = "it contains a long random-looking string"
-    for match in _PASSWORD_WORD.finditer(joined):
-        reasons[owner(match.start())] = "it appears to state a password"
-    for match in _TOKEN.finditer(joined):
-        reasons[owner(match.start())] = "it contains an access token, key or URL with a password"
+            reasons[index] = "it contains a long random-looking string"
+    every = _Joined(texts, list(range(len(texts))))
+    for pattern in _PASSWORD_WORDS:
+        for index, _ in every.finditer(pattern):
+            reasons[index] = "it appears to state a password"
+    token = "it contains an access token, key or URL with a password"
+    for pattern in _TOKENS:
+        for index, _ in every.finditer(pattern):
+            reasons[index] = token
+    for index, match in every.finditer(_URL_PASSWORD):
+        if _scheme_ends(every.text, match.start()):
+            reasons[index] = token
     return reasons
 
 

@@ -4,11 +4,15 @@ like a secret, wherever it is (each place its own pointer), by the documented th
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from pathlib import Path
 
+import hypothesis
+import hypothesis.strategies as st
 import pytest
 
+from govern.rules import credential_declared
 from tests.conftest import BASE, at, brief, run_audit
 
 TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2
@@ -144,3 +148,86 @@ def test_a_stated_password(tmp_path: Path) -> None:
         "value looks like a secret (it appears to state a password); remove it from the "
         "inventory and rotate it"
     ]
+
+
+# --- the fast scan against the plain definition -----------------------------------------------
+# The rule's definition, one text at a time, as the rule was first written: a word of at least
+# min_length characters that looks random, a password statement, a token or a URL with a
+# password. The rule itself scans all texts at once with literal-anchored patterns.
+_SPEC_TOKEN = re.compile(
+    r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|xox[abposr]-[\w-]{10,}|EAA[A-Za-z0-9]{30,}"
+    r"|AKIA[0-9A-Z]{16}|AIza[\w-]{30,}|hv[sbr]\.[\w-]{20,}|sk-[A-Za-z0-9_-]{20,}"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----|[a-z][a-z0-9+.-]*://[^/\s:@\x00]+:[^/\s@\x00]+@)"
+)
+_SPEC_PASSWORD = re.compile(r"(?i)\b(?:password|passwd|pwd|pw|passcode|pin)\b\s*(?:is|=|:)\s*\S")
+
+
+def _spec_reasons(texts: list[str], params: credential_declared.Params) -> dict[int, str]:
+    reasons: dict[int, str] = {}
+    for index, text in enumerate(texts):
+        for word in re.findall(rf"[^\s\x00]{{{params.min_length},}}", text):
+            if credential_declared._random_looking(word, params):
+                reasons[index] = "it contains a long random-looking string"
+        if _SPEC_PASSWORD.search(text):
+            reasons[index] = "it appears to state a password"
+        if _SPEC_TOKEN.search(text):
+            reasons[index] = "it contains an access token, key or URL with a password"
+    return reasons
+
+
+_PIECES = [
+    "pw is x",
+    "PASSWORD: y",
+    "Pin=1",
+    "apw: no",
+    "passcode  is z",
+    "PwD = q",
+    "spin: a",
+    "ghp_" + "a1B2" * 6,
+    "github_pat_" + "x" * 22,
+    "xoxb-1234567890",
+    "EAA" + "Zz9" * 11,
+    "AKIA" + "ABCD1234" * 2,
+    "AIza" + "k-" * 16,
+    "hvs." + "s" * 22,
+    "sk-" + "Q_" * 11,
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "https://u:p@h",
+    "git+ssh://me:pw@host",
+    "9://a:b@",
+    "://a:b@",
+    "HTTP://a:b@h",
+    "x.y://a:b@",
+    "Tr0ub4dor&3xK9q2LmZ7wq",
+    "aB3$" * 6,
+    "https://x.com/aB3$aB3$aB3$aB3$aB3$",
+    "me@aB3$aB3$aB3$aB3$aB3$",
+    " ",
+    "\t",
+    "\x00",
+    "é",
+    "\u017f",  # long s: equal to s when case is ignored
+    "plain words",
+    "https://u",
+    "x:pw@host",
+]
+
+
+@hypothesis.given(
+    texts=st.lists(
+        st.lists(st.sampled_from(_PIECES), max_size=4).map("".join), min_size=1, max_size=6
+    ),
+    min_length=st.sampled_from([8, 12, 20]),
+)
+@hypothesis.settings(max_examples=400, deadline=None)
+def test_scan_agrees_with_the_definition(texts: list[str], min_length: int) -> None:
+    params = credential_declared.Params(min_length=min_length)
+    assert credential_declared.secret_reasons(texts, params) == _spec_reasons(texts, params)
+
+
+def test_a_url_password_is_not_pieced_together_from_two_values() -> None:
+    """`https://user` in one value and `x:pw@host` in the next are two harmless values (the
+    scan joins values with NUL and never matches across it)."""
+    params = credential_declared.Params()
+    assert credential_declared.secret_reasons(["see https://user", "x:pw@host"], params) == {}
+    assert credential_declared.secret_reasons(["see https://user:pw@host"], params) != {}
