@@ -95,18 +95,25 @@ def _random_looking(word: str, params: Params) -> bool:
 
 
 class _Joined:
-    """Some of the texts joined by NUL, so that one regex pass (C speed) covers them all."""
+    """Texts joined by NUL, so that one regex pass (C speed) covers them all. Which text a
+    match is in is worked out only for the rare matches that count."""
 
-    def __init__(self, texts: list[str], indices: list[int]) -> None:
-        self.indices = indices
-        self.text = "\x00".join([texts[i] for i in indices])
-        self._starts = list(itertools.accumulate((len(texts[i]) + 1 for i in indices), initial=0))
+    def __init__(self, texts: list[str], indices: list[int] | None = None) -> None:
+        self._texts = texts
+        self._indices = indices
+        self.text = "\x00".join(texts if indices is None else [texts[i] for i in indices])
+        self._starts: list[int] | None = None
 
-    def finditer(self, pattern: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
-        """(index of the text it is in, match) for each match of `pattern`."""
-        starts, indices = self._starts, self.indices
-        for match in pattern.finditer(self.text):
-            yield indices[bisect.bisect_right(starts, match.start()) - 1], match
+    def owner(self, offset: int) -> int:
+        """The index (in the list given) of the text at `offset` of the joined text."""
+        if self._starts is None:
+            texts, indices = self._texts, self._indices
+            lengths = (
+                (len(t) for t in texts) if indices is None else (len(texts[i]) for i in indices)
+            )
+            self._starts = list(itertools.accumulate((n + 1 for n in lengths), initial=0))
+        n = bisect.bisect_right(self._starts, offset) - 1
+        return n if self._indices is None else self._indices[n]
 
 
 def secret_reasons(texts: list[str], params: Params) -> dict[int, str]:
@@ -117,20 +124,20 @@ def secret_reasons(texts: list[str], params: Params) -> dict[int, str]:
     reasons: dict[int, str] = {}
     # Only texts as long as the shortest word tested can hold one.
     long = _Joined(texts, [i for i, text in enumerate(texts) if len(text) >= params.min_length])
-    for index, match in long.finditer(_candidate(params.min_length)):
+    for match in _candidate(params.min_length).finditer(long.text):
         if _random_looking(match.group(0), params):
-            reasons[index] = "it contains a long random-looking string"
-    every = _Joined(texts, list(range(len(texts))))
+            reasons[long.owner(match.start())] = "it contains a long random-looking string"
+    every = _Joined(texts)
     for pattern in _PASSWORD_WORDS:
-        for index, _ in every.finditer(pattern):
-            reasons[index] = "it appears to state a password"
+        for match in pattern.finditer(every.text):
+            reasons[every.owner(match.start())] = "it appears to state a password"
     token = "it contains an access token, key or URL with a password"
     for pattern in _TOKENS:
-        for index, _ in every.finditer(pattern):
-            reasons[index] = token
-    for index, match in every.finditer(_URL_PASSWORD):
+        for match in pattern.finditer(every.text):
+            reasons[every.owner(match.start())] = token
+    for match in _URL_PASSWORD.finditer(every.text):
         if _scheme_ends(every.text, match.start()):
-            reasons[index] = token
+            reasons[every.owner(match.start())] = token
     return reasons
 
 
