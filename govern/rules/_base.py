@@ -113,18 +113,27 @@ class Context:
 
     def designated_managers(self, account: Account) -> tuple[tuple[int, Grant], ...]:
         """Grants held by people other than the entity head and the entity's IT (with their
-        index in `access`). Computed once per account: three rules ask for every account."""
-        entry = self._designated.get(id(account))
-        if entry is not None and entry[0] is account:
-            return entry[1]
-        positions = self._positions.get(account.entity, frozenset())
-        found = tuple((i, g) for i, g in enumerate(account.access) if g.person not in positions)
-        self._designated[id(account)] = (account, found)  # the entry keeps its key alive
-        return found
+        index in `access`). Computed once for the whole inventory: three rules ask for every
+        account."""
+        found = self._designated.get(id(account))
+        # An account outside the inventory (no inventory account shares its id: they live
+        # as long as the context) is worked out on the spot.
+        return _designated(account, self._positions) if found is None else found
 
     @cached_property
-    def _designated(self) -> dict[int, tuple[Account, tuple[tuple[int, Grant], ...]]]:
-        return {}
+    def _designated(self) -> dict[int, tuple[tuple[int, Grant], ...]]:
+        positions = self._positions
+        return {id(account): _designated(account, positions) for account in self.inventory.accounts}
+
+
+_NOBODY: frozenset[str] = frozenset()
+
+
+def _designated(
+    account: Account, positions: dict[str, frozenset[str]]
+) -> tuple[tuple[int, Grant], ...]:
+    mine = positions.get(account.entity, _NOBODY)
+    return tuple([(i, g) for i, g in enumerate(account.access) if g.person not in mine])
 
 
 class ManagerRolesParams(RuleParams):

@@ -25,14 +25,17 @@ class Params(RuleParams):
 
 
 def check(ctx: Context, params: Params) -> Iterator[Violation]:
+    entities, platforms = ctx.entities, ctx.catalog.platforms
     for index, account in enumerate(ctx.inventory.accounts):
-        entity = ctx.entity_of(account)
+        entity = entities.get(account.entity)
         if entity is None:
             continue
-        platform = ctx.platform(account)
-        grant_index = next(
-            (i for i, g in enumerate(account.access) if g.person == entity.head), None
-        )
+        platform = platforms[account.platform]
+        head, grant_index = entity.head, None
+        for i, g in enumerate(account.access):
+            if g.person == head:
+                grant_index = i
+                break
         if grant_index is None:
             what = "a credential holder" if platform.shared else "granted any role"
             yield Violation(

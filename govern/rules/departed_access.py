@@ -44,9 +44,14 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
                     person=it,
                     entity=entity.id,
                 )
-    grants = inventory.grants_by_person
+    # One pass over the grants, kept by departed person (in the order people are declared).
+    held: dict[str, list[tuple[int, int]]] = {person_id: [] for person_id in departed}
+    for account_index, account in enumerate(inventory.accounts):
+        for grant_index, grant in enumerate(account.access):
+            if grant.person in held:
+                held[grant.person].append((account_index, grant_index))
     for person_id, person in departed.items():
-        for account_index, grant_index in grants.get(person_id, ()):
+        for account_index, grant_index in held[person_id]:
             account = inventory.accounts[account_index]
             grant = account.access[grant_index]
             yield Violation(

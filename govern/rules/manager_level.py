@@ -30,11 +30,12 @@ def check(ctx: Context, params: Params) -> Iterator[Violation]:
     levels = set(params.levels)
     roles = set(params.roles)
     wanted = " or ".join(params.levels)
+    people, designated = ctx.people, ctx.designated_managers
     for index, account in enumerate(ctx.inventory.accounts):
-        for grant_index, grant in ctx.designated_managers(account):
+        for grant_index, grant in designated(account):
             if grant.role not in roles:
                 continue
-            person = ctx.person(grant.person)
+            person = people.get(grant.person)
             if person is None or person.level in levels:
                 continue
             yield Violation(

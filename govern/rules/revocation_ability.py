@@ -28,16 +28,19 @@ class Params(RuleParams):
 
 
 def check(ctx: Context, params: Params) -> Iterator[Violation]:
-    removable = ctx.removable
+    removable, entities, designated = ctx.removable, ctx.entities, ctx.designated_managers
     for index, account in enumerate(ctx.inventory.accounts):
-        entity = ctx.entity_of(account)
+        managers = designated(account)
+        if not managers:
+            continue
+        entity = entities.get(account.entity)
         if entity is None:
             continue
         positions = ctx.head_and_it(account.entity)
         removers = [g for g in account.access if g.person in positions]
         can_remove = removable[account.platform]
         reach = frozenset().union(*(can_remove.get(r.role, ()) for r in removers))
-        for grant_index, grant in ctx.designated_managers(account):
+        for grant_index, grant in managers:
             if grant.role in reach:
                 continue
             platform = ctx.platform(account)

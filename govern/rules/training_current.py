@@ -29,10 +29,13 @@ class Params(ManagerRolesParams):
 def check(ctx: Context, params: Params) -> Iterator[Violation]:
     oldest = ctx.today - dt.timedelta(days=params.max_age_days)
     roles = set(params.roles)
+    people, designated = ctx.people, ctx.designated_managers
     for index, account in enumerate(ctx.inventory.accounts):
-        for grant_index, grant in ctx.designated_managers(account):
-            person = ctx.person(grant.person)
-            if grant.role not in roles or person is None or person.departed:
+        for grant_index, grant in designated(account):
+            if grant.role not in roles:
+                continue
+            person = people.get(grant.person)
+            if person is None or person.departed:
                 continue
             if person.trained_on is None:
                 why = "has no recorded policy training (trained_on)"
