@@ -337,3 +337,39 @@ def test_crlf_file_keeps_the_fast_path_and_the_same_positions() -> None:
     assert crlf_map._item_starts("accounts") is not None
     for pointer in [("accounts", 3, "access", 1, "role"), ("people", 5, "email"), ("entities", 2)]:
         assert crlf_map.locate(pointer) == lf_map.locate(pointer)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_last_item_of_a_section_with_and_without_a_final_newline(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line scanner reads an item's lines up to the next section, or to the end of a file
+    that may not end with a newline: the last item's positions are right without composing
+    anything."""
+    composed: list[int] = []
+    real = source_mod._compose
+
+    def spy(text: str) -> Any:
+        composed.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(source_mod, "_compose", spy)
+    rnd = random.Random(seed)
+    data = _inventory(rnd)
+    while not data["accounts"] or not data["accounts"][-1]["access"]:  # `access: []` is flow
+        data = _inventory(rnd)
+    for account in data["accounts"]:  # plain values only: notes may be block scalars
+        for grant in account["access"]:
+            grant.pop("note", None)
+    if seed % 2:  # accounts first: its last item ends where `people` starts
+        data = {"accounts": data.pop("accounts"), **data}
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
+    for variant in (text, text.rstrip("\n"), text + "\n\n# trailing comment"):
+        sm = source_map(variant)
+        assert sm._item_starts("accounts") is not None  # the fast path is taken
+        last = len(data["accounts"]) - 1
+        for pointer, is_key in pointers(data["accounts"][last], ("accounts", last)):
+            assert at(sm, pointer) == reference(variant, pointer), (pointer, variant)
+            if is_key:
+                assert at(sm, pointer, key=True) == reference(variant, pointer, key=True)
+    assert composed == []
