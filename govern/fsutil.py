@@ -66,8 +66,19 @@ def read_regular(path: Path, *, limit: int, shown: str | None = None) -> bytes:
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write `data` to `path` via a temp file in the same directory, fsync, rename. A
     symlink is written through: its target is replaced, the link stays (a store shared by
-    symlink must not fork into a private copy)."""
+    symlink must not fork into a private copy). A target that exists and is not a regular
+    file (`--output /dev/null`, `/dev/stdout`, a named pipe) is written in place: a device or
+    a pipe cannot be half-written in the sense a file can, and renaming a file over it would
+    replace the device itself (as root: /dev/null for everyone)."""
     path = resolved(path)
+    try:
+        kind = os.stat(path).st_mode
+    except OSError:  # missing (the usual case), or unreadable: the temp file path decides
+        kind = None
+    if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+        with open(path, "wb") as special:
+            special.write(data)
+        return
     directory = path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
