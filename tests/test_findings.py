@@ -35,7 +35,11 @@ def test_stamp_severity_and_location_overrides() -> None:
     """A violation's own severity is capped by the configured one; its own location wins."""
     info = RuleInfo("r", Severity.WARNING, "s", "e")
     own = Location("policies/waivers.yaml", 2, 1)
-    made = stamp(info, Violation("m", (), severity=Severity.ERROR, location=own), lambda p: None)  # type: ignore[arg-type,return-value]
+
+    def nowhere(pointer: object) -> Location:
+        raise AssertionError("a violation with its own location is not located")
+
+    made = stamp(info, Violation("m", (), severity=Severity.ERROR, location=own), nowhere)
     assert made.severity is Severity.WARNING and made.location == own
     lower = stamp(info, Violation("m", (), severity=Severity.INFO), lambda p: own)
     assert lower.severity is Severity.INFO
