@@ -278,8 +278,6 @@ class SourceMap:
         self._sections: dict[str, tuple[int, int, int]] | None = None
         self._items: dict[str, list[tuple[int, int]] | None] = {}
         self._whole: yaml.Node | bool | None = False  # False: not composed yet
-        self._lines: list[str] | None = None
-        self._ends: dict[str, int] = {}
 
     # -- public -------------------------------------------------------------------------
     @property
@@ -335,20 +333,16 @@ class SourceMap:
             items = self._item_starts(section)
             index = pointer[1]
             if items is not None and 0 <= index < len(items):
-                line = items[index][1]
-                end = items[index + 1][1] if index + 1 < len(items) else self._end_line(section)
-                # The item's lines, from the file's lines split once (not its text split
-                # for each finding: a large audit locates 11,000 of them).
-                fast = _scan_lines(self._all_lines()[line:end], pointer[2:], key)
-                if fast is not None:
-                    return (fast[0] + line + 1, fast[1] + 1)
-                offset = items[index][0]
-                root = self._item_node(
-                    offset,
+                offset, line = items[index]
+                end = (
                     items[index + 1][0]
                     if index + 1 < len(items)
-                    else self._section_spans()[section][1],
+                    else (self._section_spans()[section][1])
                 )
+                fast = _scan(self._text[offset:end], pointer[2:], key)
+                if fast is not None:
+                    return (fast[0] + line + 1, fast[1] + 1)
+                root = self._item_node(offset, end)
                 if isinstance(root, yaml.SequenceNode) and len(root.value) == 1:
                     mark = _walk(root.value[0], pointer[2:], key)
                     if mark is not None:
@@ -358,24 +352,6 @@ class SourceMap:
             return None
         mark = _walk(whole, pointer, key)
         return None if mark is None else (mark[0] + 1, mark[1] + 1)
-
-    def _all_lines(self) -> list[str]:
-        if self._lines is None:
-            self._lines = self._text.split("\n")
-        return self._lines
-
-    def _end_line(self, section: str) -> int:
-        """0-based line where a top-level section ends: the next one's first line, or the
-        number of lines when it ends the file."""
-        found = self._ends.get(section)
-        if found is None:
-            start, end, line = self._section_spans()[section]
-            found = self._ends[section] = (
-                len(self._all_lines())
-                if end >= len(self._text)
-                else line + self._text.count("\n", start, end)
-            )
-        return found
 
     @functools.lru_cache(maxsize=256)  # noqa: B019 - one map per file, freed with it
     def _item_node(self, start: int, end: int) -> yaml.Node | None:
@@ -467,11 +443,7 @@ _NOT_PLAIN = frozenset("{[&!*|>'\"%@`?#")
 def _scan(text: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:
     """0-based (line, column) of `pointer` below the one block-sequence item `text`
     (`- key: value ...`), as `_walk` would find it; None when unsure."""
-    return _scan_lines(text.split("\n"), pointer, key)
-
-
-def _scan_lines(lines: list[str], pointer: Pointer, key: bool) -> tuple[int, int] | None:
-    """`_scan` of the item made of `lines`."""
+    lines = text.split("\n")
     first = lines[0].rstrip("\r")
     stripped = first.lstrip(" ")
     if not stripped.startswith("- "):
