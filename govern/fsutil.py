@@ -70,15 +70,15 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
     file (`--output /dev/null`, `/dev/stdout`, a named pipe) is written in place: a device or
     a pipe cannot be half-written in the sense a file can, and renaming a file over it would
     replace the device itself (as root: /dev/null for everyone)."""
-    path = resolved(path)
     try:
-        kind = os.stat(path).st_mode
+        kind = os.stat(path).st_mode  # through links, /dev/stdout's included
     except OSError:  # missing (the usual case), or unreadable: the temp file path decides
         kind = None
     if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
-        with open(path, "wb") as special:
+        with open(path, "wb") as special:  # by its own name: /dev/stdout resolves to a pipe
             special.write(data)
         return
+    path = resolved(path)
     directory = path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:

@@ -53,6 +53,22 @@ def test_audit_output_to_a_named_pipe(tmp_path: Path) -> None:
     assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
+def test_audit_output_to_dev_stdout_on_a_pipe(tmp_path: Path) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "inventory.yaml").write_text(BASE)
+    done = subprocess.run(
+        [sys.executable, "-m", "govern", "audit", "--offline", "-f", "json", "-o", "/dev/stdout"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert json.loads(done.stdout)["version"] == 1
+
+
 def test_a_regular_file_is_still_replaced_atomically(tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     target.write_text("old")
