@@ -29,6 +29,7 @@ import re
 import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -132,7 +133,7 @@ class CustomRule:
         self.program = compile_expression(self.when, self.kind)
         check_template(self.message, self.kind)
 
-    @property
+    @cached_property
     def used(self) -> frozenset[str]:
         """The variables the expression reads."""
         return frozenset(self.program.variables())
@@ -656,19 +657,22 @@ def _decided(ctx: Context, rule: CustomRule) -> Decided | None:
     when the rule is outside the subset, or when the library cannot take its `today` and
     `params` (then every item goes to it, and fails as it would have). The whole pack runs
     once per audit, at its first rule."""
-    cache: dict[str, Decided] | None = ctx.__dict__.get("_cel_decided")
-    if cache is None or rule.ID not in cache:
+    cache: dict[int, Decided | None] | None = ctx.__dict__.get("_cel_decided")
+    if cache is None or id(rule) not in cache:
         rules = [r for r in {**ctx.custom, rule.ID: rule}.values() if isinstance(r, CustomRule)]
         cache = ctx.__dict__["_cel_decided"] = _run_pack(ctx, rules)
-    return cache.get(rule.ID)
+    return cache[id(rule)]
 
 
-def _run_pack(ctx: Context, rules: list[CustomRule]) -> dict[str, Decided]:
+def _run_pack(ctx: Context, rules: list[CustomRule]) -> dict[int, Decided | None]:
+    """Translate and run every rule of `rules` that can be: by `id()` of the rule (they
+    live as long as the policy), what it decided, or None."""
+    results: dict[int, Decided | None] = {id(rule): None for rule in rules}
     today = ctx.today.isoformat()
     blocks: dict[str, list[str]] = {kind: [] for kind in _LOOPS}
     scope: dict[str, Any] = {**helpers(_administrative), "_date": _date, "_login": _login}
     scope["_true"] = lambda value: value is True
-    ids: list[str] = []
+    ids: list[int] = []
     platform = False  # whether a rule reads `platform`
     for rule in rules:
         base = {"today": today, "params": rule.params}
@@ -680,10 +684,10 @@ def _run_pack(ctx: Context, rules: list[CustomRule]) -> dict[str, Decided]:
         code = _BLOCK.format(test=test, n=len(ids), place=_LOOPS[rule.kind][1])
         blocks[rule.kind].append(code)
         scope.update(found.scope)
-        ids.append(rule.ID)
+        ids.append(id(rule))
         platform = platform or "platform" in rule.used
     if not ids:
-        return {}
+        return results
     lines = [
         "def run(ctx):",
         "    _person = ctx.people.get",
@@ -705,7 +709,8 @@ def _run_pack(ctx: Context, rules: list[CustomRule]) -> dict[str, Decided]:
     lines.append("    return [" + ", ".join(f"_out{n}" for n in range(len(ids))) + "]")
     scope["_platform_maps"] = _platform_maps
     exec(compile("\n".join(lines), "<custom rules>", "exec"), scope)
-    return dict(zip(ids, scope["run"](ctx), strict=True))
+    results.update(zip(ids, scope["run"](ctx), strict=True))
+    return results
 
 
 def _library_takes(base: dict[str, Any]) -> bool:

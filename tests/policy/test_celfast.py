@@ -38,9 +38,11 @@ from govern.rules.custom import (
     _decided,
     _keep,
     _login,
+    _Message,
     cel,
     cel_values,
     release_values,
+    render,
 )
 
 TODAY = dt.date(2026, 11, 30)
@@ -367,3 +369,25 @@ def _library_on(rule: CustomRule, found: dict[str, Any]) -> tuple[str, Any]:
         return "value", rule.program.execute(context)
     except Exception as exc:
         return "error", type(exc).__name__
+
+
+def test_messages_read_from_the_models_are_those_of_the_full_maps() -> None:
+    """A message reads the model objects where it can (a string, a boolean, a record's
+    `id`) and the full maps elsewhere: either way it is what the full maps print."""
+    catalog = builtin_catalog()
+    base = {"today": TODAY.isoformat(), "params": {"s": "a", "m": {"s": "b"}, "l": [1]}}
+    extra = ["today", "params.s", "params.m", "params.m.s", "params.l", "params.x.y"]
+    shown = 0
+    for seed in range(40):
+        inventory = _inventory(random.Random(seed))
+        ctx = Context(inventory=inventory, catalog=catalog, today=TODAY)
+        for kind, atoms in RECORD_ATOMS.items():
+            paths = [*atoms, *extra, *(f"{atom}.id.x" for atom in atoms[:4])]
+            template = "<" + "|".join(f"{{{path}}}" for path in paths) + ">"
+            message = _Message(template, kind)  # type: ignore[arg-type]
+            for place in _places(inventory, kind):
+                full = cel_values(ctx, None).variables(*place)
+                assert message.render(ctx, place, base) == render(template, {**full, **base})
+                shown += 1
+        release_values(ctx)
+    assert shown > 500
