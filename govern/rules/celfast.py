@@ -32,6 +32,10 @@ library), `translate` with a schema reads any objects whose fields the schema de
 (govern.rules.custom reads the inventory's model objects directly, without building maps).
 tests/policy/test_celfast.py checks the agreement with the library on generated expressions
 and data, for both.
+
+The Python text is made only of this module's fixed fragments, the schema's, the
+identifiers of the variables the caller names, and literals written with `repr()`: nothing
+of an expression's text reaches Python otherwise, so a rule can read only what CEL could.
 """
 
 from __future__ import annotations
@@ -252,7 +256,8 @@ def translate(
         node = parser.expression()
         if parser.at < len(tokens):
             return None
-    except (_Unsupported, IndexError, RecursionError):
+        compile(node.code, "<cel>", "eval")  # Python's own limits (nesting depth)
+    except (_Unsupported, IndexError, RecursionError, SyntaxError, MemoryError):
         return None
     return Translation(node.code, parser.scope, node.type)
 

@@ -231,6 +231,13 @@ def test_cost_bounds_are_inclusive(org: Path) -> None:
     )
     code, _, err = invoke(["audit", *TODAY], org)
     assert code != 2, err
+    write(
+        org,
+        "custom_rules:\n  - {id: r1, severity: error, description: d, for: account, "
+        f"message: m, when: '{'!' * 300}true'}}\n",
+    )
+    code, _, err = invoke(["audit", *TODAY], org)
+    assert code in (0, 1, 2) and "Traceback" not in err and "internal error" not in err, err
     err = bad(org, " || ".join([macro] * 5))
     assert "policies/custom.yaml:4:11: more than 4 comprehension macros" in err
 
