@@ -66,8 +66,18 @@ def read_regular(path: Path, *, limit: int, shown: str | None = None) -> bytes:
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write `data` to `path` via a temp file in the same directory, fsync, rename. A
     symlink is written through: its target is replaced, the link stays (a store shared by
-    symlink must not fork into a private copy)."""
+    symlink must not fork into a private copy). A device or a FIFO (`--output /dev/null`,
+    a named pipe) is written to, never replaced: renaming over /dev/null would put a regular
+    file in its place for everyone on the machine."""
     path = resolved(path)
+    try:
+        info = os.stat(path)
+    except OSError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return
     directory = path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
