@@ -19,6 +19,11 @@ variable is reported at its position in the policy file. CEL has no I/O: an expr
 read only the variables above and call CEL's standard functions, so it can touch neither the
 file system nor the network. Cost is bounded by the expression's length and by the number of
 comprehension macros (`all`, `exists`, `map`, ...) it may nest.
+
+Speed: an expression in CEL's common subset is translated to Python that reads the model
+objects directly (govern.rules.celfast, typed by `_TYPED` below), and the pack's translated
+rules run in one pass over the inventory; the CEL library evaluates every other expression,
+and every item where the translation is not certain of CEL's result, on the maps above.
 """
 
 from __future__ import annotations

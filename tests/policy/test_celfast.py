@@ -392,3 +392,18 @@ def test_messages_read_from_the_models_are_those_of_the_full_maps() -> None:
                 shown += 1
         release_values(ctx)
     assert shown > 500
+
+
+def test_the_model_fields_are_the_maps_fields() -> None:
+    """The translation reads the same fields the maps hold: a field added to one and not
+    the other would make the two paths disagree on `no_such_field`."""
+    from govern.rules.custom import _FIELDS, _credential, _platform
+
+    for record, kind in (("Person", "person"), ("Entity", "entity"), ("Grant", "grant")):
+        assert set(_TYPED[record]) == set(_FIELDS[kind]), record
+    assert set(_TYPED["Account"]) == set(_FIELDS["account"])
+    shared = Account(id="a", entity="e", platform="x", handle="h", credential=Credential())
+    assert set(_TYPED["Credential"]) == set(_credential(shared) or {})
+    catalog = builtin_catalog()
+    for key, platform in catalog.platforms.items():
+        assert set(_TYPED["Platform"]) == set(_platform(key, platform))
