@@ -19,6 +19,11 @@ variable is reported at its position in the policy file. CEL has no I/O: an expr
 read only the variables above and call CEL's standard functions, so it can touch neither the
 file system nor the network. Cost is bounded by the expression's length and by the number of
 comprehension macros (`all`, `exists`, `map`, ...) it may nest.
+
+Speed: an expression in CEL's common subset is translated to Python that reads the model
+objects directly (govern.rules.celfast, typed by `_TYPED` below), and the pack's translated
+rules run in one pass over the inventory; the CEL library evaluates every other expression,
+and every item where the translation is not certain of CEL's result, on the maps above.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import re
+import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -37,7 +44,7 @@ from govern.findings import Location, Pointer, Severity, Violation
 from govern.inventory.model import Account, Grant
 from govern.platforms import Platform
 from govern.rules._base import Context, RuleParams
-from govern.rules.celfast import UNKNOWN, Fast, compile_fast
+from govern.rules.celfast import UNKNOWN, helpers, translate
 
 Kind = Literal["account", "grant", "person", "entity"]
 KINDS: tuple[Kind, ...] = ("account", "grant", "person", "entity")
@@ -131,7 +138,7 @@ class CustomRule:
         self.program = compile_expression(self.when, self.kind)
         check_template(self.message, self.kind)
 
-    @property
+    @cached_property
     def used(self) -> frozenset[str]:
         """The variables the expression reads."""
         return frozenset(self.program.variables())
@@ -142,56 +149,68 @@ class CustomRule:
         return set(_WORD.findall(self.when))
 
     def check(self, ctx: Context, params: Any) -> Iterator[Violation]:
-        # Each rule sees maps cut to the names it uses. The binding converts every node it is
-        # given on every call, which costs far more than evaluating: items are decided in
-        # Python where CEL's result is certain (govern.rules.celfast), and the others go to
-        # the library, once per distinct set of cut maps.
-        # One cut for the whole pack: every map is built once per audit.
-        names = (name for rule in (self, *ctx.custom.values()) for name in rule.names())
-        keep = frozenset({"roles", "administrative", *names})
-        values = cel_values(ctx, keep)
+        # The binding converts every node it is given on every call, which costs far more
+        # than evaluating: an expression in CEL's common subset is translated to Python that
+        # reads the inventory's model objects directly (govern.rules.celfast), and the items
+        # where CEL's result is not certain go to the library with maps cut to the names the
+        # pack uses, once per distinct set of cut maps. Messages are built only for findings.
         base = {"today": ctx.today.isoformat(), "params": self.params}
-        fast = self._fast(base)
-        functions = {"administrative": _administrative}
         memo: dict[str, Any] = {}
-        used = self.used
-        places, envs = values.items(self.kind)
-        for place, found in zip(places, envs, strict=True):
-            result = UNKNOWN if fast is None else fast(found)
-            if result is UNKNOWN:
-                variables = {k: v for k, v in found.items() if k in used}
-                key = repr(variables)
-                result = memo.get(key, UNKNOWN)
-                if result is UNKNOWN:
-                    try:
-                        context = cel.Context({**base, **variables}, functions)
-                        result = self.program.execute(context)
-                    except Exception as exc:  # the binding's errors are plain Python exceptions
-                        raise EvaluationError(self, _refs(ctx, place), exc) from None
-                    memo[key] = result
+        decided = _decided(ctx, self)
+        if decided is None:
+            places, envs = cel_values(ctx, _keep(ctx, self)).items(self.kind)
+            outcomes: Iterator[tuple[Place, Any]] = (
+                (place, self._library(ctx, place, env, base, memo))
+                for place, env in zip(places, envs, strict=True)
+            )
+        else:
+            outcomes = self._decide(ctx, decided, base, memo)
+        message = _Message(self.message, self.kind)
+        for place, result in outcomes:
             if result is True:
-                full = cel_values(ctx, None).variables(*place)
                 refs = _refs(ctx, place)
                 yield Violation(
-                    render(self.message, {**full, **base}),
+                    message.render(ctx, place, base),
                     _pointer(place),
                     account=refs.get("account"),
                     person=refs.get("person"),
                     entity=refs.get("entity"),
                 )
 
-    def _fast(self, base: dict[str, Any]) -> Fast | None:
-        """The Python fast path of this expression, or None: when it is outside the subset,
-        or when the library cannot take `today` and `params` (then every item goes to it,
-        and fails as it would have)."""
-        fast = compile_fast(self.when, _administrative, constants=base)
-        if fast is None:
-            return None
-        try:
-            cel.compile("true").execute(cel.Context(base, {"administrative": _administrative}))
-        except Exception:
-            return None
-        return fast
+    def _decide(
+        self, ctx: Context, decided: Decided, base: dict[str, Any], memo: dict[str, Any]
+    ) -> Iterator[tuple[Place, Any]]:
+        """Findings of the Python code; the items it left (fired False) go to the library."""
+        values: CelValues | None = None
+        for i, j, fired in decided:
+            place: Place = (self.kind, i, j)
+            if fired:
+                yield place, True
+                continue
+            if values is None:
+                values = cel_values(ctx, _keep(ctx, self))
+            yield place, self._library(ctx, place, values.variables(*place), base, memo)
+
+    def _library(
+        self,
+        ctx: Context,
+        place: Place,
+        found: dict[str, Any],
+        base: dict[str, Any],
+        memo: dict[str, Any],
+    ) -> Any:
+        """The CEL library's result on one item (`found`: its cut maps), memoized by value."""
+        variables = {k: v for k, v in found.items() if k in self.used}
+        key = repr(variables)
+        result = memo.get(key, UNKNOWN)
+        if result is UNKNOWN:
+            try:
+                context = cel.Context({**base, **variables}, {"administrative": _administrative})
+                result = self.program.execute(context)
+            except Exception as exc:  # the binding's errors are plain Python exceptions
+                raise EvaluationError(self, _refs(ctx, place), exc) from None
+            memo[key] = result
+        return result
 
 
 class EvaluationError(UsageError):
@@ -269,16 +288,21 @@ def check_template(template: str, kind: Kind) -> None:
 
 def render(template: str, variables: Mapping[str, Any]) -> str:
     """`{account.id}`-style placeholders, read from the rule's variables."""
+    return _PLACEHOLDER.sub(lambda match: _shown(_lookup(variables, match[1])), template)
 
-    def value(match: re.Match[str]) -> str:
-        current: Any = variables
-        for step in match[1].split("."):
-            current = current.get(step) if isinstance(current, dict) else None
-        if isinstance(current, dict) and "id" in current:
-            current = current["id"]
-        return "null" if current is None else str(current)
 
-    return _PLACEHOLDER.sub(value, template)
+def _lookup(variables: Mapping[str, Any], path: str) -> Any:
+    current: Any = variables
+    for step in path.split("."):
+        current = current.get(step) if isinstance(current, dict) else None
+    return current
+
+
+def _shown(value: Any) -> str:
+    """A value in a message: a map prints its `id`, null prints `null`."""
+    if isinstance(value, dict) and "id" in value:
+        value = value["id"]
+    return "null" if value is None else str(value)
 
 
 def _position(source: str, name: str, pattern: str | None = None) -> tuple[int, int]:
@@ -444,6 +468,7 @@ def release_values(ctx: Context) -> None:
     """Drop the maps `cel_values` built for this audit. They refer back to `ctx` (a cycle), so
     without this some 200,000 dicts would wait for, and slow down, the cyclic collector."""
     ctx.__dict__.pop("_cel_values", None)
+    ctx.__dict__.pop("_cel_decided", None)
 
 
 def _iso_dates(value: Any) -> Any:
@@ -538,3 +563,231 @@ def _platform(key: str, platform: Platform) -> dict[str, Any]:
             for role, spec in platform.roles.items()
         },
     }
+
+
+def _keep(ctx: Context, rule: CustomRule) -> frozenset[str]:
+    """One cut for the whole pack (every map is built once per audit): the names its
+    expressions use."""
+    names = (name for other in (rule, *ctx.custom.values()) for name in other.names())
+    return frozenset({"roles", "administrative", *names})
+
+
+# --- the inventory's model objects, read directly -------------------------------------------
+
+# The same fields as the maps above (`_FIELDS`), read from the model objects without building
+# maps: name -> (Python code reading the field of `{x}`, its type; see govern.rules.celfast).
+# A record type's value is the model object (a `Credential` is its account, whose
+# `credential_ref` is the map's `ref`; a `Platform` is the platform's map). `_person` and
+# `_entity` look ids up as the maps do (null for an unknown id).
+_STR = "{x}.%s"
+_TYPED: dict[str, dict[str, tuple[str, str]]] = {
+    "Person": {
+        **{key: (_STR % key, "str") for key in ("id", "name", "email", "level", "status")},
+        "departed": ("{x}.departed", "bool"),
+        "left_on": ("_date({x}.left_on)", "str?"),
+        "trained_on": ("_date({x}.trained_on)", "str?"),
+        "tags": ("{x}.tags", "strs"),
+    },
+    "Entity": {
+        "id": ("{x}.id", "str"),
+        "name": ("{x}.name", "str"),
+        "head": ("_person({x}.head)", "Person?"),
+        "it": ("[_person(p) for p in {x}.it]", "list"),
+        "tags": ("{x}.tags", "strs"),
+    },
+    "Grant": {
+        "person": ("_person({x}.person)", "Person?"),
+        "role": ("{x}.role", "str"),
+        "expires": ("_date({x}.expires)", "str?"),
+        "note": ("{x}.note", "str?"),
+    },
+    "Account": {
+        **{key: (_STR % key, "str") for key in ("id", "platform", "handle")},
+        "entity": ("_entity({x}.entity)", "Entity?"),
+        "url": ("{x}.url", "str?"),
+        "platform_id": ("{x}.platform_id", "str?"),
+        "credential": ("_login({x})", "Credential?"),
+        "shared": ("({x}.credential is not None)", "bool"),
+        "tags": ("{x}.tags", "strs"),
+        "access": ("{x}.access", "list"),
+    },
+    "Credential": {
+        "ref": ("{x}.credential_ref", "str"),
+        "mfa": ("{x}.credential.mfa", "bool"),
+        "recovery_email": ("{x}.credential.recovery_email", "str?"),
+    },
+    "Platform": {key: (f"{{x}}[{key!r}]", "str") for key in ("key", "name", "login")}
+    | {"roles": ("{x}['roles']", "dyn")},
+}
+_ROOTS: dict[str, str] = {
+    "account": "Account",
+    "grant": "Grant",
+    "person": "Person",
+    "entity": "Entity",
+    "platform": "Platform",
+}
+
+
+def _login(account: Account) -> Account | None:
+    """`account.credential`: the account itself stands for its shared login, or null."""
+    return account if account.credential is not None else None
+
+
+# All the pack's translated rules run in one pass over the inventory (one loop over the
+# accounts and their grants, one over people, one over entities): the rules of a kind share
+# the memory they touch. `{n}` numbers the rules; where a rule's code is true the item is a
+# finding, where it raises CEL's result is not certain and the library decides.
+_BLOCK = """\
+try:
+    if {test}:
+        _add{n}(({place}, True))
+except Exception:
+    _add{n}(({place}, False))
+"""
+_LOOPS: dict[str, tuple[str, str]] = {  # kind -> (loop header, place)
+    "account": (
+        "for _i, account in enumerate(ctx.inventory.accounts):\n",
+        "_i, None",
+    ),
+    "grant": ("for _j, grant in enumerate(account.access):\n", "_i, _j"),
+    "person": ("for _i, person in enumerate(ctx.inventory.people):\n", "_i, None"),
+    "entity": ("for _i, entity in enumerate(ctx.inventory.entities):\n", "_i, None"),
+}
+Decided = list[tuple[int, int | None, bool]]
+
+
+def _decided(ctx: Context, rule: CustomRule) -> Decided | None:
+    """What the Python translation of `rule` decided on every item of its kind: (index,
+    sub-index, True) for a finding, (..., False) for an item the library must decide. None
+    when the rule is outside the subset, or when the library cannot take its `today` and
+    `params` (then every item goes to it, and fails as it would have). The whole pack runs
+    once per audit, at its first rule."""
+    cache: dict[int, Decided | None] | None = ctx.__dict__.get("_cel_decided")
+    if cache is None or id(rule) not in cache:
+        rules = [r for r in {**ctx.custom, rule.ID: rule}.values() if isinstance(r, CustomRule)]
+        cache = ctx.__dict__["_cel_decided"] = _run_pack(ctx, rules)
+    return cache[id(rule)]
+
+
+def _run_pack(ctx: Context, rules: list[CustomRule]) -> dict[int, Decided | None]:
+    """Translate and run every rule of `rules` that can be: by `id()` of the rule (they
+    live as long as the policy), what it decided, or None."""
+    results: dict[int, Decided | None] = {id(rule): None for rule in rules}
+    today = ctx.today.isoformat()
+    blocks: dict[str, list[str]] = {kind: [] for kind in _LOOPS}
+    scope: dict[str, Any] = {**helpers(_administrative), "_date": _date, "_login": _login}
+    scope["_true"] = lambda value: value is True
+    ids: list[int] = []
+    platform = False  # whether a rule reads `platform`
+    for rule in rules:
+        base = {"today": today, "params": rule.params}
+        variables = {name: (name, _ROOTS[name]) for name in VARIABLES[rule.kind] if name in _ROOTS}
+        found = translate(rule.when, variables, base, _TYPED, prefix=f"_k{len(ids)}_")
+        if found is None or not _library_takes(base):
+            continue
+        test = found.code if found.type == "bool" else f"_true({found.code})"
+        code = _BLOCK.format(test=test, n=len(ids), place=_LOOPS[rule.kind][1])
+        blocks[rule.kind].append(code)
+        scope.update(found.scope)
+        ids.append(id(rule))
+        platform = platform or "platform" in rule.used
+    if not ids:
+        return results
+    lines = [
+        "def run(ctx):",
+        "    _person = ctx.people.get",
+        "    _entity = ctx.entities.get",
+        "    _platforms = _platform_maps(ctx)",
+        *(f"    _out{n} = []; _add{n} = _out{n}.append" for n in range(len(ids))),
+    ]
+
+    def loop(kind: str, indent: str, inner: str = "") -> str:
+        body = "".join(blocks[kind]) + inner
+        header = _LOOPS[kind][0]
+        if kind == "account" and platform:
+            header += "    platform = _platforms.get(account.platform)\n"
+        return textwrap.indent(header + textwrap.indent(body, "    "), indent) if body else ""
+
+    lines.append(loop("account", "    ", loop("grant", "")))
+    lines.append(loop("person", "    "))
+    lines.append(loop("entity", "    "))
+    lines.append("    return [" + ", ".join(f"_out{n}" for n in range(len(ids))) + "]")
+    scope["_platform_maps"] = _platform_maps
+    exec(compile("\n".join(lines), "<custom rules>", "exec"), scope)
+    results.update(zip(ids, scope["run"](ctx), strict=True))
+    return results
+
+
+def _library_takes(base: dict[str, Any]) -> bool:
+    try:
+        cel.compile("true").execute(cel.Context(base, {"administrative": _administrative}))
+    except Exception:
+        return False
+    return True
+
+
+def _platform_maps(ctx: Context) -> dict[str, dict[str, Any]]:
+    return {key: _platform(key, platform) for key, platform in ctx.catalog.platforms.items()}
+
+
+_ARGS = "_person, _entity, account, grant, platform, person, entity"
+
+
+class _Message:
+    """A rule's message for one finding. A placeholder whose value is a string, a boolean or
+    a record with an `id` is read from the model objects by translated code; any other (a
+    list, a map without `id`, a null on the way, a missing field) from the full maps, as it
+    always was."""
+
+    def __init__(self, template: str, kind: Kind) -> None:
+        variables = {name: (name, _ROOTS[name]) for name in VARIABLES[kind] if name in _ROOTS}
+        scope = {**helpers(_administrative), "_date": _date, "_login": _login}
+        # (text before, placeholder path, its getter or None)
+        self.parts: list[tuple[str, str | None, Callable[..., str] | None]] = []
+        at = 0
+        for match in _PLACEHOLDER.finditer(template):
+            path = match[1]
+            found = translate(path, variables, {}, _TYPED)
+            getter = None
+            if found is not None and found.type in ("str", "bool", "Person", "Entity", "Account"):
+                code = f"{found.code}.id" if found.type[0].isupper() else f"str({found.code})"
+                getter = eval(f"lambda {_ARGS}: {code}", scope)
+            self.parts.append((template[at : match.start()], path, getter))
+            at = match.end()
+        self.parts.append((template[at:], None, None))
+
+    def render(self, ctx: Context, place: Place, base: dict[str, Any]) -> str:
+        args = _arguments(ctx, *place)
+        full: dict[str, Any] = {}
+        out: list[str] = []
+        for text, path, getter in self.parts:
+            out.append(text)
+            if path is None:
+                continue
+            if getter is not None:
+                try:
+                    out.append(getter(*args))
+                    continue
+                except Exception:
+                    pass  # a null on the way: as the maps show it
+            if path.split(".")[0] in base:
+                out.append(_shown(_lookup(base, path)))
+                continue
+            if not full:
+                full.update(cel_values(ctx, None).variables(*place))
+            out.append(_shown(_lookup(full, path)))
+        return "".join(out)
+
+
+def _arguments(ctx: Context, kind: Kind, i: int, j: int | None) -> tuple[Any, ...]:
+    """The model objects of one item, in the order of `_ARGS`."""
+    inventory = ctx.inventory
+    people, entities = ctx.people.get, ctx.entities.get
+    if kind == "person":
+        return people, entities, None, None, None, inventory.people[i], None
+    if kind == "entity":
+        return people, entities, None, None, None, None, inventory.entities[i]
+    account = inventory.accounts[i]
+    grant = None if j is None else account.access[j]
+    platform = cel_values(ctx, None).platform(account.platform)
+    return people, entities, account, grant, platform, None, None

@@ -143,6 +143,11 @@ def test_cost_bounds_and_evaluation_errors(org: Path) -> None:
     err = bad(org, "account.handle > 3")
     assert "policies/custom.yaml:4:11: custom rule 'r1' failed on account fb" in err
     assert "No such overload" in err
+    # A null on the way: the Python translation leaves the item to the library, which fails.
+    err = bad(org, "grant.expires < today", **{"for": "grant"})
+    assert "policies/custom.yaml:4:11: custom rule 'r1' failed on account fb, person " in err
+    err = bad(org, "account.credential.mfa")
+    assert "policies/custom.yaml:4:11: custom rule 'r1' failed on account " in err
 
 
 def test_expressions_have_no_io(org: Path) -> None:
@@ -226,6 +231,13 @@ def test_cost_bounds_are_inclusive(org: Path) -> None:
     )
     code, _, err = invoke(["audit", *TODAY], org)
     assert code != 2, err
+    write(
+        org,
+        "custom_rules:\n  - {id: r1, severity: error, description: d, for: account, "
+        f"message: m, when: '{'!' * 300}true'}}\n",
+    )
+    code, _, err = invoke(["audit", *TODAY], org)
+    assert code in (0, 1, 2) and "Traceback" not in err and "internal error" not in err, err
     err = bad(org, " || ".join([macro] * 5))
     assert "policies/custom.yaml:4:11: more than 4 comprehension macros" in err
 
