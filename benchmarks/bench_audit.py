@@ -174,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         f"loadavg {os.getloadavg()[0]:.2f}; policies {args.policies}",
         flush=True,
     )
+    # Bytecode as an installed package has it (pip compiles at install): a stale or missing
+    # .pyc under PYTHONDONTWRITEBYTECODE=1 would recompile govern's sources in every run.
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(REPO / "govern")],
+        check=False,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
+    )
     problem = govern_importable()
     if problem:
         print(f"!! govern is not importable ({problem}); measuring the floor only", flush=True)
