@@ -126,6 +126,19 @@ def store_token_lookup(
     return lookup
 
 
+def snapshots_option(func: F) -> F:
+    """--snapshots: observed-state files for `govern drift` and `govern audit --drift`."""
+    return click.option(
+        "--snapshots",
+        "-s",
+        "snapshots",
+        metavar="DIR_OR_FILE",
+        multiple=True,
+        help="Snapshot files (CSV or YAML, see docs/snapshots.md) or directories of them; "
+        "repeatable  [default: ./snapshots if it exists]",
+    )(func)
+
+
 def format_option(func: F) -> F:
     """--format text|json, for commands whose output is not a findings report."""
     return click.option(
