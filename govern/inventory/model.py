@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from govern.credentials import REF_PATTERN
+from govern.inventory.refs import REF_PATTERN
 from govern.platforms import Role
 
 _SLUG_HELP = " Lowercase identifier: letters, digits, '.', '_' and '-'."
