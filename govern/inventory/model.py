@@ -7,9 +7,8 @@ Field names are a public contract: later tools, external checks and the JSON Sch
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import defaultdict
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -145,7 +144,7 @@ class Identities(_Model):
     tiktok: PlatformIdentity | None = Field(default=None, description="TikTok user id.")
 
 
-@functools.cache
+@cache
 def _no_identities() -> Identities:
     """The one `Identities` of every person who declares none. Shared, not built per person:
     the models are frozen, and building one runs a validation (30,000 people, 30,000
