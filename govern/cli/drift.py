@@ -17,6 +17,7 @@ from govern.cli._common import (
     parse_today,
     policies_option,
     report_options,
+    snapshots_option,
     store_option,
     store_token_lookup,
     today_option,
@@ -26,18 +27,6 @@ from govern.errors import ExitCode, UsageError
 from govern.findings import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def snapshots_option(func: F) -> F:
-    return click.option(
-        "--snapshots",
-        "-s",
-        "snapshots",
-        metavar="DIR_OR_FILE",
-        multiple=True,
-        help="Snapshot files (CSV or YAML, see docs/snapshots.md) or directories of them; "
-        "repeatable  [default: ./snapshots if it exists]",
-    )(func)
 
 
 def show_progress(quiet: bool) -> bool:

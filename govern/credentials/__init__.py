@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from govern.backends.keyring import keyring_get, keyring_set
 from govern.errors import StoreError, UsageError
+from govern.inventory.refs import REF_PATTERN
 
 __all__ = [
     "RESERVED_META_KEYS",
@@ -40,9 +41,7 @@ __all__ = [
     "validate_ref",
 ]
 
-# A file key and one Vault path segment: no slash, no leading dot, no glob. The inventory
-# model checks `credential.ref` against the same pattern, so `validate` refuses what a store would.
-REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+# A file key and one Vault path segment (the inventory model checks the same pattern).
 _REF = re.compile(REF_PATTERN)
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Keys a store writes itself next to the caller's meta (Vault custom_metadata).

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from govern.credentials import REF_PATTERN
+from govern.inventory.refs import REF_PATTERN
 from govern.platforms import Role
 
 _SLUG_HELP = " Lowercase identifier: letters, digits, '.', '_' and '-'."
@@ -144,6 +144,14 @@ class Identities(_Model):
     tiktok: PlatformIdentity | None = Field(default=None, description="TikTok user id.")
 
 
+@cache
+def _no_identities() -> Identities:
+    """The one `Identities` of every person who declares none. Shared, not built per person:
+    the models are frozen, and building one runs a validation (30,000 people, 30,000
+    validations). Made on first use so that importing the model builds nothing."""
+    return Identities()
+
+
 class Person(_Model):
     id: Slug = Field(
         description="Unique person id, used by entities and access grants." + _SLUG_HELP,
@@ -160,7 +168,7 @@ class Person(_Model):
         default=None, description="Date of the last social media policy training."
     )
     identities: Identities = Field(
-        default_factory=Identities,
+        default_factory=_no_identities,
         description="The person's identity on each platform (github, meta, google, ...), for "
         "live drift and revoke; without one, holders are matched by email where the "
         "platform returns it.",
