@@ -363,6 +363,16 @@ class SourceMap:
                     mark = _walk(root.value[0], pointer[2:], key)
                     if mark is not None:
                         return (mark[0] + line + 1, mark[1] + 1)
+        elif isinstance(section, str) and (len(pointer) == 1 or isinstance(pointer[1], str)):
+            # A key of a top-level block mapping (a policy file's `rules:`): its lines.
+            span = self._section_spans().get(section)
+            if span is not None:
+                start, end, line = span
+                lines = self._text[start:end].split("\n")
+                if _PLAIN_KEY.match(lines[0]):
+                    fast = _follow(lines, (0, 0), pointer, key)
+                    if fast is not None:
+                        return (fast[0] + line + 1, fast[1] + 1)
         whole = self._whole_document()
         if whole is None:
             return None
@@ -468,7 +478,14 @@ def _scan(text: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:
     column = len(first) - len(content)
     if not _PLAIN_KEY.match(content):
         return None
-    kind, at = "map", (0, column)
+    return _follow(lines, (0, column), pointer, key)
+
+
+def _follow(
+    lines: list[str], at: tuple[int, int], pointer: Pointer, key: bool
+) -> tuple[int, int] | None:
+    """`_scan` from the block mapping whose first (plain) key is at `at` in `lines`."""
+    kind = "map"
     for depth, step in enumerate(pointer):
         last = depth == len(pointer) - 1
         line, column = at

@@ -116,3 +116,14 @@ def test_the_cli_keeps_only_the_last_inventory_it_loaded(tmp_path: Path) -> None
     loaded, _ = _common.load(str(second), str(tmp_path / "policies"))
     held = [item for item in _common._KEPT if item is not _common._KEPT]
     assert held == [loaded] and loaded.path == str(second)
+
+
+def test_validate_with_the_shipped_policy_pack_imports_no_yaml(tmp_path: Path) -> None:
+    """The shipped pack configures rules in block style: their positions come from the line
+    scanner, so a valid inventory and pack never import PyYAML."""
+    import shutil
+
+    shipped = Path(__file__).resolve().parents[2] / "policies"
+    shutil.copytree(shipped, tmp_path / "policies", ignore=shutil.ignore_patterns("tests"))
+    modules = imported("validate", str(write(tmp_path, BASE)), "-p", str(tmp_path / "policies"))
+    assert "yaml.reader" not in modules

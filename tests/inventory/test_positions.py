@@ -373,3 +373,62 @@ def test_last_item_of_a_section_with_and_without_a_final_newline(
             if is_key:
                 assert at(sm, pointer, key=True) == reference(variant, pointer, key=True)
     assert composed == []
+
+
+POLICY = """\
+# the policy pack
+rules:
+  min-admins:
+    severity: error
+    params:
+      count: 2   # two admins
+
+  review-current:
+    enabled: false
+  "quoted-key":
+    params: {max_age_days: 30}
+platforms:
+  x:
+    roles:
+      admin: {administrative: true}
+waivers:
+  - rule: min-admins
+    account: a
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        POLICY,
+        POLICY.rstrip("\n"),
+        "rules: {min-admins: {enabled: false}}\nwaivers: []\n",
+        "rules:\n    min-admins:\n        params:\n            count: 3\n",
+        "rules:\n  a: 1\n  b:\n  - x\n  - y: 2\n",
+        "'rules':\n  a: 1\n",
+    ],
+    ids=["block", "no-final-newline", "flow", "indent-4", "scalars-and-lists", "quoted-top-key"],
+)
+def test_top_level_mappings_match_whole_document_positions(text: str) -> None:
+    assert assert_all_positions_right(text) >= 2
+
+
+def test_policy_rule_keys_are_located_without_composing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rules:` keys of a block-style policy file are found by the line scanner: `govern
+    validate` and `govern audit` need neither PyYAML nor a composed policy file."""
+    composed: list[int] = []
+    real = source_mod._compose
+
+    def spy(text: str) -> Any:
+        composed.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(source_mod, "_compose", spy)
+    sm = source_map(POLICY)
+    assert at(sm, ("rules", "min-admins"), key=True) == (3, 3)
+    assert at(sm, ("rules", "min-admins", "params", "count")) == (6, 14)
+    assert at(sm, ("rules", "review-current", "enabled")) == (9, 14)
+    assert at(sm, ("platforms", "x", "roles", "admin"), key=True) == (15, 7)
+    assert composed == []
+    assert at(sm, ("rules", "quoted-key"), key=True) == (10, 3)  # quoted: composed
+    assert composed
