@@ -355,7 +355,14 @@ class SourceMap:
                     if index + 1 < len(items)
                     else (self._section_spans()[section][1])
                 )
-                fast = _scan(self._text[offset:end], pointer[2:], key)
+                # Most findings point at the item itself or a key on its dash line (`- id:`):
+                # that line alone answers, without splitting the whole item.
+                first_end = self._text.find("\n", offset, end)
+                fast = _scan_dash_line(
+                    self._text[offset : end if first_end < 0 else first_end], pointer[2:], key
+                )
+                if fast is None:
+                    fast = _scan(self._text[offset:end], pointer[2:], key)
                 if fast is not None:
                     return (fast[0] + line + 1, fast[1] + 1)
                 root = self._item_node(offset, end)
@@ -464,6 +471,32 @@ def _sequence_lines(indent: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
 # agrees with `_walk` over composed nodes (tests/inventory/test_positions_scan.py).
 _PLAIN_KEY = re.compile(r"([A-Za-z_][\w.-]*):(?: +|$)")
 _NOT_PLAIN = frozenset("{[&!*|>'\"%@`?#")
+
+
+def _scan_dash_line(first: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:
+    """`_scan` for a pointer answered by the item's first line (`- key: value`): the item
+    itself, or a key on that line (its plain value); None for anything else."""
+    if len(pointer) > 1:
+        return None
+    first = first.rstrip("\r")
+    stripped = first.lstrip(" ")
+    if not stripped.startswith("- "):
+        return None
+    content = stripped[2:].lstrip(" ")
+    column = len(first) - len(content)
+    match = _PLAIN_KEY.match(content)
+    if match is None:
+        return None
+    if not pointer:
+        return (0, column)
+    if match[1] != pointer[0]:
+        return None
+    if key:
+        return (0, column)
+    value = content[len(match[1]) + 1 :].lstrip(" ")
+    if not value or value.startswith("#") or value[0] in _NOT_PLAIN:
+        return None  # a nested value, a comment, or not plain: the full scan decides
+    return (0, len(first) - len(value))
 
 
 def _scan(text: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:

@@ -16,7 +16,7 @@ import pytest
 import yaml_rs
 
 from govern.findings import Pointer
-from govern.inventory.source import SourceMap, _scan, _walk
+from govern.inventory.source import SourceMap, _scan, _scan_dash_line, _walk
 from tests.conftest import BASE, REPO
 
 STYLES = """\
@@ -82,6 +82,12 @@ def check(text: str) -> int:
             )
             snippet = text[offset:end]
             root = source._item_node(offset, end)
+            for pointer in [(), *(p for p, _ in pointers(item))]:
+                for key in (False, True):
+                    # The dash line alone answers what it can, as the full scan would.
+                    dash = _scan_dash_line(snippet.split("\n", 1)[0], pointer, key)
+                    assert dash is None or dash == _scan(snippet, pointer, key), (index, pointer)
+                    agreed += dash is not None
             for pointer, key in pointers(item):
                 fast = _scan(snippet, pointer, key)
                 if fast is None:
