@@ -40,6 +40,14 @@ class Location:
         return f"{self.path}:{self.line}:{self.column or 1}"
 
 
+def located(path: str, line: int | None, column: int | None) -> Location:
+    """`Location(path, line, column)`, its fields set directly: the source map makes one
+    for every finding (the frozen constructor sets each through object.__setattr__)."""
+    found = _new(Location)
+    found.__dict__.update(path=path, line=line, column=column)
+    return found
+
+
 @dataclass(frozen=True)
 class Violation:
     """What a rule yields: the engine stamps rule id, severity, waiver and location on it."""
@@ -189,7 +197,7 @@ def stamp(info: RuleInfo, violation: Violation, locate: Callable[[Pointer], Loca
     finding = _new(Finding)
     finding.__dict__.update(
         rule=info.id,
-        severity=Severity(severity),
+        severity=severity if type(severity) is Severity else Severity(severity),
         message=violation.message,
         location=violation.location or locate(violation.pointer),
         account=violation.account,

@@ -43,3 +43,14 @@ def test_stamp_severity_and_location_overrides() -> None:
     assert made.severity is Severity.WARNING and made.location == own
     lower = stamp(info, Violation("m", (), severity=Severity.INFO), lambda p: own)
     assert lower.severity is Severity.INFO
+
+
+def test_located_is_the_constructors_location() -> None:
+    from govern.findings import located
+
+    made, expected = located("inv.yaml", 3, 9), Location("inv.yaml", 3, 9)
+    assert type(made) is Location and made == expected and hash(made) == hash(expected)
+    assert vars(made) == vars(expected) and str(made) == "inv.yaml:3:9"
+    assert located("a", 1, 1) < located("a", 2, 1)  # ordered like the dataclass
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.line = 4  # type: ignore[misc]

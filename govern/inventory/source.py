@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from govern.errors import InputError, Problem
-from govern.findings import Location, Pointer
+from govern.findings import Location, Pointer, located
 from govern.fsutil import read_regular
 
 
@@ -308,8 +308,8 @@ class SourceMap:
         except (yaml.YAMLError, RecursionError):
             node_mark = None
         if node_mark is None:
-            return Location(self.path, 1, 1)
-        return Location(self.path, node_mark[0], node_mark[1])
+            return located(self.path, 1, 1)
+        return located(self.path, node_mark[0], node_mark[1])
 
     # -- internals ----------------------------------------------------------------------
     def _section_spans(self) -> dict[str, tuple[int, int, int]]:
