@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 from govern.fsutil import atomic_write_text
 from tests.conftest import BASE
+from tests.subprocess_cli import run_govern
+
+ENV = {"PATH": "/usr/bin:/bin", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 
 
 def test_atomic_write_into_a_named_pipe_writes_through_it(tmp_path: Path) -> None:
@@ -38,15 +39,7 @@ def test_audit_output_to_a_named_pipe(tmp_path: Path) -> None:
     received: list[bytes] = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
     reader.start()
-    done = subprocess.run(
-        [sys.executable, "-m", "govern", "audit", "--offline", "-f", "json", "-o", str(fifo)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
-    )
+    done = run_govern(tmp_path, "audit", "--offline", "-f", "json", "-o", str(fifo), env=ENV)
     reader.join(timeout=10)
     assert done.returncode in (0, 1), done.stderr
     assert json.loads(received[0])["version"] == 1
@@ -56,15 +49,7 @@ def test_audit_output_to_a_named_pipe(tmp_path: Path) -> None:
 def test_audit_output_to_dev_stdout_on_a_pipe(tmp_path: Path) -> None:
     (tmp_path / "policies").mkdir()
     (tmp_path / "inventory.yaml").write_text(BASE)
-    done = subprocess.run(
-        [sys.executable, "-m", "govern", "audit", "--offline", "-f", "json", "-o", "/dev/stdout"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
-    )
+    done = run_govern(tmp_path, "audit", "--offline", "-f", "json", "-o", "/dev/stdout", env=ENV)
     assert done.returncode in (0, 1), done.stderr
     assert json.loads(done.stdout)["version"] == 1
 

@@ -73,6 +73,19 @@ def assert_all_positions_right(text: str) -> int:
     return checked
 
 
+def spy_on_compose(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the texts composed with libyaml from now on (the scanner's fallback)."""
+    composed: list[int] = []
+    real = source_mod._compose
+
+    def spy(text: str) -> Any:
+        composed.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(source_mod, "_compose", spy)
+    return composed
+
+
 # --- hand-written styles --------------------------------------------------------------------
 
 
@@ -92,14 +105,7 @@ def test_block_style_values_and_keys() -> None:
 def test_block_items_are_located_without_composing_the_whole_document(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    composed: list[int] = []
-    real = source_mod._compose
-
-    def spy(text: str) -> Any:
-        composed.append(len(text))
-        return real(text)
-
-    monkeypatch.setattr(source_mod, "_compose", spy)
+    composed = spy_on_compose(monkeypatch)
     sm = source_map(BASE)
     assert at(sm, ("accounts", 0, "access", 0, "person")) == (25, 17)
     assert at(sm, ("people", 1, "level")) == (13, 12)
@@ -346,14 +352,7 @@ def test_last_item_of_a_section_with_and_without_a_final_newline(
     """The line scanner reads an item's lines up to the next section, or to the end of a file
     that may not end with a newline: the last item's positions are right without composing
     anything."""
-    composed: list[int] = []
-    real = source_mod._compose
-
-    def spy(text: str) -> Any:
-        composed.append(len(text))
-        return real(text)
-
-    monkeypatch.setattr(source_mod, "_compose", spy)
+    composed = spy_on_compose(monkeypatch)
     rnd = random.Random(seed)
     data = _inventory(rnd)
     while not data["accounts"] or not data["accounts"][-1]["access"]:  # `access: []` is flow
@@ -416,14 +415,7 @@ def test_top_level_mappings_match_whole_document_positions(text: str) -> None:
 def test_policy_rule_keys_are_located_without_composing(monkeypatch: pytest.MonkeyPatch) -> None:
     """`rules:` keys of a block-style policy file are found by the line scanner: `govern
     validate` and `govern audit` need neither PyYAML nor a composed policy file."""
-    composed: list[int] = []
-    real = source_mod._compose
-
-    def spy(text: str) -> Any:
-        composed.append(len(text))
-        return real(text)
-
-    monkeypatch.setattr(source_mod, "_compose", spy)
+    composed = spy_on_compose(monkeypatch)
     sm = source_map(POLICY)
     assert at(sm, ("rules", "min-admins"), key=True) == (3, 3)
     assert at(sm, ("rules", "min-admins", "params", "count")) == (6, 14)
