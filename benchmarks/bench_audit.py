@@ -54,14 +54,14 @@ TARGET_GROWTH = 5.5
 TARGET_CEL = 1.10  # audit with the five CEL rules of cel_rules.yaml / audit without
 
 
-def inventory(accounts: int, seed: int) -> Path:
+def inventory(accounts: int, seed: int, reviews: bool = True) -> Path:
     """Cached inventory path; generated in a child so this process stays small."""
-    path = cache_path(accounts, seed)
+    path = cache_path(accounts, seed, reviews=reviews)
     if not path.exists():
         print(f"generating {path.relative_to(REPO)} ...", flush=True)
         subprocess.run(
             [sys.executable, str(HERE / "generate.py"), "--accounts", str(accounts),
-             "--seed", str(seed), "-o", str(path)],
+             "--seed", str(seed), "-o", str(path), *([] if reviews else ["--without-reviews"])],
             check=True,
         )  # fmt: skip
     return path
@@ -162,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the audit-cel row (the pack plus benchmarks/cel_rules.yaml)",
     )
+    ap.add_argument(
+        "--without-reviews",
+        action="store_true",
+        help="the inventory without `reviewed:` (as before issue 13: 10,000 more findings)",
+    )
     ap.add_argument("--timeout", type=float, default=600, help="per-run timeout, s (default 600)")
     ap.add_argument("-o", "--output", type=Path, default=HERE / "results" / "audit.json",
                     help="JSON results file (default benchmarks/results/audit.json)")  # fmt: skip
@@ -189,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[str, dict[str, dict[str, object]]] = {}
     for size in args.sizes:
-        path = inventory(size, args.seed)
+        path = inventory(size, args.seed, reviews=not args.without_reviews)
         cmds = commands(path, args.policies, None if args.no_cel else cel_policies(args.policies))
         if problem:
             cmds = {"floor": cmds["floor"]}
@@ -321,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             "loadavg_at_end": os.getloadavg(),
         },
         "seed": args.seed,
+        "inventory_reviews": not args.without_reviews,
         "runs": args.runs,
         "govern_import_error": problem,
         "method": "median wall clock of fresh processes incl. interpreter start, interleaved "

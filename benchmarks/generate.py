@@ -11,7 +11,10 @@ drawn from ``people``; the other holders are "designated managers".
 A sprinkling (``--violation-rate``, default 2%) of each kind of finding `govern audit`
 looks for is planted: head without an admin-type role, manager below level C, departed
 person still holding a grant, expired grant, shared login with MFA off or an off-domain
-recovery email, stale or missing training, fewer than two admin holders.
+recovery email, stale or missing training, fewer than two admin holders, an access review
+missing or over a year old (`reviewed:`, drawn from a random stream of its own so that the
+rest of the inventory is the one generated before reviews existed; ``--without-reviews``
+writes that inventory, where every account is a review-current finding).
 
 The YAML is written as text (block style, like the format's example), not through a YAML
 dumper, atomically (temporary file in the target directory, then rename). The same
@@ -314,6 +317,7 @@ class Account:
     url: str | None
     access: list[Grant] = field(default_factory=list)
     credential: tuple[bool, str] | None = None  # (mfa, recovery_email)
+    reviewed: tuple[dt.date, str] | None = None  # (on, by)
 
 
 @dataclass
@@ -329,9 +333,18 @@ def _slug(text: str) -> str:
 
 
 class Generator:
-    def __init__(self, accounts: int, seed: int, as_of: dt.date, violation_rate: float) -> None:
+    def __init__(
+        self,
+        accounts: int,
+        seed: int,
+        as_of: dt.date,
+        violation_rate: float,
+        reviews: bool = True,
+    ) -> None:
         self.n_accounts = accounts
         self.rng = random.Random(seed)
+        # Reviews draw from their own stream: with or without them, the rest is the same.
+        self.review_rng = random.Random(seed + 1_000_003) if reviews else None
         self.as_of = as_of
         self.vr = violation_rate
         self.seed = seed
@@ -465,6 +478,13 @@ class Generator:
             if self._violate():
                 email = f"{ent.id.replace('-', '')}.social@gmail.com"
             acc.credential = (mfa, email)
+        if self.review_rng is not None:
+            # Reviewed by the head within the year (violation: never, or over a year ago).
+            draw = self.review_rng.random()
+            if draw >= self.vr:
+                lo, hi = (-900, -370) if draw < 2 * self.vr else (-330, -1)
+                on = self.as_of + dt.timedelta(days=self.review_rng.randint(lo, hi))
+                acc.reviewed = (on, head.id)
         self.accounts.append(acc)
 
     def _grant(self, person: str, role: str) -> Grant:
@@ -548,14 +568,20 @@ class Generator:
                     f"      mfa: {'true' if mfa else 'false'}\n"
                     f"      recovery_email: {email}\n"
                 )
+            if a.reviewed:
+                w(f"    reviewed: {{on: {a.reviewed[0].isoformat()}, by: {a.reviewed[1]}}}\n")
         return "".join(out)
 
 
 def generate(
-    accounts: int, seed: int = 1, as_of: str = DEFAULT_AS_OF, violation_rate: float = 0.02
+    accounts: int,
+    seed: int = 1,
+    as_of: str = DEFAULT_AS_OF,
+    violation_rate: float = 0.02,
+    reviews: bool = True,
 ) -> str:
     """Return the inventory text for ``accounts`` accounts."""
-    g = Generator(accounts, seed, dt.date.fromisoformat(as_of), violation_rate)
+    g = Generator(accounts, seed, dt.date.fromisoformat(as_of), violation_rate, reviews)
     g.build()
     return g.emit()
 
@@ -577,12 +603,15 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def cache_path(accounts: int, seed: int = 1, directory: Path | None = None) -> Path:
-    """``benchmarks/data/inv-<N>-s<seed>-<hash>.yaml``; the hash is of this generator's
-    source, so a changed generator never reuses a stale cached inventory."""
+def cache_path(
+    accounts: int, seed: int = 1, directory: Path | None = None, reviews: bool = True
+) -> Path:
+    """``benchmarks/data/inv-<N>-s<seed>-<hash>.yaml`` (``-norev`` before the suffix without
+    reviews); the hash is of this generator's source, so a changed generator never reuses a
+    stale cached inventory."""
     directory = directory or Path(__file__).resolve().parent / "data"
     digest = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:8]
-    return directory / f"inv-{accounts}-s{seed}-{digest}.yaml"
+    return directory / f"inv-{accounts}-s{seed}-{digest}{'' if reviews else '-norev'}.yaml"
 
 
 def ensure(
@@ -639,11 +668,19 @@ def main(argv: list[str] | None = None) -> int:
         default=0.02,
         help="probability of each planted violation kind (default 0.02)",
     )
+    ap.add_argument(
+        "--without-reviews",
+        action="store_true",
+        help="no `reviewed:` on any account (the inventory of before issue 13: every account "
+        "is a review-current finding)",
+    )
     ap.add_argument("-o", "--output", required=True, help="output file ('-' for stdout)")
     args = ap.parse_args(argv)
     if args.accounts < 1:
         ap.error("--accounts must be >= 1")
-    text = generate(args.accounts, args.seed, args.as_of, args.violation_rate)
+    text = generate(
+        args.accounts, args.seed, args.as_of, args.violation_rate, not args.without_reviews
+    )
     if args.output == "-":
         sys.stdout.write(text)
     else:
