@@ -191,7 +191,7 @@ _PIECES = [
     "AIza" + "k-" * 16,
     "hvs." + "s" * 22,
     "sk-" + "Q_" * 11,
-    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----BEGIN RSA " + "PRIVATE KEY-----",  # split: no key-like text in the repository
     "https://u:p@h",
     "git+ssh://me:pw@host",
     "9://a:b@",
