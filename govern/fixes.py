@@ -95,11 +95,9 @@ def fix_for(finding: Finding, inv: Inventory) -> str | None:
 
 def with_fixes(report: Report, inv: Inventory) -> Report:
     """`report` with each finding's `fix` filled in (a finding that has one keeps it)."""
-    fixers = FIXERS
     findings = []
     for f in report.findings:
-        fixer = fixers.get(f.rule) if f.fix is None else None
-        fix = fixer(f, inv) if fixer is not None else None
+        fix = fix_for(f, inv) if f.fix is None else None
         findings.append(f if fix is None else f.with_fix(fix))
     return dataclasses.replace(report, findings=tuple(findings))
 
