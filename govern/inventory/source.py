@@ -473,45 +473,43 @@ _PLAIN_KEY = re.compile(r"([A-Za-z_][\w.-]*):(?: +|$)")
 _NOT_PLAIN = frozenset("{[&!*|>'\"%@`?#")
 
 
-def _scan_dash_line(first: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:
-    """`_scan` for a pointer answered by the item's first line (`- key: value`): the item
-    itself, or a key on that line (its plain value); None for anything else."""
-    if len(pointer) > 1:
-        return None
-    first = first.rstrip("\r")
+def _dash_line(line: str) -> tuple[str, int, re.Match[str]] | None:
+    """An item's first line (`- key: ...`): (the line, the key's column, the key's match);
+    None when it is not a dash followed by a plain key."""
+    first = line.rstrip("\r")
     stripped = first.lstrip(" ")
     if not stripped.startswith("- "):
         return None
     content = stripped[2:].lstrip(" ")
-    column = len(first) - len(content)
     match = _PLAIN_KEY.match(content)
-    if match is None:
+    return None if match is None else (first, len(first) - len(content), match)
+
+
+def _scan_dash_line(first: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:
+    """`_scan` for a pointer answered by the item's first line (`- key: value`): the item
+    itself, or a key on that line (its plain value); None for anything else."""
+    found = _dash_line(first) if len(pointer) <= 1 else None
+    if found is None:
         return None
+    line, column, match = found
     if not pointer:
         return (0, column)
     if match[1] != pointer[0]:
         return None
     if key:
         return (0, column)
-    value = content[len(match[1]) + 1 :].lstrip(" ")
+    value = line[column + len(match[1]) + 1 :].lstrip(" ")
     if not value or value.startswith("#") or value[0] in _NOT_PLAIN:
         return None  # a nested value, a comment, or not plain: the full scan decides
-    return (0, len(first) - len(value))
+    return (0, len(line) - len(value))
 
 
 def _scan(text: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:
     """0-based (line, column) of `pointer` below the one block-sequence item `text`
     (`- key: value ...`), as `_walk` would find it; None when unsure."""
     lines = text.split("\n")
-    first = lines[0].rstrip("\r")
-    stripped = first.lstrip(" ")
-    if not stripped.startswith("- "):
-        return None
-    content = stripped[2:].lstrip(" ")
-    column = len(first) - len(content)
-    if not _PLAIN_KEY.match(content):
-        return None
-    return _follow(lines, (0, column), pointer, key)
+    found = _dash_line(lines[0])
+    return None if found is None else _follow(lines, (0, found[1]), pointer, key)
 
 
 def _follow(
