@@ -118,18 +118,20 @@ class Context:
         found = self._designated.get(id(account))
         # An account outside the inventory (no inventory account shares its id: they live
         # as long as the context) is worked out on the spot.
-        return _designated(account, self._positions) if found is None else found
+        return _managers_of(account, self._positions) if found is None else found
 
     @cached_property
     def _designated(self) -> dict[int, tuple[tuple[int, Grant], ...]]:
         positions = self._positions
-        return {id(account): _designated(account, positions) for account in self.inventory.accounts}
+        return {
+            id(account): _managers_of(account, positions) for account in self.inventory.accounts
+        }
 
 
 _NOBODY: frozenset[str] = frozenset()
 
 
-def _designated(
+def _managers_of(
     account: Account, positions: dict[str, frozenset[str]]
 ) -> tuple[tuple[int, Grant], ...]:
     mine = positions.get(account.entity, _NOBODY)
