@@ -362,6 +362,10 @@ class SourceMap:
                     self._text[offset : end if first_end < 0 else first_end], pointer[2:], key
                 )
                 if fast is None:
+                    fast = _scan_entry(
+                        self._text, offset, end, pointer[2:], key, self._data[section][index]
+                    )
+                if fast is None:
                     fast = _scan(self._text[offset:end], pointer[2:], key)
                 if fast is not None:
                     return (fast[0] + line + 1, fast[1] + 1)
@@ -502,6 +506,62 @@ def _scan_dash_line(first: str, pointer: Pointer, key: bool) -> tuple[int, int] 
     if not value or value.startswith("#") or value[0] in _NOT_PLAIN:
         return None  # a nested value, a comment, or not plain: the full scan decides
     return (0, len(line) - len(value))
+
+
+def _scan_entry(
+    text: str, start: int, end: int, pointer: Pointer, key: bool, item: Any
+) -> tuple[int, int] | None:
+    """`_scan` for an entry of a block sequence that is the value of one of the item's keys
+    (`("access", 3)`, `("access", 3, "role")`), the item being `text[start:end]`: one search
+    finds the key's line at the item's key column and the first entry's dash below it, the
+    entries are the lines with that dash up to where the sequence ends, and their count is
+    checked against the data `item`; None when unsure. A grant's finding is located without
+    splitting the account into lines."""
+    if not 2 <= len(pointer) <= 3:
+        return None
+    name, index = pointer[0], pointer[1]
+    values = item.get(name) if isinstance(item, dict) and isinstance(name, str) else None
+    if not isinstance(values, list) or type(index) is not int or not 0 <= index < len(values):
+        return None
+    first_end = text.find("\n", start, end)
+    found = _dash_line(text[start : end if first_end < 0 else first_end])
+    if found is None or found[2][1] == name:  # the item's first key: the full scan decides
+        return None
+    hit = _key_block(found[1], name).search(text, start, end)
+    if hit is None:
+        return None
+    indent = hit[1]
+    outside = _sequence_lines(indent)[1]
+    after_first = text.find("\n", hit.end(), end)
+    stop = outside.search(text, after_first, end) if after_first >= 0 else None
+    seq_end = stop.start() + 1 if stop is not None else end
+    needle = "\n" + indent + "-"
+    offset = hit.start(1)
+    if text.count(needle, offset - 1, seq_end) != len(values):
+        return None
+    for _ in range(index):
+        offset = text.find(needle, offset, seq_end) + 1
+    line_end = text.find("\n", offset, end)
+    first = text[offset : end if line_end < 0 else line_end].rstrip("\r")
+    at = _scan_dash_line(first, pointer[2:], key)
+    if at is not None:
+        return (text.count("\n", start, offset), at[1])
+    content = first.lstrip(" ")[1:].lstrip(" ")
+    if len(pointer) == 2 and content[:1] in ("{", "["):  # the entry itself, in flow style
+        return (text.count("\n", start, offset), len(first) - len(content))
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _key_block(column: int, name: str) -> re.Pattern[str]:
+    """From the newline before it: a line holding only plain key `name` at `column` (and a
+    comment), then blank and comment lines, then the first dash of its block sequence (the
+    dash's indentation is group 1)."""
+    return re.compile(
+        rf"\n {{{column}}}{re.escape(name)}:[ \t]*(?:#[^\n]*)?\r?\n"
+        rf"(?:[ \t]*(?:#[^\n]*)?\r?\n)*( *)-(?:[ \t\r]|$)",
+        re.M,
+    )
 
 
 def _scan(text: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:

@@ -16,7 +16,7 @@ import pytest
 import yaml_rs
 
 from govern.findings import Pointer
-from govern.inventory.source import SourceMap, _scan, _scan_dash_line, _walk
+from govern.inventory.source import SourceMap, _scan, _scan_dash_line, _scan_entry, _walk
 from tests.conftest import BASE, REPO
 
 STYLES = """\
@@ -89,6 +89,11 @@ def check(text: str) -> int:
                     assert dash is None or dash == _scan(snippet, pointer, key), (index, pointer)
                     agreed += dash is not None
             for pointer, key in pointers(item):
+                # An entry of a sequence below the item, found by searching the whole text.
+                entry = _scan_entry(text, offset, end, pointer, key, item)
+                if entry is not None:
+                    assert entry == _walk(root.value[0], pointer, key), (index, pointer, key)
+                    agreed += 1
                 fast = _scan(snippet, pointer, key)
                 if fast is None:
                     continue
@@ -111,3 +116,32 @@ def test_scanner_agrees_on_a_generated_inventory(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert check(out.read_text()) > 1000
+
+
+def test_every_grant_entry_is_found_by_a_search(tmp_path: Path) -> None:
+    """A grant's findings (`("access", j)`, `("access", j, "person")`) are answered by
+    `_scan_entry` in block style, and the grant itself in flow style (the repository's
+    inventory), at the position libyaml gives."""
+    out = tmp_path / "inv.yaml"
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/generate.py"), "--accounts", "40", "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    cases = [(out.read_text(), True), ((REPO / "inventory.yaml").read_text(), False)]
+    for text, block in cases:
+        data = yaml_rs.loads(text)
+        source = SourceMap("f.yaml", text, data)
+        starts = source._item_starts("accounts")
+        assert starts is not None
+        spans = [*(s for s, _ in starts[1:]), source._section_spans()["accounts"][1]]
+        grants = 0
+        for (offset, _), end, item in zip(starts, spans, data["accounts"], strict=True):
+            root = source._item_node(offset, end)
+            for j in range(len(item.get("access", []))):
+                wanted: list[Pointer] = [("access", j), *([("access", j, "person")] * block)]
+                for pointer in wanted:
+                    found = _scan_entry(text, offset, end, pointer, False, item)
+                    assert found == _walk(root.value[0], pointer, False), pointer
+                grants += 1
+        assert grants > 40
