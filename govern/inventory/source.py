@@ -502,66 +502,109 @@ def _scan_dash_line(first: str, pointer: Pointer, key: bool) -> tuple[int, int] 
         return None
     if key:
         return (0, column)
-    value = line[column + len(match[1]) + 1 :].lstrip(" ")
+    at = _plain_value(line, column + len(match[1]) + 1)
+    return None if at is None else (0, at)
+
+
+def _plain_value(line: str, after: int) -> int | None:
+    """The column of the plain scalar that follows a key's colon at `after` in `line` (no
+    trailing CR); None for a nested value, a comment or a value that is not plain (the full
+    scan decides)."""
+    value = line[after:].lstrip(" ")
     if not value or value.startswith("#") or value[0] in _NOT_PLAIN:
-        return None  # a nested value, a comment, or not plain: the full scan decides
-    return (0, len(line) - len(value))
+        return None
+    return len(line) - len(value)
 
 
 def _scan_entry(
     text: str, start: int, end: int, pointer: Pointer, key: bool, item: Any
 ) -> tuple[int, int] | None:
-    """`_scan` for an entry of a block sequence that is the value of one of the item's keys
-    (`("access", 3)`, `("access", 3, "role")`), the item being `text[start:end]`: one search
-    finds the key's line at the item's key column and the first entry's dash below it, the
-    entries are the lines with that dash up to where the sequence ends, and their count is
-    checked against the data `item`; None when unsure. A grant's finding is located without
-    splitting the account into lines."""
+    """`_scan` for an entry of a block sequence that is the value of one of the item's keys,
+    or for a key of that entry (`("access", 3)`, `("access", 3, "role")`), the item being
+    `text[start:end]`. Searches with literal prefixes find the key's line at the item's key
+    column with the first entry's dash below it, and the item's next key; the entries are the
+    lines with that dash in between, and their count is checked against the data `item`;
+    None when unsure. A grant's finding is located without splitting the account into lines:
+    the 1,820 findings of a five-rule pack on 10,000 accounts are grants'."""
     if not 2 <= len(pointer) <= 3:
         return None
     name, index = pointer[0], pointer[1]
     values = item.get(name) if isinstance(item, dict) and isinstance(name, str) else None
     if not isinstance(values, list) or type(index) is not int or not 0 <= index < len(values):
         return None
-    first_end = text.find("\n", start, end)
-    found = _dash_line(text[start : end if first_end < 0 else first_end])
-    if found is None or found[2][1] == name:  # the item's first key: the full scan decides
+    head = _ITEM_KEY.match(text, start, end)
+    if head is None or head[1] == name:  # the item's first key: the full scan decides
         return None
-    hit = _key_block(found[1], name).search(text, start, end)
+    column = head.start(1) - start
+    hit = _key_block(column, name).search(text, start, end)
     if hit is None:
         return None
-    indent = hit[1]
-    outside = _sequence_lines(indent)[1]
-    after_first = text.find("\n", hit.end(), end)
-    stop = outside.search(text, after_first, end) if after_first >= 0 else None
-    seq_end = stop.start() + 1 if stop is not None else end
-    needle = "\n" + indent + "-"
+    needle = "\n" + hit[1] + "-"
+    after = _next_key(column).search(text, hit.end(), end)
+    seq_end = after.start() if after is not None else end
     offset = hit.start(1)
     if text.count(needle, offset - 1, seq_end) != len(values):
         return None
     for _ in range(index):
         offset = text.find(needle, offset, seq_end) + 1
-    line_end = text.find("\n", offset, end)
-    first = text[offset : end if line_end < 0 else line_end].rstrip("\r")
-    at = _scan_dash_line(first, pointer[2:], key)
-    if at is not None:
-        return (text.count("\n", start, offset), at[1])
-    content = first.lstrip(" ")[1:].lstrip(" ")
-    if len(pointer) == 2 and content[:1] in ("{", "["):  # the entry itself, in flow style
+    entry = _ITEM_KEY.match(text, offset, seq_end)
+    if entry is None:
+        if len(pointer) > 2:
+            return None
+        line_end = text.find("\n", offset, seq_end)
+        first = text[offset : seq_end if line_end < 0 else line_end].rstrip("\r")
+        content = first.lstrip(" ")[1:].lstrip(" ")  # the entry itself, in flow style
+        if content[:1] not in ("{", "["):
+            return None
         return (text.count("\n", start, offset), len(first) - len(content))
-    return None
+    inner = entry.start(1) - offset
+    step = pointer[2] if len(pointer) == 3 else None
+    if step is None or (key and entry[1] == step):
+        return (text.count("\n", start, offset), inner)
+    if not isinstance(step, str):
+        return None
+    if entry[1] != step:  # a later key of the entry, at its column, before the next entry
+        entry_end = text.find(needle, offset, seq_end)
+        later = _key_at(inner, step).search(text, offset, seq_end if entry_end < 0 else entry_end)
+        if later is None:
+            return None
+        offset = later.start() + 1
+        if key:
+            return (text.count("\n", start, offset), inner)
+    line_end = text.find("\n", offset, seq_end)
+    value = _plain_value(
+        text[offset : seq_end if line_end < 0 else line_end].rstrip("\r"), inner + len(step) + 1
+    )
+    return None if value is None else (text.count("\n", start, offset), value)
+
+
+# An item's first line (`- key:`, as `_dash_line` reads it): the key is group 1.
+_ITEM_KEY = re.compile(r" *- +([A-Za-z_][\w.-]*):(?: +|\r?$)", re.M)
 
 
 @functools.lru_cache(maxsize=64)
 def _key_block(column: int, name: str) -> re.Pattern[str]:
     """From the newline before it: a line holding only plain key `name` at `column` (and a
     comment), then blank and comment lines, then the first dash of its block sequence (the
-    dash's indentation is group 1)."""
+    dash's indentation is group 1). The spaces are literal: the search skips to them."""
     return re.compile(
-        rf"\n {{{column}}}{re.escape(name)}:[ \t]*(?:#[^\n]*)?\r?\n"
-        rf"(?:[ \t]*(?:#[^\n]*)?\r?\n)*( *)-(?:[ \t\r]|$)",
+        "\n" + " " * column + re.escape(name) + r":[ \t]*(?:#[^\n]*)?\r?\n"
+        r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*( *)-(?:[ \t\r]|$)",
         re.M,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _next_key(column: int) -> re.Pattern[str]:
+    """From the newline before it: a line at `column` that is not blank, a comment or a
+    dash (the next key of a mapping whose keys are at `column`)."""
+    return re.compile("\n" + " " * column + r"[^ \t\r\n#-]")
+
+
+@functools.lru_cache(maxsize=64)
+def _key_at(column: int, name: str) -> re.Pattern[str]:
+    """From the newline before it: plain key `name` at `column` (group 1: where it starts)."""
+    return re.compile("\n" + " " * column + "(" + re.escape(name) + r"):(?: +|\r?$)", re.M)
 
 
 def _scan(text: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:
