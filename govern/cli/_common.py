@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -198,17 +199,29 @@ def load(inventory: str | None, policies: str | None) -> tuple[LoadedInventory, 
     policy = load_policy_dir(policies)
     # The inventory lives until the command ends: keep the cyclic collector from rescanning
     # its hundreds of thousands of objects on every full collection (a third of audit time
-    # on a 10,000-account inventory). Frozen before the collector is enabled again, else the
-    # first young collection after loading scans every object the load made. A one-shot
-    # command can afford it; a library caller decides for itself.
-    gc.disable()
-    try:
+    # on a 10,000-account inventory).
+    with kept_until_exit():
         loaded = load_inventory(Path(inventory or DEFAULT_INVENTORY), policy.catalog)
         _KEPT[:] = [_KEPT, loaded]
+    return loaded, policy
+
+
+@contextlib.contextmanager
+def kept_until_exit() -> Iterator[None]:
+    """Run the block with the cyclic collector paused, then put every object made so far
+    out of its reach until the command ends (`gc.freeze`). Frozen before the collector is
+    enabled again, else the first young collection scans every object the block made (after
+    an audit of 10,000 accounts, 20-35 ms; with thousands of custom-rule findings, a later
+    collection scans them again). Garbage cycles made so far are never collected: a one-shot
+    command can afford it; a library caller decides for itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
         gc.freeze()
     finally:
-        gc.enable()
-    return loaded, policy
+        if enabled:
+            gc.enable()
 
 
 # The last inventory loaded, in a reference cycle that the freeze above puts out of the

@@ -11,6 +11,7 @@ import click
 from govern.cli._common import (
     finish_report,
     inventory_option,
+    kept_until_exit,
     load,
     load_policy_dir,
     parse_today,
@@ -145,8 +146,9 @@ def audit(
         note = None if unreachable else unauthenticated_note(source, env=os.environ)
     if note:
         click.echo(note, err=True)
-    report = run_audit(loaded, policy, today=day, custody=custody, custody_source=source)
-    report = with_fixes(narrow(report, loaded.inventory, scope), loaded.inventory)
+    with kept_until_exit():  # the report lives until the command ends
+        report = run_audit(loaded, policy, today=day, custody=custody, custody_source=source)
+        report = with_fixes(narrow(report, loaded.inventory, scope), loaded.inventory)
     if unreachable is not None:
         finish_report(report, fmt, output, "never")
         not_checked = ", ".join(sorted(custody_rules()))

@@ -165,10 +165,10 @@ class CustomRule:
             )
         else:
             outcomes = self._decide(ctx, decided, base, memo)
-        message = _Message(self.message, self.kind)
+        found = _Found(ctx, _Message(self.message, self.kind), base)
         for place, result in outcomes:
             if result is True:
-                yield _violation(ctx, place, message.render(ctx, place, base))
+                yield found(place)
 
     def _decide(
         self, ctx: Context, decided: Decided, base: dict[str, Any], memo: dict[str, Any]
@@ -427,41 +427,66 @@ _MISSING: dict[str, Any] = {}  # a marker: "not built yet" (never stored)
 
 def _refs(ctx: Context, place: Place) -> Refs:
     """Whom an evaluation error on `place` is about."""
-    found = _violation(ctx, place, "")
+    found = _Found(ctx, None, {})(place)
     return {"account": found.account, "person": found.person, "entity": found.entity}
 
 
-def _violation(ctx: Context, place: Place, message: str) -> Violation:
-    """The violation on `place`: its pointer and whom it is about. Fields are set directly,
-    as `findings.located` does: a pack may find thousands."""
-    kind, i, j = place
-    inventory = ctx.inventory
-    account = person = entity = None
-    if kind == "person":
-        pointer: Pointer = ("people", i)
-        person = inventory.people[i].id
-    elif kind == "entity":
-        pointer = ("entities", i)
-        entity = inventory.entities[i].id
-    elif j is None:
-        pointer = ("accounts", i)
-        item = inventory.accounts[i]
-        account, entity = item.id, item.entity
-    else:
-        pointer = ("accounts", i, "access", j)
-        item = inventory.accounts[i]
-        account, person = item.id, item.access[j].person
-    found = _new(Violation)
-    found.__dict__.update(
-        message=message,
-        pointer=pointer,
-        account=account,
-        person=person,
-        entity=entity,
-        severity=None,
-        location=None,
-    )
-    return found
+class _Found:
+    """The violations of one rule: for an item, its message, pointer and whom it is about.
+    What every finding shares is looked up once, and the violation's fields are set
+    directly, as `findings.located` does: a pack may find thousands."""
+
+    def __init__(self, ctx: Context, message: _Message | None, base: dict[str, Any]) -> None:
+        inventory = ctx.inventory
+        self.ctx, self.message, self.base = ctx, message, base
+        self.accounts, self.people, self.entities = (
+            inventory.accounts,
+            inventory.people,
+            inventory.entities,
+        )
+        self.lookups = (ctx.people.get, ctx.entities.get)
+        self.platform = (
+            cel_values(ctx, None).platform if message is not None and message.platform else None
+        )
+
+    def __call__(self, place: Place) -> Violation:
+        kind, i, j = place
+        account = grant = platform = person = entity = None
+        refs: tuple[str | None, str | None, str | None]
+        if kind == "person":
+            pointer: Pointer = ("people", i)
+            person = self.people[i]
+            refs = (None, person.id, None)
+        elif kind == "entity":
+            pointer = ("entities", i)
+            entity = self.entities[i]
+            refs = (None, None, entity.id)
+        else:
+            account = self.accounts[i]
+            if self.platform is not None:
+                platform = self.platform(account.platform)
+            if j is None:
+                pointer = ("accounts", i)
+                refs = (account.id, None, account.entity)
+            else:
+                pointer = ("accounts", i, "access", j)
+                grant = account.access[j]
+                refs = (account.id, grant.person, None)
+        text = ""
+        if self.message is not None:
+            args = (*self.lookups, account, grant, platform, person, entity)
+            text = self.message.render(self.ctx, place, self.base, args)
+        found = _new(Violation)
+        found.__dict__.update(
+            message=text,
+            pointer=pointer,
+            account=refs[0],
+            person=refs[1],
+            entity=refs[2],
+            severity=None,
+            location=None,
+        )
+        return found
 
 
 _new = object.__new__
@@ -818,6 +843,10 @@ class _Message:
             self.parts.append((template[at : match.start()], path, getter))
             at = match.end()
         self.parts.append((template[at:], None, None))
+        # Whether a placeholder the models answer reads the platform (else it is not passed).
+        self.platform = any(
+            path.split(".")[0] == "platform" for _, path, getter in self.parts if path and getter
+        )
         # Every placeholder read from the model objects: one call joins them (a pack may
         # find thousands); where it raises (a null on the way) the parts decide, one by one.
         self.whole: Callable[..., str] | None = None
@@ -825,8 +854,16 @@ class _Message:
             joined = ", ".join([*codes, repr(template[at:])])
             self.whole = eval(f"lambda {_ARGS}: ''.join(({joined},))", scope)
 
-    def render(self, ctx: Context, place: Place, base: dict[str, Any]) -> str:
-        args = _arguments(ctx, *place)
+    def render(
+        self,
+        ctx: Context,
+        place: Place,
+        base: dict[str, Any],
+        args: tuple[Any, ...] | None = None,
+    ) -> str:
+        """The message on `place`; `args`: its model objects (`_arguments`), if known."""
+        if args is None:
+            args = _arguments(ctx, *place)
         if self.whole is not None:
             try:
                 return self.whole(*args)
