@@ -23,6 +23,12 @@ does not leak into the figure).
 Targets: audit <= 3x floor and < 1.5 s at 10k accounts; growth 50k/10k <= 5.5x; the
 five CEL rules add at most 10% (audit-cel / audit, per run, median <= 1.10).
 
+With --instructions each command also runs once under valgrind's callgrind, which counts
+the instructions it executes: the same binary on the same input gives the same count on any
+day, however busy the machine. On the shared machine these figures are recorded from, the
+wall clock of one command moved by +-30% between runs and by 2.5x between days, so the
+targets are also checked on instruction counts (`*_instructions`); wall-clock checks stay.
+
 If govern cannot be imported or a command fails, the error is printed and the rest runs.
 Results: a table on stdout and benchmarks/results/audit.json.
 """
@@ -34,6 +40,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -41,6 +48,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -95,6 +103,27 @@ def run(cmd: list[str], timeout: float) -> dict[str, object]:
             "stdout_tail": out.read()[-2000:].decode("utf-8", "replace"),
             "stderr_tail": err.read()[-2000:].decode("utf-8", "replace"),
         }
+
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def instructions(cmd: list[str], timeout: float) -> int | None:
+    """Instructions `cmd` executes (callgrind's count), or None without valgrind or when the
+    command fails."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    done = subprocess.run(
+        [valgrind, "--tool=callgrind", f"--callgrind-out-file={os.devnull}", *cmd],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=timeout * 60,  # callgrind runs programs about 50 times slower
+        check=False,
+    )
+    found = _COLLECTED.search(done.stderr)
+    return int(found[1]) if done.returncode == 0 and found else None
 
 
 def cel_policies(policies: Path) -> Path:
@@ -167,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the inventory without `reviewed:` (as before issue 13: 10,000 more findings)",
     )
+    ap.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each command's instructions once with valgrind (callgrind): the "
+        "deterministic figure (about 5 minutes at 10,000 accounts, commands run in parallel)",
+    )
     ap.add_argument("--timeout", type=float, default=600, help="per-run timeout, s (default 600)")
     ap.add_argument("-o", "--output", type=Path, default=HERE / "results" / "audit.json",
                     help="JSON results file (default benchmarks/results/audit.json)")  # fmt: skip
@@ -235,6 +270,16 @@ def main(argv: list[str] | None = None) -> int:
                 "peak_rss_mb": round(max(float(r["rss_mb"]) for r in per[name]), 1),  # type: ignore[arg-type]
                 "command": cmds[name],
             }
+        if args.instructions:
+            names = [name for name in cmds if "wall_s" in res[name]]
+            print(f"  counting instructions of {', '.join(names)} ...", flush=True)
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                jobs = [pool.submit(instructions, cmds[name], args.timeout) for name in names]
+                counts = {name: job.result() for name, job in zip(names, jobs, strict=True)}
+            for name, count in counts.items():
+                if count is not None:
+                    res[name]["instructions"] = count
+                    print(f"  {name:9} {count / 1e6:12,.0f} M instructions", flush=True)
         floor = res.get("floor", {}).get("wall_s")
         floor_cpu = res.get("floor", {}).get("cpu_s")
         for r in res.values():
@@ -242,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
                 r["ratio_to_floor"] = round(float(r["wall_s"]) / float(floor), 2)  # type: ignore[arg-type]
             if floor_cpu and "cpu_s" in r:
                 r["cpu_ratio_to_floor"] = round(float(r["cpu_s"]) / float(floor_cpu), 2)  # type: ignore[arg-type]
+            floor_ins = res.get("floor", {}).get("instructions")
+            if floor_ins and "instructions" in r:
+                r["instructions_ratio_to_floor"] = round(int(r["instructions"]) / int(floor_ins), 3)  # type: ignore[call-overload]
         results[str(size)] = res
 
     # Table -------------------------------------------------------------------------------
@@ -260,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                     f" {r['cpu_s']:8.3f} {cpu_ratio:>8}"
                 )
             else:
-                print(f"{size:>8} {name:9} ERROR: {r['error'][:200]}")
+                print(f"{size:>8} {name:9} ERROR: {str(r['error'])[:200]}")
     growth: dict[str, float] = {}
     sizes = [str(s) for s in args.sizes]
     if len(sizes) >= 2:
@@ -303,6 +351,16 @@ def main(argv: list[str] | None = None) -> int:
             "cpu_median": round(statistics.median(cpu_pairs), 3),
             "cpu_per_run": [round(p, 3) for p in cpu_pairs],
         }
+    if "instructions_ratio_to_floor" in ten:
+        value = float(ten["instructions_ratio_to_floor"])  # type: ignore[arg-type]
+        checks["audit_10k_ratio_to_floor_instructions"] = {
+            "value": value, "target": f"<= {TARGET_RATIO}", "ok": value <= TARGET_RATIO,
+        }  # fmt: skip
+    if "instructions" in ten and "instructions" in cel:
+        value = round(int(cel["instructions"]) / int(ten["instructions"]), 3)  # type: ignore[call-overload]
+        checks["cel_pack_10k_over_audit_instructions"] = {
+            "value": value, "target": f"<= {TARGET_CEL}", "ok": value <= TARGET_CEL,
+        }  # fmt: skip
     if "audit" in growth and sizes[0] == "10000" and sizes[-1] == "50000":
         checks["audit_growth_50k_10k"] = {
             "value": growth["audit"], "target": f"<= {TARGET_GROWTH}",
@@ -312,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ntargets:")
         for k, c in checks.items():
             verdict = "OK" if c["ok"] else "MISS"
-            print(f"  {k:28} {c['value']!s:>8}  target {c['target']:7} {verdict}")
+            print(f"  {k:37} {c['value']!s:>8}  target {c['target']:7} {verdict}")
 
     doc = {
         "benchmark": "audit",
@@ -330,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "govern_import_error": problem,
         "method": "median wall clock of fresh processes incl. interpreter start, interleaved "
-        "per run after one warm-up; peak_rss_mb: ru_maxrss of each child via wait4",
+        "per run after one warm-up; peak_rss_mb: ru_maxrss of each child via wait4; "
+        "instructions (with --instructions): callgrind's count of one run of each",
         "results": results,
         "growth": growth,
         "targets": checks,

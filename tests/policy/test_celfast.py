@@ -36,12 +36,15 @@ from govern.rules.custom import (
     _arguments,
     _date,
     _decided,
+    _in_subset,
     _keep,
     _login,
     _Message,
     _per_person,
+    _plain,
     cel,
     cel_values,
+    compile_expression,
     release_values,
     render,
 )
@@ -473,3 +476,53 @@ def test_the_model_fields_are_the_maps_fields() -> None:
     catalog = builtin_catalog()
     for key, platform in catalog.platforms.items():
         assert set(_TYPED["Platform"]) == set(_platform(key, platform))
+
+
+# --- the subset needs no library to be checked ----------------------------------------------
+
+SOUP = [
+    *RECORD_ATOMS["grant"], *LITERALS, "==", "!=", "<", ">=", "&&", "||", "!", "in", "(", ")",
+    ".", ",", "endsWith(", "contains(", "size(", "has(", "exists(", "x", "07", "1.5", "-1",
+    "9223372036854775808", "'a\\\\b'", '"\\u00e9"', "r'x'", "true", "null", "[", "]", "{",
+    "}", ":", "?", "+", "let", "var", "account.access.all(g,", "g.role", "matches(",
+]  # fmt: skip
+
+
+def test_an_expression_the_translator_accepts_is_one_the_library_compiles() -> None:
+    """A rule whose `when` is in the translated subset is not compiled by the library when
+    its policy loads (govern.rules.custom._in_subset): every such expression must compile,
+    with known functions and the kind's variables only, exactly as the library checks it.
+    Generated expressions (mostly valid) and token soup (mostly not)."""
+    rng = random.Random(4242)
+    accepted = {"expressions": 0, "soup": 0}
+    params = {"s": "a", "n": 1, "l": ["a"], "m": {"s": "b"}}
+    for n in range(4000):
+        kind = rng.choice(["person", "entity", "account", "grant"])
+        if n % 2:
+            source, family = " ".join(rng.choices(SOUP, k=rng.randint(1, 7))), "soup"
+        else:
+            atoms = RECORD_ATOMS[kind] * 2 + LITERALS
+            source = _expression(rng, partial(rng.choice, atoms), 1, 0.15)
+            family = "expressions"
+        if not _in_subset(source, kind, params):  # type: ignore[arg-type]
+            continue
+        accepted[family] += 1
+        program = compile_expression(source, kind)  # type: ignore[arg-type]
+        assert program is not None, source
+    assert accepted["expressions"] > 1500 and accepted["soup"] > 100, accepted
+
+
+def test_plain_params_are_what_the_library_takes() -> None:
+    """`_plain` (no library needed) never says yes where the library would refuse."""
+    rng = random.Random(7)
+    leaves: list[Any] = ["a", "", True, None, 0, -(2**63), 2**63 - 1, 2**63, 1.5, b"x"]
+    checked = 0
+    for _ in range(400):
+        value: Any = rng.choice(leaves)
+        for _ in range(rng.randint(0, 3)):
+            value = rng.choice([[value, rng.choice(leaves)], {"k": value}, {1: value}])
+        if _plain(value):
+            checked += 1
+            context = cel.Context({"params": value}, {"administrative": _administrative})
+            cel.compile("true").execute(context)
+    assert checked > 100

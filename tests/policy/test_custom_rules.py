@@ -257,3 +257,58 @@ def test_compile_errors_are_frozen_values() -> None:
     assert (caught.value.line, caught.value.column) == (1, 1)
     with pytest.raises(dataclasses.FrozenInstanceError):
         caught.value.line = 2  # type: ignore[misc]
+
+
+# Runs a command in a fresh interpreter, then tells whether the CEL library was loaded.
+LIBRARY_PROBE = (
+    "import sys\n"
+    "from govern.cli.main import cli\n"
+    "try:\n"
+    "    cli.main(sys.argv[1:], prog_name='govern', standalone_mode=False)\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    "import govern.rules.custom as custom\n"
+    "print('library loaded' if custom._LIBRARY else 'library not loaded')\n"
+)
+
+
+def library_loaded(org: Path) -> tuple[bool, list[dict[str, object]]]:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", LIBRARY_PROBE, "audit", *TODAY, "-f", "json", "--fail-on", "never"],
+        cwd=org,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    report, _, verdict = done.stdout.rstrip("\n").rpartition("\n")
+    return verdict == "library loaded", json.loads(report)["findings"]
+
+
+def test_a_pack_in_the_translated_subset_never_loads_the_library(org: Path) -> None:
+    """Expressions in the subset govern translates are checked without the CEL library, and
+    decided without it; an expression outside it (a macro) is compiled by the library when
+    its policy loads, and an error in it is still reported there."""
+    write(org, RULES)
+    loaded, findings = library_loaded(org)
+    assert not loaded
+    assert {f["rule"] for f in findings} >= {"no-youtube-editors"}
+    write(
+        org,
+        """\
+        custom_rules:
+          - id: an-owner-somewhere
+            severity: info
+            description: "Passes: no owner. Fails: an owner."
+            for: account
+            when: account.access.exists(g, g.role == "owner")
+            message: "{account.id} has an owner"
+        """,
+        "macro.yaml",
+    )
+    loaded, findings = library_loaded(org)
+    assert loaded
+    assert {f["rule"] for f in findings} >= {"no-youtube-editors", "an-owner-somewhere"}
