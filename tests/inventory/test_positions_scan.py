@@ -16,7 +16,17 @@ import pytest
 import yaml_rs
 
 from govern.findings import Pointer
-from govern.inventory.source import SourceMap, _scan, _scan_dash_line, _scan_entry, _walk
+from govern.inventory.source import (
+    SourceMap,
+    _block_items,
+    _known_spans,
+    _scan,
+    _scan_dash_line,
+    _scan_entry,
+    _walk,
+    block_sequence,
+    section_spans,
+)
 from tests.conftest import BASE, REPO
 
 STYLES = """\
@@ -145,3 +155,31 @@ def test_every_grant_entry_is_found_by_a_search(tmp_path: Path) -> None:
                     assert found == _walk(root.value[0], pointer, False), pointer
                 grants += 1
         assert grants > 40
+
+
+def test_sections_found_by_search_are_those_of_the_line_scan(tmp_path: Path) -> None:
+    """The top-level keys the data has, found by a plain text search, span what the scan
+    over every line finds; the items of each block sequence are the ones `block_sequence`
+    finds. A key the search cannot find as a plain `key:` line leaves it to the scan."""
+    out = tmp_path / "inv.yaml"
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/generate.py"), "--accounts", "50", "-o", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    texts = [BASE, STYLES, (REPO / "inventory.yaml").read_text(), out.read_text()]
+    for text in texts:
+        data = yaml_rs.loads(text)
+        spans = _known_spans(text, data)
+        assert spans is not None and spans == section_spans(text)
+        for start, end, _ in spans.values():
+            full = block_sequence(text, start, end)
+            assert _block_items(text, start, end) == (None if full is None else full[0])
+    quoted = '"version": 1\naccounts: []\n'
+    spaced = "version : 1\naccounts: []\n"
+    hidden = "version: 1\nnote: |\n  accounts: x\n"  # `accounts` only inside a block scalar
+    assert _known_spans(quoted, yaml_rs.loads(quoted)) is None
+    assert _known_spans(spaced, yaml_rs.loads(spaced)) is None
+    assert _known_spans(hidden, {"version": 1, "accounts": []}) is None
+    odd = "accounts:\n  - id: a\n  -x: 1\n"  # a dash line that is not an item's: unsure
+    assert _block_items(odd, 0, len(odd)) is None
