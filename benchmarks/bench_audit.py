@@ -110,7 +110,8 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 
 def instructions(cmd: list[str], timeout: float) -> int | None:
     """Instructions `cmd` executes (callgrind's count), or None without valgrind or when the
-    command fails."""
+    command fails. String hashing is seeded (PYTHONHASHSEED=0): with a random seed, set and
+    dict orders vary from run to run, and so does the count, by about 0.5%."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return None
@@ -119,6 +120,7 @@ def instructions(cmd: list[str], timeout: float) -> int | None:
         capture_output=True,
         text=True,
         cwd=REPO,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
         timeout=timeout * 60,  # callgrind runs programs about 50 times slower
         check=False,
     )
