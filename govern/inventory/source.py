@@ -555,17 +555,17 @@ def _dash_line(line: str) -> tuple[str, int, re.Match[str]] | None:
 def _scan_dash_line(first: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:
     """`_scan` for a pointer answered by the item's first line (`- key: value`): the item
     itself, or a key on that line (its plain value); None for anything else."""
-    found = _dash_line(first) if len(pointer) <= 1 else None
-    if found is None:
+    match = _ITEM_KEY.match(first) if len(pointer) <= 1 else None  # as `_dash_line` reads it
+    if match is None:
         return None
-    line, column, match = found
+    column = match.start(1)
     if not pointer:
         return (0, column)
     if match[1] != pointer[0]:
         return None
     if key:
         return (0, column)
-    at = _plain_value(line, column + len(match[1]) + 1)
+    at = _plain_value(first.rstrip("\r"), column + len(match[1]) + 1)
     return None if at is None else (0, at)
 
 
@@ -642,7 +642,7 @@ def _scan_entry(
 
 
 # An item's first line (`- key:`, as `_dash_line` reads it): the key is group 1.
-_ITEM_KEY = re.compile(r" *- +([A-Za-z_][\w.-]*):(?: +|\r?$)", re.M)
+_ITEM_KEY = re.compile(r" *- +([A-Za-z_][\w.-]*):(?: +|\r*$)", re.M)
 
 
 @functools.lru_cache(maxsize=64)

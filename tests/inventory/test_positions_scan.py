@@ -17,8 +17,10 @@ import yaml_rs
 
 from govern.findings import Pointer
 from govern.inventory.source import (
+    _ITEM_KEY,
     SourceMap,
     _block_items,
+    _dash_line,
     _known_spans,
     _scan,
     _scan_dash_line,
@@ -183,3 +185,18 @@ def test_sections_found_by_search_are_those_of_the_line_scan(tmp_path: Path) -> 
     assert _known_spans(hidden, {"version": 1, "accounts": []}) is None
     odd = "accounts:\n  - id: a\n  -x: 1\n"  # a dash line that is not an item's: unsure
     assert _block_items(odd, 0, len(odd)) is None
+
+
+def test_the_item_key_pattern_reads_a_dash_line_as_the_scanner_does() -> None:
+    """`_ITEM_KEY` (one regex match: the dash-line fast path and `_scan_entry`) agrees with
+    `_dash_line` on every line of up to six characters from the ones that matter."""
+    import itertools
+
+    chars = [" ", "-", "a", ":", "\r", "\t", "#", "1", "."]
+    for size in range(1, 7):
+        for letters in itertools.product(chars, repeat=size):
+            line = "".join(letters)
+            read, match = _dash_line(line), _ITEM_KEY.match(line)
+            assert (read is None) == (match is None), repr(line)
+            if read is not None and match is not None:
+                assert (read[1], read[2][1]) == (match.start(1), match[1]), repr(line)
