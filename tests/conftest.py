@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -111,3 +113,27 @@ def at(text: str, line: int, needle: str) -> tuple[int, int]:
     content = textwrap.dedent(text).splitlines()[line - 1]
     assert needle in content, f"{needle!r} not on line {line}: {content!r}"
     return line, content.index(needle) + 1
+
+
+def after_command(cwd: Path, args: list[str], probe: str, prelude: str = "") -> tuple[str, str]:
+    """Run `govern ARGS` in a fresh interpreter (after `prelude`), then `probe`, Python that
+    prints one line about the process: (what the command printed, the probe's line)."""
+    program = (
+        f"import sys\n{prelude}"
+        "from govern.cli.main import cli\n"
+        "try:\n"
+        "    cli.main(sys.argv[1:], prog_name='govern', standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"{probe}"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    output, _, line = done.stdout.rstrip("\n").rpartition("\n")
+    return output, line

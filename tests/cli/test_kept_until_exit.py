@@ -13,33 +13,21 @@ from pathlib import Path
 import pytest
 
 from govern.cli._common import kept_until_exit
+from tests.conftest import after_command
 
-# Runs a command in a fresh interpreter and prints how many objects the collector no longer
-# scans (gc.get_freeze_count) once it is done.
+# Before the command: what audit imports, so that both commands freeze those modules alike.
+PRELUDE = "import govern.audit, govern.fixes, govern.scope, govern.formats.json\n"
+# After it: how many objects the collector no longer scans, and whether it is on.
 PROBE = (
-    "import gc, json, sys\n"
-    "import govern.audit, govern.fixes, govern.scope, govern.formats.json\n"  # imported first
-    "from govern.cli.main import cli\n"
-    "try:\n"
-    "    cli.main(sys.argv[1:], prog_name='govern', standalone_mode=False)\n"
-    "except SystemExit:\n"
-    "    pass\n"
+    "import gc, json\n"
     "print(json.dumps({'frozen': gc.get_freeze_count(), 'enabled': gc.isenabled()}))\n"
 )
 
 
 def frozen_after(cwd: Path, *args: str) -> tuple[dict[str, object], str]:
     """(what the probe printed, what the command printed before it)."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    output, _, probe = done.stdout.rstrip("\n").rpartition("\n")
-    result: dict[str, object] = json.loads(probe)
+    output, line = after_command(cwd, list(args), PROBE, PRELUDE)
+    result: dict[str, object] = json.loads(line)
     return result, output
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_cli import invoke
+from tests.conftest import after_command
 
 TODAY = ["--today", "2026-11-22", "--offline"]
 
@@ -259,32 +260,16 @@ def test_compile_errors_are_frozen_values() -> None:
         caught.value.line = 2  # type: ignore[misc]
 
 
-# Runs a command in a fresh interpreter, then tells whether the CEL library was loaded.
+# After a command: whether the CEL library was loaded.
 LIBRARY_PROBE = (
-    "import sys\n"
-    "from govern.cli.main import cli\n"
-    "try:\n"
-    "    cli.main(sys.argv[1:], prog_name='govern', standalone_mode=False)\n"
-    "except SystemExit:\n"
-    "    pass\n"
     "import govern.rules.custom as custom\n"
     "print('library loaded' if custom._LIBRARY else 'library not loaded')\n"
 )
 
 
 def library_loaded(org: Path) -> tuple[bool, list[dict[str, object]]]:
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-c", LIBRARY_PROBE, "audit", *TODAY, "-f", "json", "--fail-on", "never"],
-        cwd=org,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    report, _, verdict = done.stdout.rstrip("\n").rpartition("\n")
+    args = ["audit", *TODAY, "-f", "json", "--fail-on", "never"]
+    report, verdict = after_command(org, args, LIBRARY_PROBE)
     return verdict == "library loaded", json.loads(report)["findings"]
 
 
