@@ -44,7 +44,7 @@ from govern.findings import Location, Pointer, Severity, Violation
 from govern.inventory.model import Account, Grant
 from govern.platforms import Platform
 from govern.rules._base import Context, RuleParams
-from govern.rules.celfast import UNKNOWN, Translation, helpers, translate
+from govern.rules.celfast import _INT64, UNKNOWN, Translation, helpers, translate
 
 Kind = Literal["account", "grant", "person", "entity"]
 KINDS: tuple[Kind, ...] = ("account", "grant", "person", "entity")
@@ -704,6 +704,12 @@ _ROOTS: dict[str, str] = {
 }
 
 
+def _model_variables(kind: Kind) -> dict[str, tuple[str, str]]:
+    """The variables of a rule for `kind` that translated code reads from model objects:
+    name -> (its Python name, its type in `_TYPED`)."""
+    return {name: (name, _ROOTS[name]) for name in VARIABLES[kind] if name in _ROOTS}
+
+
 def _login(account: Account) -> Account | None:
     """`account.credential`: the account itself stands for its shared login, or null."""
     return account if account.credential is not None else None
@@ -772,7 +778,7 @@ def _run_pack(ctx: Context, rules: list[CustomRule]) -> dict[int, Decided | None
     platform = False  # whether a rule reads `platform`
     for rule in rules:
         base = {"today": today, "params": rule.params}
-        variables = {name: (name, _ROOTS[name]) for name in VARIABLES[rule.kind] if name in _ROOTS}
+        variables = _model_variables(rule.kind)
         found = translate(rule.when, variables, base, _TYPED, prefix=f"_k{len(ids)}_")
         if found is None or not _library_takes(base):
             continue
@@ -856,15 +862,12 @@ def _plain(value: Any) -> bool:
     return False
 
 
-_INT64 = 2**63
-
-
 def _in_subset(source: str, kind: Kind, params: dict[str, Any]) -> bool:
     """Whether `source` is in the subset govern.rules.celfast translates, over the variables
     of `kind` (any `today`), within the length and macro bounds, with plain `params`."""
     if len(source) > MAX_LENGTH or _MACRO.search(source) or not _plain(params):
         return False
-    variables = {name: (name, _ROOTS[name]) for name in VARIABLES[kind] if name in _ROOTS}
+    variables = _model_variables(kind)
     constants = {"today": "2000-01-01", "params": params}
     return translate(source, variables, constants, _TYPED) is not None
 
@@ -883,7 +886,7 @@ class _Message:
     always was."""
 
     def __init__(self, template: str, kind: Kind) -> None:
-        variables = {name: (name, _ROOTS[name]) for name in VARIABLES[kind] if name in _ROOTS}
+        variables = _model_variables(kind)
         scope = {**helpers(_administrative), "_date": _date, "_login": _login}
         # (text before, placeholder path, its getter or None)
         self.parts: list[tuple[str, str | None, Callable[..., str] | None]] = []

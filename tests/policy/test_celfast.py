@@ -27,9 +27,7 @@ from govern.rules._base import Context
 from govern.rules.celfast import UNKNOWN, compile_fast, helpers, translate
 from govern.rules.custom import (
     _ARGS,
-    _ROOTS,
     _TYPED,
-    VARIABLES,
     CompileError,
     CustomRule,
     _administrative,
@@ -40,6 +38,7 @@ from govern.rules.custom import (
     _keep,
     _login,
     _Message,
+    _model_variables,
     _per_person,
     _plain,
     cel,
@@ -392,7 +391,7 @@ def _agrees(rng: random.Random, source: str, kind: str, n: int) -> tuple[int, in
 
 
 def _variables(kind: str) -> dict[str, tuple[str, str]]:
-    return {name: (name, _ROOTS[name]) for name in VARIABLES[kind] if name in _ROOTS}  # type: ignore[index]
+    return _model_variables(kind)  # type: ignore[arg-type]
 
 
 def _base(rule: CustomRule) -> dict[str, Any]:
