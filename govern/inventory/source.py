@@ -673,9 +673,24 @@ def _key_at(column: int, name: str) -> re.Pattern[str]:
 def _scan(text: str, pointer: Pointer, key: bool) -> tuple[int, int] | None:
     """0-based (line, column) of `pointer` below the one block-sequence item `text`
     (`- key: value ...`), as `_walk` would find it; None when unsure."""
-    lines = text.split("\n")
-    found = _dash_line(lines[0])
-    return None if found is None else _follow(lines, (0, found[1]), pointer, key)
+    first_end = text.find("\n")
+    found = _dash_line(text if first_end < 0 else text[:first_end])
+    if found is None:
+        return None
+    column = found[1]
+    name = pointer[0] if pointer else None
+    if isinstance(name, str) and name != found[2][1]:
+        # A later key of the item: found by a search, and only the lines from it on are
+        # split. A plain `name:` at the item's key column is the item's key: the parser
+        # (`parse`) rejects continuation lines of quoted or flow values at that column.
+        hit = _key_at(column, name).search(text)
+        if hit is not None:
+            tail = text[hit.start() + 1 :].split("\n")
+            fast = _follow(tail, (0, column), pointer, key)
+            return (
+                None if fast is None else (fast[0] + text.count("\n", 0, hit.start() + 1), fast[1])
+            )
+    return _follow(text.split("\n"), (0, column), pointer, key)
 
 
 def _follow(
@@ -696,9 +711,12 @@ def _follow(
             after = value_line[column + len(step) + 1 :]
             value = after.lstrip(" ")
             if value and not value.startswith("#"):
+                at = (found, len(value_line) - len(value))
+                if value[0] in "{[":
+                    return _flow(value_line, at, pointer[depth + 1 :], key)
                 if not last or value[0] in _NOT_PLAIN:
                     return None
-                return (found, len(value_line) - len(value))
+                return at
             nested = _next_content(lines, found)
             if nested is None:
                 return None
@@ -729,6 +747,41 @@ def _follow(
         else:
             return None
     return at
+
+
+# A flow mapping or sequence of plain keys and plain scalars on one line (`{on: 2026-03-09,
+# by: ann}`, `[ann, bob]`), maybe followed by a comment: group 2 is its content. A scalar
+# that starts with an indicator (`&`, `*`, `!`, `-`, ...) is not read by `_FLOW_ENTRY` or
+# `_FLOW_ITEM`: the full walk decides.
+_FLOW = re.compile(r"([{\[])([^{}\[\]\"'#]*)[}\]][ \t]*(?:[ \t]#.*)?")
+_FLOW_SCALAR = r"[\w./+][^,:]*(?::[^ ,][^,:]*)*?"
+_FLOW_ENTRY = re.compile(rf" *([A-Za-z_][\w.-]*): +({_FLOW_SCALAR}) *")
+_FLOW_ITEM = re.compile(rf" *()({_FLOW_SCALAR}) *")
+
+
+def _flow(line: str, at: tuple[int, int], pointer: Pointer, key: bool) -> tuple[int, int] | None:
+    """`_follow` into the flow collection that starts at `at` in `line`, when it is one
+    line of plain keys and plain scalars; None when unsure."""
+    row, column = at
+    whole = _FLOW.fullmatch(line, column)
+    if whole is None:  # (brackets match: `parse` read the text)
+        return None
+    mapping = whole[1] == "{"
+    pattern = _FLOW_ENTRY if mapping else _FLOW_ITEM
+    entries: dict[str | int, tuple[int, int]] = {}
+    offset = whole.start(2)
+    for index, part in enumerate(whole[2].split(",")):
+        entry = pattern.fullmatch(part)
+        name = entry[1] if entry is not None and mapping else index
+        if entry is None or name in entries:
+            return None
+        entries[name] = (offset + entry.start(1), offset + entry.start(2))
+        offset += len(part) + 1
+    step = pointer[0] if pointer else None
+    if step not in entries:
+        return at  # the collection itself, or its deepest node on the way to a missing one
+    key_column, value_column = entries[step]
+    return (row, key_column if mapping and key and len(pointer) == 1 else value_column)
 
 
 def _indent(line: str) -> tuple[int, str] | None:

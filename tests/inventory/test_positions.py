@@ -111,8 +111,11 @@ def test_block_items_are_located_without_composing_the_whole_document(
     assert at(sm, ("people", 1, "level")) == (13, 12)
     # plain block style: the line scanner finds both without composing anything
     assert composed == []
-    assert at(sm, ("entities", 0, "it", 0)) == (18, 10)  # a flow sequence: its item is composed
-    assert composed and len(BASE) not in composed
+    assert at(sm, ("entities", 0, "it", 0)) == (18, 10)  # a one-line flow sequence: read too
+    assert composed == []
+    quoted = source_map(BASE.replace("it: [bob]", 'it: ["bob"]'))
+    assert at(quoted, ("entities", 0, "it", 0)) == (18, 10)  # a quoted scalar: item composed
+    assert composed and len(BASE) + 2 not in composed
 
 
 def test_missing_nodes_resolve_to_the_deepest_ancestor() -> None:

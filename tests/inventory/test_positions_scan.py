@@ -59,6 +59,15 @@ accounts:
     handle: >
       folded
     url: http://example.org/x
+  - id: a4
+    ? complex
+    : v
+    reviewed: {on: 2026-01-01, by: p1}  # checked
+    credential: { mfa: true , recovery_email: a@b.org }
+    links: {site: http://example.org/a, label: two words}
+    quoted: {n: 'q', m: -1}
+    empty: {}
+    handle: h4
 """
 
 
@@ -200,3 +209,45 @@ def test_the_item_key_pattern_reads_a_dash_line_as_the_scanner_does() -> None:
             assert (read is None) == (match is None), repr(line)
             if read is not None and match is not None:
                 assert (read[1], read[2][1]) == (match.start(1), match[1]), repr(line)
+
+
+def test_a_later_key_and_one_line_flow_collections_are_found_without_composing() -> None:
+    """A key after a quoted or complex key is found by a search; an entry of a one-line
+    flow mapping or sequence of plain scalars is read from its line. All where libyaml puts
+    them."""
+    data = yaml_rs.loads(STYLES)
+    source = SourceMap("f.yaml", STYLES, data)
+    starts = source._item_starts("accounts")
+    assert starts is not None
+    ends = [*(s for s, _ in starts[1:]), source._section_spans()["accounts"][1]]
+    items = {
+        item["id"]: (o, e) for (o, _), e, item in zip(starts, ends, data["accounts"], strict=True)
+    }
+    wanted = [
+        ("a1", ("access",), False),
+        ("a1", ("access", 2, "note"), True),
+        ("a1", ("credential", "mfa"), False),
+        ("a1", ("credential", "mfa"), True),
+        ("a1", ("credential", "missing"), False),
+        ("a1", ("tags", 1), False),
+        ("a1", ("tags", 1), True),
+        ("a1", ("tags", 2), False),
+        ("a1", ("tags", "x"), False),
+        ("a4", ("reviewed", "on"), False),
+        ("a4", ("reviewed", "by"), True),
+        ("a4", ("reviewed", 0), False),
+        ("a4", ("credential", "recovery_email"), False),
+        ("a4", ("links", "label"), False),
+        ("a4", ("links", "site", "deeper"), False),
+        ("a4", ("handle",), False),
+    ]
+    for name, pointer, key in wanted:
+        offset, end = items[name]
+        root = source._item_node(offset, end)
+        found = _scan(STYLES[offset:end], pointer, key)
+        assert found is not None, (name, pointer)
+        assert found == _walk(root.value[0], pointer, key), (name, pointer, key)
+    # Not all plain scalars: the full walk over the composed item decides.
+    offset, end = items["a4"]
+    assert _scan(STYLES[offset:end], ("quoted", "m"), False) is None
+    assert _scan(STYLES[offset:end], ("empty", "x"), False) is None
