@@ -53,7 +53,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from generate import cache_path, git_rev  # noqa: E402
+from generate import DEFAULT_AS_OF, cache_path, git_rev  # noqa: E402
 
 REPO = HERE.parent
 TARGET_RATIO = 3.0
@@ -143,6 +143,8 @@ def commands(path: Path, policies: Path, cel: Path | None = None) -> dict[str, l
         "--format", "json", "--output", os.devnull, "--fail-on", "never",
         # Declarations only: store reads are measured by bench_credentials.py.
         "--offline",
+        # The generator's reference date: the same findings on any day.
+        "--today", DEFAULT_AS_OF,
     ]  # fmt: skip
     cmds = {
         "floor": [py, "-c", f"import yaml_rs; yaml_rs.loads(open({str(path)!r}).read())"],
