@@ -10,6 +10,21 @@ from pathlib import Path
 from typing import Any
 
 
+def run_python(
+    cwd: Path, program: str, *args: str, env: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`python -c PROGRAM ARGS` in `cwd`: for tests that watch govern from inside."""
+    return subprocess.run(
+        [sys.executable, "-c", program, *args],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def run_govern(
     cwd: Path,
     *args: str,

@@ -35,7 +35,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from govern.errors import GovernError, InputError
 from govern.fsutil import atomic_write_text, read_regular
 from govern.inventory import splice
-from govern.inventory.source import MAX_BYTES, parse
+from govern.inventory.source import parse
+from govern.inventory.yamltext import MAX_BYTES
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from govern import readahead
 from govern.errors import InputError, Problem
 from govern.findings import Location, Pointer
 from govern.inventory.model import Account, Entity, Grant, Inventory, Organization, Person
@@ -39,7 +40,7 @@ def load_inventory(path: Path, catalog: Catalog, *, display: str | None = None) 
     # Loading builds hundreds of thousands of objects that all survive: the cyclic garbage
     # collector would scan them again and again for nothing (about a fifth of load time).
     with gc_paused():
-        data, source = load_yaml(path, display=shown)
+        data, source = load_yaml(path, display=shown, ahead=readahead.take(path))
         return validate_data(data, source, catalog)
 
 

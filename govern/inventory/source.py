@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from govern.errors import InputError, Problem
 from govern.findings import Location, Pointer, located
 from govern.fsutil import read_regular
+from govern.inventory.yamltext import MAX_BYTES, anchors_and_aliases, loads, without_bom
 
 
 class _PyYAML:
@@ -49,10 +50,6 @@ def _composer() -> type[Any]:
     return type("_Composer", (base,), {"yaml_implicit_resolvers": {}})
 
 
-# Bounds against "billion laughs": inventories have no use for deep alias expansion.
-MAX_ALIAS_EVENTS = 100_000
-MAX_BYTES = 64 * 1024 * 1024  # some 200,000 accounts; 10,000 take about 3 MiB
-
 # "\r?" everywhere: files saved on Windows (CRLF) keep the fast path.
 _TOP_KEY = re.compile(r"^([^\s#:'\"-][^:#]*?|'[^']*'|\"[^\"]*\")[ \t]*:(?:[ \t\r]|$)", re.M)
 # Where a top-level key may start: the start of the text, and every line that starts with
@@ -66,8 +63,6 @@ _YAMLRS_POS = re.compile(r"at line (\d+), column (\d+)")
 # Total size of what aliases may expand to: the event bound above does not limit bytes (one
 # alias of a 1 MB scalar is one event), and yaml_rs copies the value for every alias.
 MAX_ALIAS_BYTES = 16 * 1024 * 1024
-_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s\[\]{},]")
-_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s\[\]{},]")
 _BOMB = "too many alias expansions (possible 'billion laughs' document)"
 _BOMB_HINT = "remove YAML anchors and aliases (&, *)"
 
@@ -118,16 +113,12 @@ def parse(path: str, text: str) -> Any:
     """Parse YAML text into plain Python data, or raise `InputError` with positions."""
     import yaml_rs
 
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = without_bom(text)
     bomb = _alias_bomb(text)
     if bomb is not None:
         raise InputError([Problem(path, bomb[0], bomb[1], _BOMB, _BOMB_HINT)])
     try:
-        return yaml_rs.loads(
-            text,
-            alias_limits=yaml_rs.AliasLimits(max_total_replayed_events=MAX_ALIAS_EVENTS),
-        )
+        return loads(text)
     except yaml_rs.YAMLDecodeError as exc:
         raise InputError(_diagnose(path, text, str(exc))) from None
     except (RecursionError, OverflowError, ValueError) as exc:
@@ -162,15 +153,6 @@ def _diagnose(path: str, text: str, message: str) -> list[Problem]:
         line, column = _first_alias(text)
         return [Problem(path, line, column, _BOMB, _BOMB_HINT)]
     return [Problem(path, 1, 1, f"invalid YAML: {message.splitlines()[0]}")]
-
-
-def anchors_and_aliases(text: str) -> tuple[bool, bool]:
-    """Whether the text seems to define anchors (`&a`) and to use aliases (`*a`); either
-    may be a false positive (a `*` in a plain scalar), never a false negative."""
-    return (
-        "&" in text and _ANCHOR.search(text) is not None,
-        "*" in text and _ALIAS.search(text) is not None,
-    )
 
 
 def _alias_bomb(text: str) -> tuple[int, int] | None:
@@ -919,11 +901,18 @@ def validation_problems(
     return out
 
 
-def load_yaml(path: Path, *, display: str | None = None) -> tuple[Any, SourceMap]:
-    """Read and parse one YAML file: (data, source map). Raises `InputError`."""
+def load_yaml(
+    path: Path, *, display: str | None = None, ahead: tuple[str, Any] | None = None
+) -> tuple[Any, SourceMap]:
+    """Read and parse one YAML file: (data, source map). Raises `InputError`. `ahead`: the
+    file's text and data as `govern.readahead` read and parsed them (the steps of
+    `read_text` and `parse` for a document without aliases), used as they are."""
     shown = display or str(path)
-    text = read_text(path)
-    data = parse(shown, text)
+    if ahead is not None:
+        text, data = ahead
+    else:
+        text = read_text(path)
+        data = parse(shown, text)
     return data, SourceMap(shown, text, data)
 
 

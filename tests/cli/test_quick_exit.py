@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import BASE
+from tests.subprocess_cli import run_python
 
 # Runs govern's own entry point with one exit handler and one object freed only when the
 # interpreter is torn down, each leaving a trace on stderr.
@@ -28,15 +28,8 @@ PROGRAM = (
 
 
 def govern(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", PROGRAM, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
-    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    return run_python(cwd, PROGRAM, *args, env=env)
 
 
 @pytest.fixture
