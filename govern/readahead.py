@@ -43,8 +43,6 @@ class _Ahead:
         try:
             before = _identity(self.path)
             text = read_regular(Path(self.path), limit=MAX_BYTES).decode("utf-8")
-            if _identity(self.path) != before:
-                return
             body = without_bom(text)
             if all(anchors_and_aliases(body)):
                 return  # the load checks what the aliases expand to, then parses
