@@ -98,8 +98,9 @@ def start(args: Sequence[str], environ: Mapping[str, str] = os.environ) -> None:
         return
     # Imported here, in the main thread, before the thread starts. yaml_rs 0.1.6 must be:
     # first imported in a thread that then ends, it crashes (SIGSEGV) when another thread
-    # parses (tests/cli/test_readahead.py has the reproducer). And the thread never waits
-    # on an import lock that the main thread holds while it imports the rest.
+    # parses (test_reading_ahead_again_and_again_in_one_process_is_safe fails without this
+    # import). And the thread never waits on an import lock that the main thread holds
+    # while it imports the rest.
     import yaml_rs  # noqa: F401
 
     import govern.fsutil
