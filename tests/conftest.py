@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
+import os
 import textwrap
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from govern.findings import Finding
 from govern.inventory.load import load_inventory
 from govern.policy import load_policy
 from govern.rules import CustodyRecord
+from tests.subprocess_cli import run_python
 
 TODAY = dt.date(2026, 11, 22)
 REPO = Path(__file__).resolve().parent.parent
@@ -127,13 +127,7 @@ def after_command(cwd: Path, args: list[str], probe: str, prelude: str = "") -> 
         "    pass\n"
         f"{probe}"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    done = run_python(cwd, program, *args, env=os.environ)
+    done.check_returncode()
     output, _, line = done.stdout.rstrip("\n").rpartition("\n")
     return output, line
