@@ -62,6 +62,7 @@ def audit(
         custody_source=custody_source,
         waivers=policy.waivers,
         custom=policy.custom,
+        references_checked=True,  # `loaded` comes from load_inventory, which checked them
     )
     infos = rule_infos(policy)
     selected = set(only) if only is not None else None

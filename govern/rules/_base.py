@@ -61,6 +61,9 @@ class Context:
     waivers: tuple[Any, ...] = ()
     # The policy pack's custom rules by id (govern.rules.custom.CustomRule).
     custom: Mapping[str, Any] = field(default_factory=dict)
+    # True when every reference to a person or an entity resolves, as in any inventory
+    # `load_inventory` accepted: rules may then skip looking for unknown ids.
+    references_checked: bool = False
 
     def platform(self, account: Account) -> Platform:
         return self.catalog.platforms[account.platform]

@@ -186,7 +186,10 @@ PEOPLE = ["p0", "p1", "p2", "p3", "ghost"]  # "ghost" is no one: `grant.person` 
 ENTITIES = ["e0", "e1", "nowhere"]
 
 
-def _inventory(rng: random.Random) -> Inventory:
+def _inventory(rng: random.Random, *, ghosts: bool = True, twin: bool = False) -> Inventory:
+    """A small random inventory. `ghosts`: some grants name no one (else every reference to a
+    person from a grant resolves); `twin`: a second person "p1" (the last of an id counts)."""
+
     def date() -> dt.date | None:
         return rng.choice([None, dt.date(2026, 1, 5), dt.date(2026, 11, 30), dt.date(2027, 3, 1)])
 
@@ -204,7 +207,7 @@ def _inventory(rng: random.Random) -> Inventory:
             trained_on=date(),
             tags=tags(),
         )
-        for pid in PEOPLE[:-1]
+        for pid in PEOPLE[:-1] + (["p1"] if twin else [])
     ]
     entities = [
         Entity(
@@ -227,7 +230,7 @@ def _inventory(rng: random.Random) -> Inventory:
         )
         grants = [
             Grant(
-                person=rng.choice(PEOPLE),
+                person=rng.choice(PEOPLE if ghosts else PEOPLE[:-1]),
                 role=rng.choice(["owner", "admin", "editor"]),
                 expires=date(),
                 note=rng.choice([None, "a", ""]),
@@ -319,14 +322,17 @@ PERSON_GRANT_ATOMS = [
 ]  # fmt: skip
 
 
-def test_grant_rules_on_the_person_alone_agree_with_the_library() -> None:
+@pytest.mark.parametrize("checked", [False, True], ids=["ghosts", "references-checked"])
+def test_grant_rules_on_the_person_alone_agree_with_the_library(checked: bool) -> None:
+    """With ghosts, and (as in every audit) with `references_checked` on an inventory whose
+    grants all name a person; both with two people of one id."""
     rng = random.Random(1516)
     totals = [0, 0, 0]
     per_person = 0
     for n in range(600):
         atoms = PERSON_GRANT_ATOMS * 2 + LITERALS
         source = _expression(rng, partial(rng.choice, atoms), 1, 0.15)
-        counts = _agrees(rng, source, "grant", n)
+        counts = _agrees(rng, source, "grant", n, checked=checked, twin=True)
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         try:
             rule = CustomRule(
@@ -342,9 +348,47 @@ def test_grant_rules_on_the_person_alone_agree_with_the_library() -> None:
     )  # fmt: skip
 
 
-def _agrees(rng: random.Random, source: str, kind: str, n: int) -> tuple[int, int, int]:
+@pytest.mark.parametrize("checked", [False, True], ids=["unchecked", "references-checked"])
+def test_a_grant_rule_on_the_person_reads_the_last_person_of_an_id(checked: bool) -> None:
+    """Two people of one id: like `ctx.people` (and the library's maps), the last one counts,
+    whether the first fired (then the last clears it) or not."""
+
+    def person(pid: str, email: str) -> Person:
+        return Person(id=pid, name="n", email=email, level="A", status="active")
+
+    inventory = Inventory.model_construct(
+        version=1,
+        organization=Organization(name="o"),
+        people=(
+            person("p1", "x@gmail.com"), person("p2", "a@diocese.org"),
+            person("p1", "a@diocese.org"), person("p2", "y@gmail.com"),
+        ),
+        entities=(Entity(id="e0", name="e", head="p1"),),
+        accounts=(
+            Account(
+                id="a0", entity="e0", platform="facebook", handle="h",
+                access=[Grant(person="p1", role="admin"), Grant(person="p2", role="admin")],
+            ),
+        ),
+    )  # fmt: skip
+    rule = CustomRule(
+        ID="r", SEVERITY=Severity.INFO, kind="grant", description="",
+        when='grant.person.email.endsWith("@gmail.com")', message="{grant.person.email}",
+    )  # fmt: skip
+    ctx = Context(
+        inventory=inventory, catalog=builtin_catalog(), today=TODAY, custom={"r": rule},
+        references_checked=checked,
+    )  # fmt: skip
+    found = [(v.pointer, v.person, v.message) for v in rule.check(ctx, None)]
+    assert found == [(("accounts", 0, "access", 1), "p2", "y@gmail.com")]
+
+
+def _agrees(
+    rng: random.Random, source: str, kind: str, n: int, *, checked: bool = False, twin: bool = False
+) -> tuple[int, int, int]:
     """Run `source` as a custom rule of `kind` on a generated inventory and check it against
-    the library on every item: (items decided by Python, of which findings, items left)."""
+    the library on every item: (items decided by Python, of which findings, items left).
+    `checked`: no grant names a ghost, and the context says so (`references_checked`)."""
     decided = fired = left = 0
     params = {"s": rng.choice(["a", "A", "owner"]), "n": rng.choice([0, 1, 2**63]),
               "l": rng.choice([["a", "youth"], ["a", 1], []]), "m": {"s": "a"}}  # fmt: skip
@@ -355,8 +399,11 @@ def _agrees(rng: random.Random, source: str, kind: str, n: int) -> tuple[int, in
         )  # fmt: skip
     except CompileError:
         return 0, 0, 0
-    inventory = _inventory(random.Random(n))
-    ctx = Context(inventory=inventory, catalog=builtin_catalog(), today=TODAY, custom={"r": rule})
+    inventory = _inventory(random.Random(n), ghosts=not checked, twin=twin)
+    ctx = Context(
+        inventory=inventory, catalog=builtin_catalog(), today=TODAY, custom={"r": rule},
+        references_checked=checked,
+    )  # fmt: skip
     results = _decided(ctx, rule)
     if results is None:
         return 0, 0, 0
