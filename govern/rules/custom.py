@@ -735,11 +735,11 @@ except Exception:
 _PER_PERSON = """\
 try:
     if {test}:
-        _per{n}[_pid] = True
-    elif _pid in _per{n}:
-        del _per{n}[_pid]
+        _per{n}[person.id] = True
+    elif _per{n} and person.id in _per{n}:
+        del _per{n}[person.id]
 except Exception:
-    _per{n}[_pid] = False
+    _per{n}[person.id] = False
 """
 _FROM_PERSON = """\
 if _per{n}:
@@ -830,7 +830,7 @@ def _run_pack(ctx: Context, rules: list[CustomRule]) -> dict[int, Decided | None
 
     if per_person:  # before the grants; in the loop over people (the last of an id counts)
         lines.append("    " + "; ".join(f"_per{n} = {{}}" for n in range(len(ids))))
-        blocks["person"][:0] = ["_pid = person.id\n", *per_person]
+        blocks["person"][:0] = per_person
     lines.append(loop("person", "    "))
     lines.append(loop("account", "    ", loop("grant", "")))
     lines.append(loop("entity", "    "))
